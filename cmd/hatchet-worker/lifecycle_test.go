@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+
+	"github.com/unstract/hatchet-worker/helpers/connector"
+	"github.com/unstract/hatchet-worker/internal/engine"
+	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/workflows"
+)
+
+// TestServiceLifecycle runs the real binary with its embedded engine: ready,
+// a workflow run through the SDK, SIGTERM → exit 0, restart on the same
+// database, and the earlier run still readable with the same token.
+func TestServiceLifecycle(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := database(t, "hw_test_lifecycle")
+	pg := postgresSettings(t)
+	t.Setenv("HATCHET_CLIENT_TLS_STRATEGY", "none")
+
+	// Fixed engine ports, as in production, so the token stays valid.
+	ports := []string{"DATABASE_URL=" + dbURL, "HATCHET_EMBEDDED_GRPC_PORT=" + freePort(t), "HATCHET_EMBEDDED_API_PORT=" + freePort(t)}
+	svc := startService(t, bin, ports...)
+	if code, body := svc.get(t, "/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %v", code, body)
+	}
+	token := svc.token(t)
+	client := newClient(t, token)
+
+	res, err := client.Run(context.Background(), workflows.ConnectorValidationName,
+		workflows.ConnectorValidationInput{OrganizationID: "org-lifecycle", ConnectorID: "pg-1", Settings: pg})
+	if err != nil {
+		t.Fatalf("run connector-validation: %v", err)
+	}
+	var out workflows.ConnectorValidationOutput
+	if err := res.TaskOutput("validate-connection").Into(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.OK || out.ServerVersion == "" || out.ConnectorID != "pg-1" {
+		t.Fatalf("output = %+v, want ok with a server version", out)
+	}
+	runID := res.RunId
+
+	if code := svc.stop(t); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d, want 0\n%s", code, svc.log.String())
+	}
+
+	svc2 := startService(t, bin, ports...)
+	if svc2.token(t) != token {
+		t.Error("the restarted engine minted a new token; want the stored one reused")
+	}
+	old := newClient(t, token)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	details, err := old.Runs().Get(ctx, runID)
+	if err != nil {
+		t.Fatalf("read pre-restart run with the pre-restart token: %v", err)
+	}
+	if details.Run.Status != rest.V1TaskStatusCOMPLETED {
+		t.Errorf("pre-restart run status = %s, want COMPLETED", details.Run.Status)
+	}
+	if code := svc2.stop(t); code != 0 {
+		t.Fatalf("second exit code = %d", code)
+	}
+}
+
+// TestSIGTERMDrainsRunningTask stops the service while a task runs: the task
+// finishes, its run completes, and the process exits 0.
+func TestSIGTERMDrainsRunningTask(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := database(t, "hw_test_drain")
+	t.Setenv("HATCHET_CLIENT_TLS_STRATEGY", "none")
+
+	// A server that accepts and never answers keeps the check busy until
+	// its own timeout.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	port := silent.Addr().(*net.TCPAddr).Port
+
+	svc := startService(t, bin, "DATABASE_URL="+dbURL)
+	client := newClient(t, svc.token(t))
+	ref, err := client.RunNoWait(context.Background(), workflows.ConnectorValidationName, workflows.ConnectorValidationInput{
+		OrganizationID: "org-drain",
+		Settings:       connector.Settings{Type: connector.TypeRedis, Host: "127.0.0.1", Port: port, TimeoutMS: 4000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, client, ref.RunId)
+	if code := svc.stop(t); code != 0 {
+		t.Fatalf("exit code = %d, want 0\n%s", code, svc.log.String())
+	}
+	// The run finished during the drain; read it through a restarted service.
+	svc2 := startService(t, bin, "DATABASE_URL="+dbURL)
+	details, err := newClient(t, svc2.token(t)).Runs().Get(context.Background(), ref.RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if details.Run.Status != rest.V1TaskStatusCOMPLETED {
+		t.Fatalf("drained run status = %s, want COMPLETED", details.Run.Status)
+	}
+	svc2.stop(t)
+}
+
+func freePort(t *testing.T) string {
+	_, port, err := net.SplitHostPort(freeAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+func waitRunning(t *testing.T, client *hatchet.Client, runID string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := client.Runs().GetStatus(context.Background(), runID)
+		if err == nil && *st == rest.V1TaskStatusRUNNING {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("run %s never started", runID)
+}
+
+func newClient(t *testing.T, token string) *hatchet.Client {
+	t.Helper()
+	c, err := engine.NewClient(token, "", slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// postgresSettings names the test Postgres server as a connector.
+func postgresSettings(t *testing.T) connector.Settings {
+	u, err := url.Parse(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	return connector.Settings{Type: connector.TypePostgres, Host: u.Hostname(), Port: port, User: u.User.Username(), Database: "postgres"}
+}

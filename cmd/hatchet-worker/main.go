@@ -1,0 +1,101 @@
+// Command hatchet-worker runs the platform's Hatchet worker and dual-mode
+// shim, and holds the operator CLI.
+//
+//	hatchet-worker [serve]              run the service (default)
+//	hatchet-worker celery call TASK …   call a legacy Celery task and print its result
+//	hatchet-worker version              print the version
+//
+// Configuration comes from the environment; see the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/unstract/hatchet-worker/internal/app"
+	"github.com/unstract/hatchet-worker/internal/cli"
+	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/engine"
+	"github.com/unstract/hatchet-worker/internal/logging"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, stderr)
+	case "celery":
+		return celery(ctx, args, stdout, stderr)
+	case "workflows":
+		return cli.Workflows(ctx, args, stdout, stderr, os.Getenv)
+	case "version":
+		fmt.Fprintf(stdout, "hatchet-worker (hatchet engine %s)\n", engine.Version)
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "hatchet-worker: unknown command %q\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+var usage = `usage:
+  hatchet-worker [serve]              run the worker, shim and operations endpoints
+  hatchet-worker celery call TASK [--args JSON] [--kwargs JSON] [--queue Q]
+                 [--countdown D] [--expires D] [--timeout D] [--no-wait]
+                                      call a legacy Celery task (CELERY_BROKER_URL,
+                                      CELERY_RESULT_BACKEND) and print its result
+  hatchet-worker version              print the version
+` + strings.TrimPrefix(cli.WorkflowsUsage, "usage:\n")
+
+func celery(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "call" {
+		fmt.Fprintf(stderr, "hatchet-worker: usage: hatchet-worker celery call TASK [flags]\n")
+		return exitUsage
+	}
+	return cli.CeleryCall(ctx, args[1:], stdout, stderr, os.Getenv)
+}
+
+func serve(ctx context.Context, stderr io.Writer) int {
+	cfg, err := config.Load(os.Environ())
+	if err != nil {
+		fmt.Fprintf(stderr, "hatchet-worker: %v\n", err)
+		return exitUsage
+	}
+	log := logging.New(stderr, cfg.Log.Level, cfg.Log.Format)
+	slog.SetDefault(log) // also routes the standard log package, which Hatchet uses
+	if err := app.Run(ctx, cfg, log); err != nil {
+		log.Error("service stopped", "err", err)
+		if errors.Is(err, engine.ErrBadToken) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	log.Info("service stopped cleanly")
+	return exitOK
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/helpers/llm"
+	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/pgdb"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/workflows"
+)
+
+// Dependencies are the connections and helpers the workflows call, opened
+// the same way for the service and for `workflows test`.
+type Dependencies struct {
+	// Celery is the CeleryBridge client; nil when CELERY_ENABLED=false.
+	Celery *celerybridge.Client
+	// Platform is the platform database (schema created if missing).
+	Platform *pgxpool.Pool
+	// Workflows is what workflows.Registry takes.
+	Workflows workflows.Deps
+	log       *slog.Logger
+}
+
+// OpenDependencies opens the Celery broker (when enabled), the platform
+// database (created and migrated if missing), the text extractor and the
+// LLM adapters. Close releases them.
+func OpenDependencies(ctx context.Context, cfg config.Config, log *slog.Logger) (*Dependencies, error) {
+	d := &Dependencies{log: log}
+	if err := d.open(ctx, cfg); err != nil {
+		d.Close(ctx)
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Dependencies) open(ctx context.Context, cfg config.Config) error {
+	var err error
+	if cfg.Celery.Enabled {
+		d.Celery, err = celerybridge.Dial(ctx, cfg.Celery.BrokerURL,
+			celerybridge.WithResultBackend(cfg.Celery.ResultBackend),
+			celerybridge.WithConnectionName(cfg.Worker.Name), celerybridge.WithLogger(d.log))
+		if err != nil {
+			return fmt.Errorf("celery broker: %w", err)
+		}
+	}
+	if err := pgdb.Ensure(ctx, cfg.Platform.DatabaseURL); err != nil {
+		return fmt.Errorf("platform database: %w", err)
+	}
+	if d.Platform, err = pgxpool.New(ctx, cfg.Platform.DatabaseURL); err != nil {
+		return fmt.Errorf("platform database: %w", err)
+	}
+	if err := workflows.EnsurePlatformSchema(ctx, d.Platform); err != nil {
+		return err
+	}
+	ex, err := extract.New(cfg.Helpers.X2TextURL, cfg.Helpers.X2TextAPIKey, extract.WithLogger(d.log))
+	if err != nil {
+		return fmt.Errorf("text extractor: %w", err)
+	}
+	adapters, err := workflows.ParseLLMAdapters(cfg.Helpers.LLMAdapters,
+		llm.WithTimeout(cfg.Helpers.LLMTimeout), llm.WithMaxRetries(cfg.Helpers.LLMMaxRetries), llm.WithLogger(d.log))
+	if err != nil {
+		return err
+	}
+	d.Workflows = workflows.Deps{Log: d.log, Platform: d.Platform, Extractor: ex, LLM: adapters}
+	if d.Celery != nil {
+		d.Workflows.Celery = d.Celery
+	}
+	return nil
+}
+
+// Close closes the broker connection and the platform database.
+func (d *Dependencies) Close(ctx context.Context) {
+	if d.Celery != nil {
+		if err := d.Celery.Close(ctx); err != nil {
+			d.log.Warn("close celery broker", "err", err)
+		}
+	}
+	if d.Platform != nil {
+		d.Platform.Close()
+	}
+}

@@ -1,0 +1,342 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole configuration of the service.
+type Config struct {
+	Hatchet  Hatchet
+	Embedded Embedded
+	Celery   Celery
+	Service  Service
+	Worker   Worker
+	Log      Log
+	Routing  Routing
+	Shim     Shim
+	Helpers  Helpers
+	Platform Platform
+}
+
+// Hatchet configures the connection to an external Hatchet engine. With no
+// token the service runs its own engine in-process (see Embedded).
+type Hatchet struct {
+	Token       string `env:"HATCHET_CLIENT_TOKEN"`
+	HostPort    string `env:"HATCHET_CLIENT_HOST_PORT"`
+	TLSStrategy string `env:"HATCHET_CLIENT_TLS_STRATEGY" envDefault:"tls"`
+	Namespace   string `env:"HATCHET_CLIENT_NAMESPACE"`
+}
+
+// External reports whether the service joins an external engine.
+func (h Hatchet) External() bool { return h.Token != "" }
+
+// Embedded configures the in-process Hatchet engine used when no token is set.
+type Embedded struct {
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"`
+	GRPCPort    int    `env:"HATCHET_EMBEDDED_GRPC_PORT" envDefault:"7077"`
+	APIPort     int    `env:"HATCHET_EMBEDDED_API_PORT" envDefault:"8080"`
+	TokenFile   string `env:"HATCHET_EMBEDDED_TOKEN_FILE"`
+	EngineLog   string `env:"HATCHET_EMBEDDED_LOG_LEVEL" envDefault:"warn"`
+	// EngineLogFormat follows LOG_FORMAT so the engine's lines match ours.
+	EngineLogFormat string `env:"-"`
+}
+
+// Celery configures the legacy Celery side: its broker and result backend.
+type Celery struct {
+	Enabled       bool   `env:"CELERY_ENABLED" envDefault:"true"`
+	BrokerURL     string `env:"CELERY_BROKER_URL" envDefault:"amqp://guest:guest@127.0.0.1:5672//"`
+	ResultBackend string `env:"CELERY_RESULT_BACKEND" envDefault:"rpc://"`
+}
+
+// Service configures the process itself: its HTTP listener and shutdown.
+type Service struct {
+	Addr            string        `env:"SERVICE_ADDR" envDefault:":8090"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+}
+
+// Worker configures the Hatchet worker this process registers.
+type Worker struct {
+	Name  string `env:"HATCHET_WORKER_NAME" envDefault:"hatchet-worker"`
+	Slots int    `env:"HATCHET_WORKER_SLOTS" envDefault:"100"`
+}
+
+// Log configures the service's own structured log.
+type Log struct {
+	Level  string `env:"LOG_LEVEL" envDefault:"info"`
+	Format string `env:"LOG_FORMAT" envDefault:"text"`
+}
+
+// Routing configures where requests go during the migration.
+type Routing struct {
+	Backend              string  `env:"TASK_QUEUE_BACKEND" envDefault:"hatchet"`
+	UseTaskAbstraction   bool    `env:"USE_TASK_ABSTRACTION" envDefault:"false"`
+	Percentage           float64 `env:"TASK_ABSTRACTION_PERCENT" envDefault:"0"`
+	FlagsFile            string  `env:"FEATURE_FLAGS_FILE"`
+	AllowRequestOverride bool    `env:"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE" envDefault:"false"`
+	Fallback             bool    `env:"ROUTING_FALLBACK" envDefault:"false"`
+}
+
+// Shim configures the HTTP API the backend calls.
+type Shim struct {
+	APIToken     string `env:"SHIM_API_TOKEN"`
+	InsecureDev  bool   `env:"SHIM_INSECURE_DEV" envDefault:"false"`
+	MaxBodyBytes int64  `env:"SHIM_MAX_BODY_BYTES" envDefault:"1048576"`
+}
+
+// Helpers configures the document helpers: text extraction and the LLM.
+type Helpers struct {
+	X2TextURL     string        `env:"X2TEXT_URL"`
+	X2TextAPIKey  string        `env:"X2TEXT_API_KEY"`
+	LLMAdapters   string        `env:"LLM_ADAPTERS"`
+	LLMTimeout    time.Duration `env:"LLM_TIMEOUT" envDefault:"2m"`
+	LLMMaxRetries int           `env:"LLM_MAX_RETRIES" envDefault:"3"`
+}
+
+// Platform names the platform's own database, where user onboarding
+// provisions organisations, users and memberships.
+type Platform struct {
+	DatabaseURL string `env:"PLATFORM_DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/unstract?sslmode=disable"`
+}
+
+// Backend names accepted by TASK_QUEUE_BACKEND.
+const (
+	BackendHatchet = "hatchet"
+	BackendCelery  = "celery"
+)
+
+// Load parses the given environment (os.Environ() form) into a Config and
+// validates it. The error lists every problem found, one per line.
+func Load(environ []string) (Config, error) {
+	vars := env.ToMap(environ)
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: vars})
+	var problems []error
+	if err != nil {
+		var failed []string
+		problems, failed = describe(err, vars)
+		// Validate the rest as if the unparsable variables were unset, so
+		// each problem is reported once.
+		for _, k := range failed {
+			delete(vars, k)
+		}
+		cfg, err = env.ParseAsWithOptions[Config](env.Options{Environment: vars})
+		if err != nil {
+			return cfg, &Error{Problems: append(problems, err)}
+		}
+	}
+	problems = append(problems, cfg.validate()...)
+	cfg.Embedded.EngineLogFormat = cfg.Log.Format
+	if cfg.Embedded.TokenFile == "" {
+		cfg.Embedded.TokenFile = defaultTokenFile(vars)
+	}
+	if len(problems) > 0 {
+		return cfg, &Error{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// Error is returned by Load when the configuration is invalid.
+type Error struct {
+	Problems []error
+}
+
+// Error lists every problem on its own line.
+func (e *Error) Error() string {
+	lines := make([]string, 0, len(e.Problems)+1)
+	lines = append(lines, fmt.Sprintf("invalid configuration (%d problems):", len(e.Problems)))
+	for _, p := range e.Problems {
+		lines = append(lines, "  - "+p.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// describe turns env's parse errors into "VAR=value: reason" problems and
+// returns the variables that failed.
+func describe(err error, vars map[string]string) ([]error, []string) {
+	errs := []error{err}
+	var agg env.AggregateError
+	if errors.As(err, &agg) {
+		errs = agg.Errors
+	}
+	keys := fieldKeys(reflect.TypeFor[Config]())
+	var problems []error
+	var failed []string
+	for _, e := range errs {
+		var pe env.ParseError
+		key, ok := "", false
+		if errors.As(e, &pe) {
+			key, ok = keys[pe.Name]
+		}
+		if !ok {
+			problems = append(problems, e)
+			continue
+		}
+		failed = append(failed, key)
+		problems = append(problems, fmt.Errorf("%s=%q: %w", key, vars[key], pe.Err))
+	}
+	return problems, failed
+}
+
+// Variables returns the names of every environment variable Config reads.
+func Variables() []string {
+	var names []string
+	walkEnv(reflect.TypeFor[Config](), func(_, key string) { names = append(names, key) })
+	slices.Sort(names)
+	return names
+}
+
+// fieldKeys maps a field name to its variable, for naming the variable in a
+// parse error (env reports only the field name). Names shared by two structs
+// (DatabaseURL) are strings, which never fail to parse.
+func fieldKeys(t reflect.Type) map[string]string {
+	keys := map[string]string{}
+	walkEnv(t, func(field, key string) { keys[field] = key })
+	return keys
+}
+
+// walkEnv calls visit with the field name and variable of every env-tagged
+// field of t, nested structs included.
+func walkEnv(t reflect.Type, visit func(field, key string)) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]() {
+			walkEnv(f.Type, visit)
+			continue
+		}
+		if key, ok := f.Tag.Lookup("env"); ok && key != "-" {
+			visit(f.Name, strings.Split(key, ",")[0])
+		}
+	}
+}
+
+func (c Config) validate() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	oneOf(add, "HATCHET_CLIENT_TLS_STRATEGY", c.Hatchet.TLSStrategy, "tls", "mtls", "none")
+	oneOf(add, "LOG_LEVEL", c.Log.Level, "debug", "info", "warn", "error")
+	oneOf(add, "LOG_FORMAT", c.Log.Format, "text", "json")
+	oneOf(add, "TASK_QUEUE_BACKEND", c.Routing.Backend, BackendHatchet, BackendCelery)
+	oneOf(add, "HATCHET_EMBEDDED_LOG_LEVEL", c.Embedded.EngineLog, "debug", "info", "warn", "error")
+
+	if !c.Hatchet.External() && c.Hatchet.HostPort != "" {
+		add("HATCHET_CLIENT_HOST_PORT is set but HATCHET_CLIENT_TOKEN is not: an external engine needs a token (unset HATCHET_CLIENT_HOST_PORT to run the embedded engine)")
+	}
+	if c.Hatchet.HostPort != "" {
+		if _, _, err := net.SplitHostPort(c.Hatchet.HostPort); err != nil {
+			add("HATCHET_CLIENT_HOST_PORT=%q: want host:port", c.Hatchet.HostPort)
+		}
+	}
+	if !c.Hatchet.External() {
+		validURL(add, "DATABASE_URL", c.Embedded.DatabaseURL, "postgres", "postgresql")
+		validPort(add, "HATCHET_EMBEDDED_GRPC_PORT", c.Embedded.GRPCPort)
+		validPort(add, "HATCHET_EMBEDDED_API_PORT", c.Embedded.APIPort)
+		if c.Embedded.GRPCPort != 0 && c.Embedded.GRPCPort == c.Embedded.APIPort {
+			add("HATCHET_EMBEDDED_GRPC_PORT and HATCHET_EMBEDDED_API_PORT are both %d", c.Embedded.GRPCPort)
+		}
+	}
+	validURL(add, "CELERY_BROKER_URL", c.Celery.BrokerURL, "amqp", "amqps")
+	validURL(add, "CELERY_RESULT_BACKEND", c.Celery.ResultBackend, "rpc", "db+postgresql", "db+postgres", "db+postgresql+psycopg2")
+	if _, _, err := net.SplitHostPort(c.Service.Addr); err != nil {
+		add("SERVICE_ADDR=%q: want [host]:port", c.Service.Addr)
+	}
+	if c.Service.ShutdownTimeout <= 0 {
+		add("SHUTDOWN_TIMEOUT=%s: must be positive", c.Service.ShutdownTimeout)
+	}
+	if strings.TrimSpace(c.Worker.Name) == "" {
+		add("HATCHET_WORKER_NAME must not be empty")
+	}
+	if c.Worker.Slots < 1 || c.Worker.Slots > 10000 {
+		add("HATCHET_WORKER_SLOTS=%d: must be between 1 and 10000", c.Worker.Slots)
+	}
+	if c.Routing.Percentage < 0 || c.Routing.Percentage > 100 {
+		add("TASK_ABSTRACTION_PERCENT=%g: must be between 0 and 100", c.Routing.Percentage)
+	}
+	if c.Routing.Backend == BackendCelery && (c.Routing.UseTaskAbstraction || c.Routing.Percentage > 0) {
+		add("TASK_QUEUE_BACKEND=celery pins every request to Celery, so USE_TASK_ABSTRACTION=true or TASK_ABSTRACTION_PERCENT>0 would be ignored: set TASK_QUEUE_BACKEND=hatchet to route to Hatchet")
+	}
+	if c.Helpers.X2TextURL != "" {
+		validURL(add, "X2TEXT_URL", c.Helpers.X2TextURL, "http", "https")
+	}
+	if c.Helpers.LLMAdapters != "" && !json.Valid([]byte(c.Helpers.LLMAdapters)) {
+		add("LLM_ADAPTERS: not valid JSON")
+	}
+	if c.Helpers.LLMTimeout <= 0 {
+		add("LLM_TIMEOUT=%s: must be positive", c.Helpers.LLMTimeout)
+	}
+	if c.Helpers.LLMMaxRetries < 0 || c.Helpers.LLMMaxRetries > 10 {
+		add("LLM_MAX_RETRIES=%d: must be between 0 and 10", c.Helpers.LLMMaxRetries)
+	}
+	validURL(add, "PLATFORM_DATABASE_URL", c.Platform.DatabaseURL, "postgres", "postgresql")
+	if c.Shim.APIToken == "" && !c.Shim.InsecureDev {
+		add("SHIM_API_TOKEN is required (or SHIM_INSECURE_DEV=true for a development shim without authentication)")
+	}
+	if !c.Celery.Enabled && c.Routing.Backend == BackendCelery {
+		add("TASK_QUEUE_BACKEND=celery needs CELERY_ENABLED=true")
+	}
+	if c.Shim.MaxBodyBytes < 1024 {
+		add("SHIM_MAX_BODY_BYTES=%d: must be at least 1024", c.Shim.MaxBodyBytes)
+	}
+	return errs
+}
+
+func oneOf(add func(string, ...any), name, value string, allowed ...string) {
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	add("%s=%q: must be one of %s", name, value, strings.Join(allowed, ", "))
+}
+
+func validPort(add func(string, ...any), name string, port int) {
+	if port < 0 || port > 65535 {
+		add("%s=%d: must be a TCP port (0 picks a free one)", name, port)
+	}
+}
+
+func validURL(add func(string, ...any), name, raw string, schemes ...string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		add("%s: not a URL: %v", name, redactURLError(err))
+		return
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return
+		}
+	}
+	add("%s: scheme %q not supported (want %s)", name, u.Scheme, strings.Join(schemes, ", "))
+}
+
+// redactURLError drops the URL text from a parse error, which may hold a password.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func defaultTokenFile(environ map[string]string) string {
+	dir := environ["XDG_STATE_HOME"]
+	if dir == "" {
+		home := environ["HOME"]
+		if home == "" {
+			home = os.TempDir()
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "hatchet-worker", "hatchet-token")
+}

@@ -1,0 +1,199 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load([]string{"HOME=/home/op", "SHIM_API_TOKEN=t"})
+	if err != nil {
+		t.Fatalf("defaults rejected: %v", err)
+	}
+	if cfg.Hatchet.External() {
+		t.Error("no token must mean the embedded engine")
+	}
+	checks := map[string][2]any{
+		"DATABASE_URL":         {cfg.Embedded.DatabaseURL, "postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"},
+		"SERVICE_ADDR":         {cfg.Service.Addr, ":8090"},
+		"TASK_QUEUE_BACKEND":   {cfg.Routing.Backend, BackendHatchet},
+		"LOG_FORMAT":           {cfg.Log.Format, "text"},
+		"token file":           {cfg.Embedded.TokenFile, "/home/op/.local/state/hatchet-worker/hatchet-token"},
+		"CELERY_RESULT":        {cfg.Celery.ResultBackend, "rpc://"},
+		"HATCHET_WORKER_SLOTS": {cfg.Worker.Slots, 100},
+	}
+	for name, c := range checks {
+		if c[0] != c[1] {
+			t.Errorf("%s = %v, want %v", name, c[0], c[1])
+		}
+	}
+}
+
+func TestLoadEveryVariable(t *testing.T) {
+	environ := []string{
+		"HATCHET_CLIENT_TOKEN=tok",
+		"HATCHET_CLIENT_HOST_PORT=hatchet:7077",
+		"HATCHET_CLIENT_TLS_STRATEGY=none",
+		"HATCHET_CLIENT_NAMESPACE=staging",
+		"DATABASE_URL=postgresql://u:p@db:5433/h",
+		"HATCHET_EMBEDDED_GRPC_PORT=7100",
+		"HATCHET_EMBEDDED_API_PORT=7101",
+		"HATCHET_EMBEDDED_TOKEN_FILE=/run/tok",
+		"HATCHET_EMBEDDED_LOG_LEVEL=error",
+		"CELERY_BROKER_URL=amqp://u:p@mq:5672/vh",
+		"CELERY_RESULT_BACKEND=db+postgresql://u:p@db/celery",
+		"SERVICE_ADDR=127.0.0.1:9000",
+		"SHUTDOWN_TIMEOUT=45s",
+		"HATCHET_WORKER_NAME=w1",
+		"HATCHET_WORKER_SLOTS=7",
+		"LOG_LEVEL=debug",
+		"LOG_FORMAT=json",
+		"TASK_QUEUE_BACKEND=hatchet",
+		"USE_TASK_ABSTRACTION=true",
+		"TASK_ABSTRACTION_PERCENT=12.5",
+		"FEATURE_FLAGS_FILE=/etc/flags.yaml",
+		"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE=true",
+		"ROUTING_FALLBACK=true",
+		"SHIM_API_TOKEN=secret",
+		"SHIM_INSECURE_DEV=true",
+		"SHIM_MAX_BODY_BYTES=4096",
+		"CELERY_ENABLED=true",
+		"X2TEXT_URL=http://x2text:3004",
+		"X2TEXT_API_KEY=xk",
+		`LLM_ADAPTERS={"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k"}}`,
+		"LLM_TIMEOUT=90s",
+		"LLM_MAX_RETRIES=5",
+		"PLATFORM_DATABASE_URL=postgres://u@db/unstract",
+	}
+	cfg, err := Load(environ)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Config{
+		Hatchet:  Hatchet{Token: "tok", HostPort: "hatchet:7077", TLSStrategy: "none", Namespace: "staging"},
+		Embedded: Embedded{DatabaseURL: "postgresql://u:p@db:5433/h", GRPCPort: 7100, APIPort: 7101, TokenFile: "/run/tok", EngineLog: "error", EngineLogFormat: "json"},
+		Celery:   Celery{Enabled: true, BrokerURL: "amqp://u:p@mq:5672/vh", ResultBackend: "db+postgresql://u:p@db/celery"},
+		Service:  Service{Addr: "127.0.0.1:9000", ShutdownTimeout: 45 * time.Second},
+		Worker:   Worker{Name: "w1", Slots: 7},
+		Log:      Log{Level: "debug", Format: "json"},
+		Routing:  Routing{Backend: "hatchet", UseTaskAbstraction: true, Percentage: 12.5, FlagsFile: "/etc/flags.yaml", AllowRequestOverride: true, Fallback: true},
+		Shim:     Shim{APIToken: "secret", InsecureDev: true, MaxBodyBytes: 4096},
+		Helpers: Helpers{X2TextURL: "http://x2text:3004", X2TextAPIKey: "xk",
+			LLMAdapters: `{"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k"}}`,
+			LLMTimeout:  90 * time.Second, LLMMaxRetries: 5},
+		Platform: Platform{DatabaseURL: "postgres://u@db/unstract"},
+	}
+	if cfg != want {
+		t.Errorf("Load =\n%+v\nwant\n%+v", cfg, want)
+	}
+	// Every variable the struct reads appears in this test.
+	params, err := env.GetFieldParams(&Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(environ, "\n")
+	if got := Variables(); len(got) != len(params) {
+		t.Errorf("Variables() lists %d names, the struct reads %d", len(got), len(params))
+	}
+	for _, p := range params {
+		if !slices.Contains(Variables(), p.Key) {
+			t.Errorf("Variables() lacks %s", p.Key)
+		}
+		if !strings.Contains(joined, p.Key+"=") {
+			t.Errorf("variable %s is not covered by this test", p.Key)
+		}
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string // substrings, one per expected problem
+	}{
+		{"bad enum values", []string{"LOG_FORMAT=xml", "LOG_LEVEL=loud", "HATCHET_CLIENT_TLS_STRATEGY=maybe"},
+			[]string{`LOG_FORMAT="xml"`, `LOG_LEVEL="loud"`, `HATCHET_CLIENT_TLS_STRATEGY="maybe"`}},
+		{"unparsable numbers", []string{"HATCHET_WORKER_SLOTS=many", "SHUTDOWN_TIMEOUT=soon", "USE_TASK_ABSTRACTION=perhaps"},
+			[]string{"HATCHET_WORKER_SLOTS", "SHUTDOWN_TIMEOUT", "USE_TASK_ABSTRACTION"}},
+		{"host port without token", []string{"HATCHET_CLIENT_HOST_PORT=hatchet:7077"},
+			[]string{"needs a token"}},
+		{"celery backend with abstraction on", []string{"TASK_QUEUE_BACKEND=celery", "USE_TASK_ABSTRACTION=true"},
+			[]string{"TASK_QUEUE_BACKEND=celery pins"}},
+		{"unknown backend", []string{"TASK_QUEUE_BACKEND=kafka"}, []string{`TASK_QUEUE_BACKEND="kafka"`}},
+		{"bad urls", []string{"CELERY_BROKER_URL=redis://x", "CELERY_RESULT_BACKEND=mongodb://x", "DATABASE_URL=mysql://x/y"},
+			[]string{"CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL"}},
+		{"ports", []string{"HATCHET_EMBEDDED_GRPC_PORT=70000", "HATCHET_EMBEDDED_API_PORT=70000"},
+			[]string{"HATCHET_EMBEDDED_GRPC_PORT=70000", "HATCHET_EMBEDDED_API_PORT=70000", "both 70000"}},
+		{"percent and slots out of range", []string{"TASK_ABSTRACTION_PERCENT=101", "HATCHET_WORKER_SLOTS=0"},
+			[]string{"TASK_ABSTRACTION_PERCENT=101", "HATCHET_WORKER_SLOTS=0"}},
+		{"service addr", []string{"SERVICE_ADDR=8090"}, []string{"SERVICE_ADDR"}},
+		{"body limit", []string{"SHIM_MAX_BODY_BYTES=10"}, []string{"SHIM_MAX_BODY_BYTES=10"}},
+		{"shim without token", []string{"SHIM_API_TOKEN="}, []string{"SHIM_API_TOKEN is required"}},
+		{"celery pinned but disabled", []string{"TASK_QUEUE_BACKEND=celery", "CELERY_ENABLED=false"}, []string{"CELERY_ENABLED=true"}},
+		{"helpers", []string{"X2TEXT_URL=ftp://x", "LLM_ADAPTERS={", "LLM_MAX_RETRIES=11", "PLATFORM_DATABASE_URL=redis://x"},
+			[]string{"X2TEXT_URL", "LLM_ADAPTERS", "LLM_MAX_RETRIES=11", "PLATFORM_DATABASE_URL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(append([]string{"SHIM_API_TOKEN=t"}, tt.environ...))
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load(%v) = %v, want *Error", tt.environ, err)
+			}
+			if len(cerr.Problems) != len(tt.want) {
+				t.Errorf("got %d problems, want %d:\n%v", len(cerr.Problems), len(tt.want), err)
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message lacks %q:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorNeverShowsPasswords(t *testing.T) {
+	_, err := Load([]string{"SHIM_INSECURE_DEV=true", "CELERY_BROKER_URL=amqp://user:hunter2@%zz/", "DATABASE_URL=postgres://u:hunter2@h:99999999/x y"})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error leaks a password: %v", err)
+	}
+}
+
+// TestREADMETable keeps the README's configuration table and Config in step.
+func TestREADMETable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		documented[m[1]] = true
+	}
+	params, err := env.GetFieldParams(&Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range params {
+		keys = append(keys, p.Key)
+		if !documented[p.Key] {
+			t.Errorf("%s is read but not in the README's configuration table", p.Key)
+		}
+	}
+	for k := range documented {
+		if !slices.Contains(keys, k) {
+			t.Errorf("README documents %s, which the service does not read", k)
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3"
+
+	"github.com/hatchet-dev/hatchet/cmd/hatchet-admin/cli/seed"
+	"github.com/hatchet-dev/hatchet/cmd/hatchet-api/api"
+	hatchetengine "github.com/hatchet-dev/hatchet/cmd/hatchet-engine/engine"
+	"github.com/hatchet-dev/hatchet/cmd/hatchet-migrate/migrate"
+	"github.com/hatchet-dev/hatchet/pkg/config/loader"
+	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
+
+	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/pgdb"
+)
+
+// Version is the Hatchet engine version embedded in this binary.
+const Version = "v0.105.0"
+
+// readyTimeout bounds how long Start waits for the engine to answer.
+const readyTimeout = 90 * time.Second
+
+// Embedded is a Hatchet engine (gRPC engine services and REST API) running in
+// this process. Only one can run per process: Hatchet configures itself
+// through process-wide environment variables.
+type Embedded struct {
+	// Token is a tenant API token for this engine.
+	Token string
+	// GRPCAddr is the engine's gRPC address (host:port, loopback).
+	GRPCAddr string
+	// APIURL is the engine's REST API base URL.
+	APIURL string
+	// TokenFile is where Token was written.
+	TokenFile string
+
+	healthURL string
+	cancel    context.CancelFunc
+	interrupt chan any
+	engineErr chan error
+	apiErr    chan error
+	log       *slog.Logger
+}
+
+// StartEmbedded prepares the database (create, migrate, seed, keys), starts the
+// engine and its API, and returns once both answer. Stop releases them.
+func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (*Embedded, error) {
+	started := time.Now()
+	if err := pgdb.Ensure(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	k, err := prepareKeys(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := choosePorts(cfg.GRPCPort, cfg.APIPort)
+	if err != nil {
+		return nil, err
+	}
+	if err := configureEnv(cfg, k, ports); err != nil {
+		return nil, err
+	}
+	if err := migrateDatabase(ctx, cfg.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	cf := loader.NewConfigLoader("")
+	tenant, err := seedTenant(cf)
+	if err != nil {
+		return nil, err
+	}
+	e := launch(cf, ports, log)
+	token, err := ensureToken(ctx, cf, cfg.DatabaseURL, k.Token, tenant, e)
+	if err != nil {
+		e.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	e.Token = token
+	e.TokenFile = cfg.TokenFile
+	if err := writeTokenFile(cfg.TokenFile, token); err != nil {
+		e.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := e.waitReady(ctx); err != nil {
+		e.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	log.Info("embedded engine ready", "grpc", e.GRPCAddr, "api", e.APIURL,
+		"token_file", e.TokenFile, "tenant", tenant, "took", time.Since(started).Round(time.Millisecond))
+	return e, nil
+}
+
+type ports struct{ grpc, api, health int }
+
+func choosePorts(grpcPort, apiPort int) (ports, error) {
+	var p ports
+	var err error
+	if p.grpc, err = freePort(grpcPort, "HATCHET_EMBEDDED_GRPC_PORT"); err != nil {
+		return p, err
+	}
+	if p.api, err = freePort(apiPort, "HATCHET_EMBEDDED_API_PORT"); err != nil {
+		return p, err
+	}
+	if p.health, err = freePort(0, "engine health port"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// freePort checks that port is free on loopback (Hatchet's API server panics
+// on a busy port) or, for 0, picks a free one.
+func freePort(port int, name string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return 0, fmt.Errorf("%s %d is not free: %w", name, port, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// configureEnv sets the variables Hatchet's configuration loader reads.
+// Variables the operator set already (SERVER_*) are left as they are, except
+// the ones this service owns: database, keys and ports.
+func configureEnv(cfg config.Embedded, k keys, p ports) error {
+	format := "console"
+	if cfg.EngineLogFormat == "json" {
+		format = "json"
+	}
+	owned := map[string]string{
+		"DATABASE_URL":                         cfg.DatabaseURL,
+		"SERVER_GRPC_PORT":                     strconv.Itoa(p.grpc),
+		"SERVER_GRPC_BIND_ADDRESS":             "127.0.0.1",
+		"SERVER_GRPC_BROADCAST_ADDRESS":        net.JoinHostPort("127.0.0.1", strconv.Itoa(p.grpc)),
+		"SERVER_GRPC_INSECURE":                 "true",
+		"SERVER_PORT":                          strconv.Itoa(p.api),
+		"SERVER_URL":                           fmt.Sprintf("http://127.0.0.1:%d", p.api),
+		"SERVER_HEALTHCHECK":                   "true",
+		"SERVER_HEALTHCHECK_PORT":              strconv.Itoa(p.health),
+		"SERVER_ENCRYPTION_MASTER_KEYSET":      k.MasterKeyset,
+		"SERVER_ENCRYPTION_JWT_PRIVATE_KEYSET": k.JWTPrivate,
+		"SERVER_ENCRYPTION_JWT_PUBLIC_KEYSET":  k.JWTPublic,
+		"SERVER_AUTH_COOKIE_SECRETS":           k.CookieSecrets,
+	}
+	defaults := map[string]string{
+		"SERVER_MSGQUEUE_KIND": "postgres",
+		// One process's engine and API share the server with the platform:
+		// keep each of their pools small (Hatchet's default is 50).
+		"DATABASE_MAX_CONNS":                        "10",
+		"SERVER_AUTH_COOKIE_DOMAIN":                 "localhost",
+		"SERVER_AUTH_COOKIE_INSECURE":               "true",
+		"SERVER_SECURITY_CHECK_ENABLED":             "false",
+		"SERVER_LOGGER_LEVEL":                       cfg.EngineLog,
+		"SERVER_LOGGER_FORMAT":                      format,
+		"DATABASE_LOGGER_LEVEL":                     cfg.EngineLog,
+		"DATABASE_LOGGER_FORMAT":                    format,
+		"SERVER_ADDITIONAL_LOGGERS_QUEUE_LEVEL":     cfg.EngineLog,
+		"SERVER_ADDITIONAL_LOGGERS_QUEUE_FORMAT":    format,
+		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_LEVEL":  cfg.EngineLog,
+		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_FORMAT": format,
+	}
+	for k, v := range owned {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	for k, v := range defaults {
+		if _, ok := os.LookupEnv(k); ok {
+			continue
+		}
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// migrateDatabase brings Hatchet's schema up to date, logging one line
+// instead of goose's one line per migration.
+func migrateDatabase(ctx context.Context, dbURL string, log *slog.Logger) error {
+	began := time.Now()
+	goose.SetLogger(goose.NopLogger())
+	if err := migrate.RunMigrations(ctx, migrate.WithDatabaseURL(dbURL)); err != nil {
+		return fmt.Errorf("migrate hatchet database %s: %w", safeDB(dbURL), err)
+	}
+	log.Info("embedded engine: database migrated", "database", safeDB(dbURL), "took", time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+func prepareKeys(ctx context.Context, dbURL string) (keys, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return keys{}, fmt.Errorf("connect to hatchet database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return loadOrCreateKeys(ctx, conn)
+}
+
+func seedTenant(cf *loader.ConfigLoader) (string, error) {
+	dl, err := cf.InitDataLayer()
+	if err != nil {
+		return "", fmt.Errorf("open hatchet data layer: %w", err)
+	}
+	defer dl.Disconnect() //nolint:errcheck // read-only use ends here
+	if err := seed.SeedDatabase(dl); err != nil {
+		return "", fmt.Errorf("seed hatchet database: %w", err)
+	}
+	return dl.Seed.DefaultTenantID, nil
+}
+
+func launch(cf *loader.ConfigLoader, p ports, log *slog.Logger) *Embedded {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Embedded{
+		GRPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(p.grpc)),
+		APIURL:    fmt.Sprintf("http://127.0.0.1:%d", p.api),
+		healthURL: fmt.Sprintf("http://127.0.0.1:%d/ready", p.health),
+		cancel:    cancel,
+		interrupt: make(chan any),
+		engineErr: make(chan error, 1),
+		apiErr:    make(chan error, 1),
+		log:       log,
+	}
+	go func() { e.engineErr <- hatchetengine.Run(ctx, cf, Version) }()
+	go func() { e.apiErr <- api.Start(cf, e.interrupt, Version) }()
+	return e
+}
+
+// ensureToken returns the stored token when it still names this engine's
+// addresses, or mints and stores a new one.
+func ensureToken(ctx context.Context, cf *loader.ConfigLoader, dbURL, stored, tenant string, e *Embedded) (string, error) {
+	if stored != "" {
+		if conf, err := loaderutils.GetConfFromJWT(stored); err == nil &&
+			conf.GrpcBroadcastAddress == e.GRPCAddr && conf.ServerURL == e.APIURL {
+			return stored, nil
+		}
+	}
+	token, err := mintToken(ctx, cf, tenant)
+	if err != nil {
+		return "", err
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return "", fmt.Errorf("connect to hatchet database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return token, storeToken(ctx, conn, token)
+}
+
+func mintToken(ctx context.Context, cf *loader.ConfigLoader, tenant string) (string, error) {
+	tenantID, err := uuid.Parse(tenant)
+	if err != nil {
+		return "", fmt.Errorf("default tenant id %q: %w", tenant, err)
+	}
+	cleanup, sc, err := cf.CreateServerFromConfig(Version)
+	if err != nil {
+		return "", fmt.Errorf("load hatchet server config: %w", err)
+	}
+	defer func() {
+		_ = cleanup()
+		_ = sc.Disconnect()
+	}()
+	expires := time.Now().AddDate(10, 0, 0)
+	tok, err := sc.Auth.JWTManager.GenerateTenantToken(ctx, tenantID, "hatchet-worker-embedded", false, &expires)
+	if err != nil {
+		return "", fmt.Errorf("generate api token: %w", err)
+	}
+	return tok.Token, nil
+}
+
+func writeTokenFile(path, token string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("token file directory: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write token file: %w", err)
+	}
+	return nil
+}
+
+func (e *Embedded) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := e.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("embedded engine not ready after %s: %w", readyTimeout, err)
+		case err := <-e.engineErr:
+			return fmt.Errorf("embedded engine stopped: %w", err)
+		case err := <-e.apiErr:
+			return fmt.Errorf("embedded API stopped: %w", err)
+		case <-tick.C:
+		}
+	}
+}
+
+// Ready reports whether the engine and its REST API answer.
+func (e *Embedded) Ready(ctx context.Context) error {
+	if err := httpOK(ctx, e.healthURL); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	if err := httpOK(ctx, e.APIURL+"/api/ready"); err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	return nil
+}
+
+func httpOK(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
+// Stop shuts the engine and API down, waiting for the engine until ctx ends.
+func (e *Embedded) Stop(ctx context.Context) error {
+	e.cancel()
+	close(e.interrupt)
+	var errs []error
+	for name, ch := range map[string]chan error{"engine": e.engineErr, "api": e.apiErr} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("%s: %w", name, ctx.Err()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// safeDB renders a database URL without its password, for logs.
+func safeDB(raw string) string {
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}

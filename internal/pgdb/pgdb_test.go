@@ -1,0 +1,42 @@
+package pgdb_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unstract/hatchet-worker/internal/pgdb"
+	"github.com/unstract/hatchet-worker/internal/testenv"
+)
+
+func TestEnsureCreatesOnceAndKeeps(t *testing.T) {
+	admin := testenv.PostgresURL(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const name = "hw_test_pgdb_ensure"
+	drop := func() { _, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }
+	drop()
+	t.Cleanup(drop)
+
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	for i := range 2 { // second call finds it and changes nothing
+		if err := pgdb.Ensure(ctx, u.String()); err != nil {
+			t.Fatalf("Ensure #%d: %v", i+1, err)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("databases named %s: %d (%v)", name, n, err)
+	}
+	u.Host = "127.0.0.1:1"
+	if err := pgdb.Ensure(ctx, u.String()); err == nil {
+		t.Error("want an error for an unreachable server")
+	}
+}

@@ -1,0 +1,271 @@
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// CeleryPython is the interpreter that has Debian's Python Celery installed.
+const CeleryPython = "/usr/bin/python3"
+
+// celeryReadyTimeout bounds how long a worker may take to report "ready".
+const celeryReadyTimeout = 60 * time.Second
+
+// CeleryWorker is a running Python Celery worker serving the fixture app in
+// shim/celerybridge/testdata (tasks echo, fail, retry_once, async_execute_bin,
+// send_webhook_notification, …process_file_batch).
+type CeleryWorker struct {
+	// NodeName is the worker's unique node name (celery@…).
+	NodeName string
+	// BrokerURL is the broker the worker consumes from.
+	BrokerURL string
+	// ResultBackend is the worker's CELERY_RESULT_BACKEND.
+	ResultBackend string
+	// Queues are the queues the worker consumes.
+	Queues []string
+	// WebhookLog is the file send_webhook_notification appends a JSON line to.
+	WebhookLog string
+
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+}
+
+// celeryConfig collects the CeleryOption values.
+type celeryConfig struct {
+	broker      string
+	backend     string
+	queues      []string
+	concurrency int
+	env         []string
+}
+
+// CeleryOption configures StartCeleryWorker and LaunchCeleryWorker.
+type CeleryOption func(*celeryConfig)
+
+// WithCeleryBroker sets the broker URL (default: AMQPURL).
+func WithCeleryBroker(u string) CeleryOption { return func(c *celeryConfig) { c.broker = u } }
+
+// WithCeleryBackend sets the result backend URL (default "rpc://"); see
+// CeleryPostgresBackend for a db+postgresql:// backend in a fresh database.
+func WithCeleryBackend(u string) CeleryOption { return func(c *celeryConfig) { c.backend = u } }
+
+// WithCeleryQueues sets the queues the worker consumes (default "celery").
+func WithCeleryQueues(q ...string) CeleryOption { return func(c *celeryConfig) { c.queues = q } }
+
+// WithCeleryConcurrency sets the worker's thread count (default 4).
+func WithCeleryConcurrency(n int) CeleryOption { return func(c *celeryConfig) { c.concurrency = n } }
+
+// WithCeleryEnv adds KEY=VALUE entries to the worker's environment.
+func WithCeleryEnv(kv ...string) CeleryOption {
+	return func(c *celeryConfig) { c.env = append(c.env, kv...) }
+}
+
+// StartCeleryWorker starts a fixture worker for the test, waits until it is
+// ready, logs its output if the test fails and stops it in t.Cleanup.
+func StartCeleryWorker(t testing.TB, opts ...CeleryOption) *CeleryWorker {
+	t.Helper()
+	opts = append([]CeleryOption{WithCeleryBroker(AMQPURL(t))}, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), celeryReadyTimeout)
+	defer cancel()
+	w, err := LaunchCeleryWorker(ctx, opts...)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = w.Stop()
+		if t.Failed() {
+			t.Logf("celery worker %s log:\n%s", w.NodeName, w.Log())
+		}
+	})
+	return w
+}
+
+// LaunchCeleryWorker starts a fixture worker and waits until it is ready or
+// ctx ends. The caller must Stop it; use it where no testing.TB exists (TestMain).
+func LaunchCeleryWorker(ctx context.Context, opts ...CeleryOption) (*CeleryWorker, error) {
+	cfg := celeryConfig{broker: DefaultAMQPURL, backend: "rpc://", queues: []string{"celery"}, concurrency: 4}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	dir, err := CeleryAppDir()
+	if err != nil {
+		return nil, err
+	}
+	w := &CeleryWorker{
+		NodeName:      "fixture-" + randomHex(6) + "@localhost",
+		BrokerURL:     cfg.broker,
+		ResultBackend: cfg.backend,
+		Queues:        cfg.queues,
+		WebhookLog:    filepath.Join(os.TempDir(), "celery-webhook-"+randomHex(6)+".jsonl"),
+		logs:          &syncBuffer{},
+		done:          make(chan struct{}),
+	}
+	if err := w.start(ctx, dir, cfg); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *CeleryWorker) start(ctx context.Context, dir string, cfg celeryConfig) error {
+	w.cmd = exec.Command(CeleryPython, "-m", "celery", "-A", "fixture_app", "worker",
+		"--loglevel=INFO", "--pool=threads", "--concurrency="+strconv.Itoa(cfg.concurrency),
+		"--without-gossip", "--without-mingle", "--without-heartbeat",
+		"-n", w.NodeName, "-Q", strings.Join(cfg.queues, ","))
+	w.cmd.Dir = dir
+	w.cmd.Env = append(os.Environ(), "CELERY_BROKER_URL="+cfg.broker,
+		"CELERY_RESULT_BACKEND="+cfg.backend, "FIXTURE_WEBHOOK_LOG="+w.WebhookLog, "PYTHONUNBUFFERED=1")
+	w.cmd.Env = append(w.cmd.Env, cfg.env...)
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	w.cmd.Stdout, w.cmd.Stderr = pw, pw
+	if err := w.cmd.Start(); err != nil {
+		return fmt.Errorf("start celery worker: %w", err)
+	}
+	ready := make(chan struct{})
+	go w.scan(pr, ready)
+	go func() { _ = w.cmd.Wait(); _ = pw.Close(); close(w.done) }()
+	select {
+	case <-ready:
+		return nil
+	case <-w.done:
+		return fmt.Errorf("celery worker exited before ready:\n%s", w.Log())
+	case <-ctx.Done():
+		_ = w.Stop()
+		return fmt.Errorf("celery worker not ready: %w\n%s", ctx.Err(), w.Log())
+	}
+}
+
+// scan copies the worker's output into the log and closes ready at "ready.".
+func (w *CeleryWorker) scan(r io.Reader, ready chan struct{}) {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	signalled := false
+	for s.Scan() {
+		line := s.Text()
+		w.logs.WriteString(line + "\n")
+		if !signalled && strings.Contains(line, " ready.") {
+			signalled = true
+			close(ready)
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// Log returns what the worker has written so far.
+func (w *CeleryWorker) Log() string { return w.logs.String() }
+
+// Stop ends the worker with SIGTERM (warm shutdown), then SIGKILL after 10 s.
+func (w *CeleryWorker) Stop() error {
+	if w.cmd == nil || w.cmd.Process == nil {
+		return nil
+	}
+	_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-w.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+		<-w.done
+	}
+	_ = os.Remove(w.WebhookLog)
+	return nil
+}
+
+// CeleryAppDir returns the directory of the fixture Celery app
+// (shim/celerybridge/testdata), found from this source file's location.
+func CeleryAppDir() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("testenv: cannot locate source file")
+	}
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shim", "celerybridge", "testdata")
+	if _, err := os.Stat(filepath.Join(dir, "fixture_app.py")); err != nil {
+		return "", fmt.Errorf("testenv: celery fixture app: %w", err)
+	}
+	return filepath.Clean(dir), nil
+}
+
+// CeleryPostgresBackend creates a fresh database on the test PostgreSQL
+// server, drops it in t.Cleanup and returns it as a Celery result backend URL
+// (db+postgresql://…). Celery creates celery_taskmeta on first use.
+func CeleryPostgresBackend(t testing.TB) string {
+	t.Helper()
+	backend, drop, err := CreateCeleryDatabase(context.Background(), PostgresURL(t))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(drop)
+	return backend
+}
+
+// CreateCeleryDatabase creates a fresh database on the server at adminURL and
+// returns it as a db+postgresql:// result backend URL with a function that
+// drops it.
+func CreateCeleryDatabase(ctx context.Context, adminURL string) (string, func(), error) {
+	name := "celery_" + randomHex(6)
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect %s: %w", adminURL, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse %s: %w", adminURL, err)
+	}
+	drop := func() {
+		c, err := pgx.Connect(context.Background(), adminURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}
+	backend := &url.URL{Scheme: "db+postgresql", User: u.User, Host: u.Host, Path: "/" + name}
+	return backend.String(), drop, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and many readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) WriteString(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(s)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

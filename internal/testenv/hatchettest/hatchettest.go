@@ -1,0 +1,112 @@
+// Package hatchettest starts a real Hatchet engine for integration tests: the
+// service's own embedded engine, in-process, on a fresh Postgres database per
+// test binary. It lives apart from testenv so tests that need no engine do
+// not link one.
+package hatchettest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/engine"
+	"github.com/unstract/hatchet-worker/internal/testenv"
+)
+
+var (
+	once    sync.Once
+	shared  *engine.Conn
+	initErr error
+)
+
+// Engine returns a connection to an embedded engine shared by every test in
+// this test binary, started on first use on a database named after the test
+// binary (dropped and recreated, so each run starts clean). The engine stops
+// when the process exits.
+func Engine(t testing.TB) *engine.Conn {
+	t.Helper()
+	admin := testenv.PostgresURL(t)
+	once.Do(func() { shared, initErr = start(admin) })
+	if initErr != nil {
+		t.Fatalf("hatchettest: start embedded engine: %v", initErr)
+	}
+	return shared
+}
+
+// DatabaseURL returns a URL for a fresh database called name on the test
+// server, dropped first if it exists.
+func DatabaseURL(t testing.TB, name string) string {
+	t.Helper()
+	u, err := freshDatabase(testenv.PostgresURL(t), name)
+	if err != nil {
+		t.Fatalf("hatchettest: %v", err)
+	}
+	return u
+}
+
+func start(admin string) (*engine.Conn, error) {
+	name := "hw_test_" + sanitize(filepath.Base(os.Args[0]))
+	dbURL, err := freshDatabase(admin, name)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "hatchettest")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load([]string{
+		"DATABASE_URL=" + dbURL,
+		"HATCHET_EMBEDDED_GRPC_PORT=0",
+		"HATCHET_EMBEDDED_API_PORT=0",
+		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
+		"HATCHET_EMBEDDED_LOG_LEVEL=error",
+		"SHIM_INSECURE_DEV=true", // config.Load checks the shim too; tests build their own
+	})
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return engine.Connect(ctx, cfg, log)
+}
+
+func freshDatabase(admin, name string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+		return "", fmt.Errorf("drop %s: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", fmt.Errorf("create %s: %w", name, err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+func sanitize(s string) string {
+	return nonIdent.ReplaceAllString(strings.ToLower(strings.TrimSuffix(s, ".test")), "_")
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# test.sh sets up the machine (scripts/setup.sh) and runs every check: gofmt,
+# go vet, and all unit and integration tests against the real PostgreSQL,
+# RabbitMQ, Python Celery worker and embedded Hatchet engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+command -v go >/dev/null || { echo "test: Go 1.26+ is required (https://go.dev/dl/)" >&2; exit 1; }
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "test: gofmt needed on:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+go vet ./...
+# One package at a time: the integration tests share the machine's one
+# PostgreSQL (100 connections) and RabbitMQ, and each package starts its own
+# Hatchet engine and Celery workers.
+go test -p 1 -count=1 -timeout 15m "$@" ./...

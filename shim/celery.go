@@ -1,0 +1,97 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// LegacyClient is what the shim needs from the CeleryBridge client;
+// *celerybridge.Client provides it.
+type LegacyClient interface {
+	Send(ctx context.Context, task string, args []any, kwargs map[string]any, opts ...celerybridge.SendOption) (string, error)
+	Lookup(ctx context.Context, id string) (celerybridge.Result, error)
+	Revoke(ctx context.Context, id string) error
+	Ready(ctx context.Context) error
+}
+
+// Celery runs executions as legacy Celery tasks; the Celery task id is the
+// execution id, so the platform's logs and ours name the same thing.
+type Celery struct {
+	client LegacyClient
+}
+
+// NewCelery returns the Celery backend.
+func NewCelery(c LegacyClient) *Celery { return &Celery{client: c} }
+
+// Submit publishes the task and returns once the broker has confirmed it.
+func (c *Celery) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
+	if r.Legacy == nil {
+		return "", fmt.Errorf("%w: workflow %s has no legacy Celery task", ErrUnavailable, r.Name)
+	}
+	args, kwargs, err := r.Legacy.Args(e, input)
+	if err != nil {
+		return "", apiError(422, CodeInvalid, "input cannot be mapped to the legacy task: "+err.Error())
+	}
+	id, err := c.client.Send(ctx, r.Legacy.Task, args, kwargs,
+		celerybridge.WithTaskID(e.ID), celerybridge.WithQueue(r.Legacy.Queue))
+	if err != nil {
+		return "", fmt.Errorf("%w: publish %s to %s: %w", ErrUnavailable, r.Legacy.Task, r.Legacy.Queue, err)
+	}
+	return id, nil
+}
+
+// Status reads the task's state from the result backend.
+func (c *Celery) Status(ctx context.Context, e Execution) (Status, error) {
+	res, err := c.client.Lookup(ctx, e.ID)
+	if err != nil {
+		return Status{}, fmt.Errorf("%w: look up celery task %s: %w", ErrUnavailable, e.ID, err)
+	}
+	st := statusOf(e)
+	st.BackendState = string(res.State)
+	st.State = celeryState(res.State)
+	if !res.DateDone.IsZero() && res.State.Final() {
+		done := res.DateDone
+		st.FinishedAt = &done
+	}
+	switch {
+	case res.State == celerybridge.StateSuccess:
+		st.Result = res.Value
+	case res.Err() != nil:
+		var te *celerybridge.TaskError
+		if errors.As(res.Err(), &te) {
+			st.Error = &FailureInfo{Type: te.ExcType, Message: te.ExcMessage, Traceback: te.Traceback}
+		}
+	}
+	return st, nil
+}
+
+func celeryState(s celerybridge.State) string {
+	switch s {
+	case celerybridge.StateStarted, celerybridge.StateRetry:
+		return StateRunning
+	case celerybridge.StateSuccess:
+		return StateSucceeded
+	case celerybridge.StateFailure:
+		return StateFailed
+	case celerybridge.StateRevoked:
+		return StateCancelled
+	default:
+		return StateQueued
+	}
+}
+
+// Cancel revokes the task on every worker, as Celery's control.revoke does:
+// a task not yet started ends REVOKED; one already running finishes.
+func (c *Celery) Cancel(ctx context.Context, e Execution) error {
+	if err := c.client.Revoke(ctx, e.ID); err != nil {
+		return fmt.Errorf("%w: revoke celery task %s: %w", ErrUnavailable, e.ID, err)
+	}
+	return nil
+}
+
+// Ready reports whether the broker connection is live.
+func (c *Celery) Ready(ctx context.Context) error { return c.client.Ready(ctx) }

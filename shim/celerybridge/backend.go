@@ -1,0 +1,37 @@
+package celerybridge
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// backend is a Celery result backend as the Client uses it.
+type backend interface {
+	// replyTo is the reply_to property for published tasks ("" if none).
+	replyTo() string
+	// attach runs on every new broker connection.
+	attach(conn *amqp.Connection) error
+	// lookup reports the task's current state, PENDING if unknown.
+	lookup(ctx context.Context, id string) (Result, error)
+	// wait blocks until the task reaches a final state or ctx ends.
+	wait(ctx context.Context, id string) (Result, error)
+	// close releases the backend's resources.
+	close(ctx context.Context, conn *amqp.Connection) error
+}
+
+// openBackend chooses a backend by URL scheme; nil for an empty URL.
+func openBackend(ctx context.Context, url string, cfg *config) (backend, error) {
+	scheme, _, _ := strings.Cut(url, "://")
+	switch {
+	case url == "":
+		return nil, nil
+	case scheme == "rpc":
+		return newRPCBackend(cfg), nil
+	case scheme == "db+postgresql" || strings.HasPrefix(scheme, "db+postgresql+") || scheme == "db+postgres":
+		return newDBBackend(ctx, url, cfg)
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnsupportedBackend, scheme)
+}

@@ -1,0 +1,186 @@
+package celerybridge_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+func TestRoundTripRPC(t *testing.T) {
+	w := rpcFixture.start(t)
+	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue))
+	big := strings.Repeat("x", 1<<20)
+	tests := []struct {
+		name, task   string
+		args, kwargs string
+		want         string
+	}{
+		{"nested unicode bigint", "echo",
+			`[{"a": [1, 2.5, null, true, {"deep": ["ü", "日本語", "emoji 🎉"]}]}, 9007199254740993, -12345678901234567890123]`,
+			`{"k": {"n": 18446744073709551617}}`,
+			`{"args": [{"a": [1, 2.5, null, true, {"deep": ["ü", "日本語", "emoji 🎉"]}]}, 9007199254740993, -12345678901234567890123], "kwargs": {"k": {"n": 18446744073709551617}}}`},
+		{"one megabyte", "echo", `["` + big + `"]`, `{}`, `{"args": ["` + big + `"], "kwargs": {}}`},
+		{"process_file_batch", "workflow_manager.workflow_v2.file_execution_tasks.process_file_batch",
+			`[{"files": [["a.pdf", {"file_hash": "h1"}], ["fail.pdf", {}]], "file_data": {"workflow_id": "w"}}]`, `{}`,
+			`{"successful_files": 1, "failed_files": 1}`},
+		{"async_execute_bin", "async_execute_bin", `["org", "wf", "ex", {"h2": {}, "h1": {}}]`,
+			`{"scheduled": true, "pipeline_id": "p", "extra": 7}`,
+			`{"schema_name": "org", "workflow_id": "wf", "execution_id": "ex", "files": ["h1", "h2"], "scheduled": true, "execution_mode": null, "pipeline_id": "p", "use_file_history": true, "kwargs": {"extra": 7}}`},
+		{"retry once", "retry_once", `[5]`, `{}`, `{"value": 5, "retries": 1}`},
+		{"send_webhook_notification", "send_webhook_notification", `["http://example.invalid/hook", {"id": 12345678901234567890}]`,
+			`{"headers": {"X-Key": "k"}}`, `{"id": 12345678901234567890}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var args []any
+			var kwargs map[string]any
+			mustJSON(t, tc.args, &args)
+			mustJSON(t, tc.kwargs, &kwargs)
+			r, err := c.Call(testContext(t, 60*time.Second), tc.task, args, kwargs)
+			if err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			if r.State != celerybridge.StateSuccess {
+				t.Fatalf("state = %s", r.State)
+			}
+			assertSameJSON(t, r.Value, tc.want)
+		})
+	}
+	log, err := os.ReadFile(w.WebhookLog)
+	if err != nil || !bytes.Contains(log, []byte(`"payload": {"id": 12345678901234567890}`)) {
+		t.Errorf("webhook log %q (err %v) lacks the payload", log, err)
+	}
+}
+
+// assertSameJSON compares JSON values exactly: numbers by their digits.
+func assertSameJSON(t *testing.T, got json.RawMessage, want string) {
+	t.Helper()
+	var g, w any
+	mustJSON(t, string(got), &g)
+	mustJSON(t, want, &w)
+	if !reflect.DeepEqual(g, w) {
+		if len(got) > 300 {
+			got = got[:300]
+		}
+		t.Errorf("result = %s\nwant     %.300s", got, want)
+	}
+}
+
+func TestFailuresRPC(t *testing.T) {
+	rpcFixture.start(t)
+	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue))
+	tests := []struct {
+		name, task  string
+		opts        []celerybridge.SendOption
+		is          error
+		state       celerybridge.State
+		excType     string
+		excModule   string
+		excContains string
+	}{
+		{"custom exception", "fail", nil, nil, celerybridge.StateFailure, "FixtureError", "fixture_app", "boom"},
+		{"not registered", "no.such.task", nil, celerybridge.ErrNotRegistered, celerybridge.StateFailure, "NotRegistered", "celery.exceptions", "no.such.task"},
+		{"expired", "echo", []celerybridge.SendOption{celerybridge.WithCountdown(2 * time.Second), celerybridge.WithExpiresIn(time.Second)},
+			celerybridge.ErrRevoked, celerybridge.StateRevoked, "TaskRevokedError", "celery.exceptions", "expired"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := c.Call(testContext(t, 30*time.Second), tc.task, []any{"boom"}, nil, tc.opts...)
+			var te *celerybridge.TaskError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want *TaskError", err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tc.is)
+			}
+			if r.State != tc.state || te.State != tc.state || te.ExcType != tc.excType || te.ExcModule != tc.excModule ||
+				!strings.Contains(te.ExcMessage, tc.excContains) {
+				t.Errorf("state %s, error %+v", r.State, te)
+			}
+			if tc.state == celerybridge.StateFailure && !strings.Contains(te.Traceback, "Traceback") && tc.excType != "NotRegistered" {
+				t.Errorf("traceback = %q", te.Traceback)
+			}
+		})
+	}
+}
+
+func TestCountdownAndLookupRPC(t *testing.T) {
+	rpcFixture.start(t)
+	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue))
+	ctx := testContext(t, 30*time.Second)
+	if r, err := c.Lookup(ctx, "never-sent"); err != nil || r.State != celerybridge.StatePending {
+		t.Fatalf("lookup unknown = %+v, %v", r, err)
+	}
+	sent := time.Now()
+	id, err := c.Send(ctx, "echo", []any{"later"}, nil, celerybridge.WithCountdown(1500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A lower bound only: the worker must not run the task before its ETA.
+	if elapsed := time.Since(sent); elapsed < 1400*time.Millisecond {
+		t.Errorf("result after %v, before the 1.5 s countdown", elapsed)
+	}
+	got, err := c.Lookup(ctx, id)
+	if err != nil || got.State != celerybridge.StateSuccess || !bytes.Equal(got.Value, r.Value) {
+		t.Errorf("lookup after wait = %+v, %v", got, err)
+	}
+}
+
+func TestUnroutable(t *testing.T) {
+	c := dial(t)
+	_, err := c.Send(testContext(t, 10*time.Second), "echo", nil, nil, celerybridge.WithQueue("cb-missing-"+runID))
+	if !errors.Is(err, celerybridge.ErrUnroutable) {
+		t.Fatalf("err = %v, want ErrUnroutable", err)
+	}
+	if _, err := c.Wait(testContext(t, time.Second), "x"); !errors.Is(err, celerybridge.ErrNoBackend) {
+		t.Errorf("wait without backend: %v", err)
+	}
+}
+
+func TestUnsupportedBackend(t *testing.T) {
+	_, err := celerybridge.Dial(testContext(t, 5*time.Second), "amqp://guest:guest@127.0.0.1:5672/", celerybridge.WithResultBackend("mongodb://x"))
+	if !errors.Is(err, celerybridge.ErrUnsupportedBackend) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDatabaseBackend(t *testing.T) {
+	w := dbFixture.start(t)
+	c := dial(t, celerybridge.WithResultBackend(w.ResultBackend), celerybridge.WithDefaultQueue(dbFixture.queue),
+		celerybridge.WithPollInterval(50*time.Millisecond))
+	ctx := testContext(t, 60*time.Second)
+	if r, err := c.Lookup(ctx, "never-sent"); err != nil || r.State != celerybridge.StatePending {
+		t.Fatalf("lookup unknown = %+v, %v", r, err)
+	}
+	var args []any
+	mustJSON(t, `[{"ü": [1, 2.5, null, true, false, "日本"]}, 123456789012345678901234567890, -5]`, &args)
+	r, err := c.Call(ctx, "echo", args, map[string]any{"k": "v"})
+	if err != nil {
+		t.Fatalf("call: %v", err)
+	}
+	assertSameJSON(t, r.Value, `{"args": [{"ü": [1, 2.5, null, true, false, "日本"]}, 123456789012345678901234567890, -5], "kwargs": {"k": "v"}}`)
+	if r.DateDone.IsZero() {
+		t.Error("date_done not read")
+	}
+	_, err = c.Call(ctx, "fail", []any{"db boom"}, nil)
+	var te *celerybridge.TaskError
+	if !errors.As(err, &te) || te.ExcType != "FixtureError" || te.ExcModule != "fixture_app" ||
+		!strings.Contains(te.ExcMessage, "db boom") || !strings.Contains(te.Traceback, "FixtureError") {
+		t.Fatalf("fail: %v (%+v)", err, te)
+	}
+	_, err = c.Call(ctx, "no.such.task", nil, nil)
+	if !errors.Is(err, celerybridge.ErrNotRegistered) {
+		t.Fatalf("unknown task: %v", err)
+	}
+}

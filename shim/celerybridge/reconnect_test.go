@@ -1,0 +1,97 @@
+package celerybridge_test
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// TestBurstSurvivesConnectionClose publishes 1,000 tasks from many
+// goroutines while the broker closes the Client's connection, and checks that
+// every task's result arrives.
+func TestBurstSurvivesConnectionClose(t *testing.T) {
+	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
+		t.Skip("rabbitmqctl not installed: cannot close connections broker-side")
+	}
+	rpcFixture.start(t)
+	name := "celerybridge-burst-" + runID
+	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue),
+		celerybridge.WithConnectionName(name), celerybridge.WithReconnectBackoff(50*time.Millisecond, time.Second))
+	ctx := testContext(t, 150*time.Second)
+	const total, workers = 1000, 50
+	var sent atomic.Int64
+	ids := make([]string, total)
+	errs := make(chan error, total)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < total; i += workers {
+				id, err := c.Send(ctx, "echo", []any{i}, nil)
+				if err != nil {
+					errs <- fmt.Errorf("send %d: %w", i, err)
+					return
+				}
+				ids[i] = id
+				sent.Add(1)
+			}
+		})
+	}
+	closed := closeWhen(t, ctx, name, func() bool { return sent.Load() >= 200 })
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := <-closed; n == 0 {
+		t.Fatal("the broker closed no connection during the burst")
+	}
+	for i, id := range ids {
+		r, err := c.Wait(ctx, id)
+		if err != nil {
+			t.Fatalf("task %d (%s): %v", i, id, err)
+		}
+		assertSameJSON(t, r.Value, fmt.Sprintf(`{"args": [%d], "kwargs": {}}`, i))
+	}
+}
+
+// closeWhen closes, broker-side, every connection named name once cond
+// holds; it reports how many it closed.
+func closeWhen(t *testing.T, ctx context.Context, name string, cond func() bool) <-chan int {
+	t.Helper()
+	out := make(chan int, 1)
+	go func() {
+		for !cond() && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		out <- closeConnections(ctx, t, name)
+	}()
+	return out
+}
+
+func closeConnections(ctx context.Context, t *testing.T, name string) int {
+	raw, err := exec.CommandContext(ctx, "rabbitmqctl", "list_connections", "pid", "client_properties", "-q", "--no-table-headers").Output()
+	if err != nil {
+		t.Errorf("list connections: %v", err)
+		return 0
+	}
+	n := 0
+	for line := range strings.Lines(string(raw)) {
+		pid, props, _ := strings.Cut(line, "\t")
+		if !strings.Contains(props, `"`+name+`"`) {
+			continue
+		}
+		if out, err := exec.CommandContext(ctx, "rabbitmqctl", "close_connection", pid, "test: burst").CombinedOutput(); err != nil {
+			t.Errorf("close %s: %v\n%s", pid, err, out)
+			continue
+		}
+		n++
+	}
+	return n
+}

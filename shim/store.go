@@ -1,0 +1,148 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound reports an execution id the store does not know.
+var ErrNotFound = errors.New("execution not found")
+
+// Execution is the shim's durable record of one request: where it went and
+// how to find it there.
+type Execution struct {
+	ID             string    `json:"execution_id"`
+	Workflow       string    `json:"workflow"`
+	OrganizationID string    `json:"organization_id"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	Backend        string    `json:"backend"`
+	Reason         string    `json:"reason"`
+	BackendRef     string    `json:"backend_ref,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Store keeps Execution records in Postgres (schema hatchet_worker), so
+// status lookups and idempotency survive restarts and work across replicas.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+const storeSchema = `
+CREATE SCHEMA IF NOT EXISTS hatchet_worker;
+CREATE TABLE IF NOT EXISTS hatchet_worker.executions (
+	id              uuid PRIMARY KEY,
+	workflow        text NOT NULL,
+	organization_id text NOT NULL,
+	idempotency_key text,
+	backend         text NOT NULL,
+	reason          text NOT NULL,
+	backend_ref     text NOT NULL DEFAULT '',
+	created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
+	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
+	WHERE idempotency_key IS NOT NULL`
+
+// OpenStore connects to the database at url and creates the table if needed.
+func OpenStore(ctx context.Context, url string) (*Store, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("execution store: %w", err)
+	}
+	if _, err := pool.Exec(ctx, storeSchema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("execution store schema: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close releases the store's connections.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Claim inserts e, or, when an execution with the same workflow,
+// organisation and idempotency key exists, returns that one and false.
+func (s *Store) Claim(ctx context.Context, e Execution) (Execution, bool, error) {
+	var key *string
+	if e.IdempotencyKey != "" {
+		key = &e.IdempotencyKey
+	}
+	row := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
+		(id, workflow, organization_id, idempotency_key, backend, reason)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (workflow, organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, key, e.Backend, e.Reason)
+	err := row.Scan(&e.CreatedAt)
+	if err == nil {
+		return e, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Execution{}, false, fmt.Errorf("claim execution: %w", err)
+	}
+	prev, err := s.byKey(ctx, e.Workflow, e.OrganizationID, e.IdempotencyKey)
+	return prev, false, err
+}
+
+// SetRef records where the backend put the execution (e.g. a Hatchet run id).
+func (s *Store) SetRef(ctx context.Context, id, ref string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend_ref = $2 WHERE id = $1`, id, ref); err != nil {
+		return fmt.Errorf("record backend ref: %w", err)
+	}
+	return nil
+}
+
+// Reroute records that a claimed execution went to another backend.
+func (s *Store) Reroute(ctx context.Context, id, backend, reason string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend = $2, reason = $3 WHERE id = $1`, id, backend, reason)
+	if err != nil {
+		return fmt.Errorf("record reroute: %w", err)
+	}
+	return nil
+}
+
+// Forget deletes a claim whose work could not be accepted by any backend, so
+// a retry with the same idempotency key starts afresh.
+func (s *Store) Forget(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("forget execution: %w", err)
+	}
+	return nil
+}
+
+// Get returns the execution with id, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (Execution, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Execution{}, ErrNotFound
+	}
+	return s.one(ctx, `WHERE id = $1`, id)
+}
+
+func (s *Store) byKey(ctx context.Context, workflow, org, key string) (Execution, error) {
+	return s.one(ctx, `WHERE workflow = $1 AND organization_id = $2 AND idempotency_key = $3`, workflow, org, key)
+}
+
+func (s *Store) one(ctx context.Context, where string, args ...any) (Execution, error) {
+	var e Execution
+	var key *string
+	err := s.pool.QueryRow(ctx, `SELECT id::text, workflow, organization_id, idempotency_key, backend, reason, backend_ref, created_at
+		FROM hatchet_worker.executions `+where, args...).
+		Scan(&e.ID, &e.Workflow, &e.OrganizationID, &key, &e.Backend, &e.Reason, &e.BackendRef, &e.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Execution{}, ErrNotFound
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("read execution: %w", err)
+	}
+	if key != nil {
+		e.IdempotencyKey = *key
+	}
+	return e, nil
+}

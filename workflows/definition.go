@@ -1,0 +1,131 @@
+//lint:file-ignore SA1019 the SDK marks a task error non-retryable only through pkg/worker.NewNonRetryableError.
+
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/types"
+	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+)
+
+// Definition describes one workflow in terms an operator reads (names,
+// parents, timeouts, retries) and holds the task functions Build registers.
+// The same value drives `workflows list`, `workflows validate` and the worker,
+// so what is shown is what runs.
+type Definition struct {
+	// Name is the Hatchet workflow name, as the dashboard shows it.
+	Name string
+	// Description appears in the dashboard.
+	Description string
+	// Timeout is the budget for the whole run; no task may exceed it, and the
+	// tasks on the longest path of the DAG must fit in it.
+	Timeout time.Duration
+	// Tasks are the workflow's steps, in any order.
+	Tasks []Task
+	// Options are extra SDK options (concurrency, triggers…).
+	Options []hatchet.WorkflowOption
+	// Triggers lists event or cron triggers, for display.
+	Triggers []string
+}
+
+// Task is one step of a Definition.
+type Task struct {
+	// Name is the task name within the workflow.
+	Name string
+	// Parents name tasks of the same workflow that must finish first.
+	Parents []string
+	// Timeout is the task's execution timeout.
+	Timeout time.Duration
+	// Retries is how many times Hatchet retries a failed attempt.
+	Retries int
+	// Fn is the task function: func(hatchet.Context, In) (Out, error).
+	Fn any
+}
+
+// Build turns d into an SDK workflow on client. It validates d first.
+func (d Definition) Build(client *hatchet.Client) (*hatchet.Workflow, error) {
+	if problems := Validate(d); len(problems) > 0 {
+		return nil, fmt.Errorf("workflow %q: %w", d.Name, problems[0])
+	}
+	opts := append([]hatchet.WorkflowOption{hatchet.WithWorkflowDescription(d.Description)}, d.Options...)
+	wf := client.NewWorkflow(d.Name, opts...)
+	built := make(map[string]*hatchet.Task, len(d.Tasks))
+	for _, t := range topological(d.Tasks) {
+		topts := []hatchet.TaskOption{hatchet.WithExecutionTimeout(t.Timeout), hatchet.WithRetries(t.Retries)}
+		if t.Retries > 0 {
+			topts = append(topts, hatchet.WithRetryBackoff(2, 60))
+		}
+		parents := make([]*hatchet.Task, 0, len(t.Parents))
+		for _, p := range t.Parents {
+			parents = append(parents, built[p])
+		}
+		if len(parents) > 0 {
+			topts = append(topts, hatchet.WithParents(parents...))
+		}
+		built[t.Name] = wf.NewTask(t.Name, t.Fn, topts...)
+	}
+	return wf, nil
+}
+
+// BuildAll builds every definition, stopping at the first invalid one.
+func BuildAll(client *hatchet.Client, defs []Definition) ([]*hatchet.Workflow, error) {
+	out := make([]*hatchet.Workflow, 0, len(defs))
+	for _, d := range defs {
+		wf, err := d.Build(client)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, wf)
+	}
+	return out, nil
+}
+
+// topological orders tasks so that parents come before their children; the
+// graph must be acyclic (Validate checks it).
+func topological(tasks []Task) []Task {
+	placed := make(map[string]bool, len(tasks))
+	out := make([]Task, 0, len(tasks))
+	for len(out) < len(tasks) {
+		progress := false
+		for _, t := range tasks {
+			if placed[t.Name] || !allPlaced(t.Parents, placed) {
+				continue
+			}
+			placed[t.Name] = true
+			out = append(out, t)
+			progress = true
+		}
+		if !progress {
+			return out
+		}
+	}
+	return out
+}
+
+func allPlaced(names []string, placed map[string]bool) bool {
+	for _, n := range names {
+		if !placed[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// badInput marks an error Hatchet must not retry: the same input fails again.
+func badInput(format string, args ...any) error {
+	return pkgworker.NewNonRetryableError(fmt.Errorf(format, args...))
+}
+
+// orgKey is the CEL concurrency key grouping runs by organisation; runs
+// without one share the "" group.
+const orgKey = `has(input.organization_id) ? input.organization_id : ""`
+
+// perOrganization limits a workflow to n runs at once per organisation,
+// taking organisations in turn when more wait.
+func perOrganization(n int32) hatchet.WorkflowOption {
+	strategy := types.GroupRoundRobin
+	return hatchet.WithWorkflowConcurrency(types.Concurrency{Expression: orgKey, MaxRuns: &n, LimitStrategy: &strategy})
+}

@@ -1,0 +1,79 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/unstract/hatchet-worker/helpers/llm"
+)
+
+// ErrUnknownAdapter reports an llm_adapter_id that is not configured.
+var ErrUnknownAdapter = errors.New("unknown llm_adapter_id")
+
+// LLMAdapters resolves which OpenAI-compatible server a run talks to: a
+// configured adapter by id (the only way to use an API key), or inline
+// settings for keyless servers.
+type LLMAdapters struct {
+	adapters map[string]LLMSettings
+	opts     []llm.Option
+}
+
+// ParseLLMAdapters reads adapters from JSON ({"id": {"base_url", "model",
+// "api_key"}}); empty text means none. opts apply to every client.
+func ParseLLMAdapters(text string, opts ...llm.Option) (LLMAdapters, error) {
+	a := LLMAdapters{adapters: map[string]LLMSettings{}, opts: opts}
+	if strings.TrimSpace(text) == "" {
+		return a, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a.adapters); err != nil {
+		return a, fmt.Errorf("LLM_ADAPTERS: %w", err)
+	}
+	for id, s := range a.adapters {
+		if _, err := llm.New(s.BaseURL, s.Model); err != nil {
+			return a, fmt.Errorf("LLM_ADAPTERS[%q]: %w", id, err)
+		}
+	}
+	return a, nil
+}
+
+// IDs returns the configured adapter ids, sorted.
+func (a LLMAdapters) IDs() []string {
+	ids := make([]string, 0, len(a.adapters))
+	for id := range a.adapters {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Client returns a client for the adapter id, or for inline settings when
+// id is empty.
+func (a LLMAdapters) Client(inline *LLMSettings, id string) (*llm.Client, error) {
+	var s LLMSettings
+	switch {
+	case id != "":
+		found, ok := a.adapters[id]
+		if !ok {
+			return nil, fmt.Errorf("%w %q (configured: %s)", ErrUnknownAdapter, id, strings.Join(a.IDs(), ", "))
+		}
+		s = found
+	case inline != nil:
+		s = *inline
+	default:
+		return nil, errors.New("either llm or llm_adapter_id is required")
+	}
+	opts := a.opts
+	if s.APIKey != "" {
+		opts = append(append([]llm.Option{}, opts...), llm.WithAPIKey(s.APIKey))
+	}
+	c, err := llm.New(s.BaseURL, s.Model, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("llm settings: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,36 @@
+package workflows
+
+import (
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unstract/hatchet-worker/helpers/extract"
+)
+
+// Deps are the services the workflows use, supplied by the process wiring.
+type Deps struct {
+	// Log receives the worker-side log of every task.
+	Log *slog.Logger
+	// Extractor turns documents into text (local or the x2text service).
+	Extractor extract.Extractor
+	// LLM resolves the language model a document run uses.
+	LLM LLMAdapters
+	// Celery calls legacy Celery tasks; nil when no broker is configured.
+	Celery Celery
+	// Platform is the platform database user onboarding writes to.
+	Platform *pgxpool.Pool
+}
+
+// Registry returns every workflow the worker registers.
+func Registry(deps Deps) []Definition {
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	return []Definition{
+		DocumentProcessing(deps),
+		ConnectorValidation(deps),
+		CeleryBridge(deps),
+		UserOnboarding(deps),
+	}
+}
