@@ -17,7 +17,6 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/hatchet-dev/hatchet/cmd/hatchet-admin/cli/seed"
-	"github.com/hatchet-dev/hatchet/cmd/hatchet-api/api"
 	hatchetengine "github.com/hatchet-dev/hatchet/cmd/hatchet-engine/engine"
 	"github.com/hatchet-dev/hatchet/cmd/hatchet-migrate/migrate"
 	"github.com/hatchet-dev/hatchet/pkg/config/loader"
@@ -231,7 +230,7 @@ func launch(cf *loader.ConfigLoader, p ports, log *slog.Logger) *Embedded {
 		log:       log,
 	}
 	go func() { e.engineErr <- hatchetengine.Run(ctx, cf, Version) }()
-	go func() { e.apiErr <- api.Start(cf, e.interrupt, Version) }()
+	go func() { e.apiErr <- serveAPI(cf, e.interrupt) }()
 	return e
 }
 
