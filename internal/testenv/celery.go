@@ -222,17 +222,9 @@ func CeleryPostgresBackend(t testing.TB) string {
 // drops it.
 func CreateCeleryDatabase(ctx context.Context, adminURL string) (string, func(), error) {
 	name := "celery_" + randomHex(6)
-	conn, err := pgx.Connect(ctx, adminURL)
+	raw, err := FreshDatabase(ctx, adminURL, name)
 	if err != nil {
-		return "", nil, fmt.Errorf("connect %s: %w", adminURL, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("parse %s: %w", adminURL, err)
+		return "", nil, err
 	}
 	drop := func() {
 		c, err := pgx.Connect(context.Background(), adminURL)
@@ -242,7 +234,11 @@ func CreateCeleryDatabase(ctx context.Context, adminURL string) (string, func(),
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
-	backend := &url.URL{Scheme: "db+postgresql", User: u.User, Host: u.Host, Path: "/" + name}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse %s: %w", raw, err)
+	}
+	backend := &url.URL{Scheme: "db+postgresql", User: u.User, Host: u.Host, Path: u.Path}
 	return backend.String(), drop, nil
 }
 

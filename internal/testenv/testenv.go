@@ -4,11 +4,15 @@
 package testenv
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Default service addresses used when the environment does not name others.
@@ -47,4 +51,27 @@ func reachable(t testing.TB, env, def string) string {
 	}
 	_ = conn.Close()
 	return raw
+}
+
+// FreshDatabase drops the database called name on the server at adminURL if
+// it exists, creates it empty, and returns adminURL pointing at it.
+func FreshDatabase(ctx context.Context, adminURL, name string) (string, error) {
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", fmt.Errorf("parse admin url: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return "", fmt.Errorf("connect %s: %w", u.Redacted(), err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+		return "", fmt.Errorf("drop database %s: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
 }

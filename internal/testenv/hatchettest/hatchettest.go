@@ -6,9 +6,7 @@ package hatchettest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
@@ -48,7 +44,7 @@ func Engine(t testing.TB) *engine.Conn {
 // server, dropped first if it exists.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
-	u, err := freshDatabase(testenv.PostgresURL(t), name)
+	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), name)
 	if err != nil {
 		t.Fatalf("hatchettest: %v", err)
 	}
@@ -57,7 +53,9 @@ func DatabaseURL(t testing.TB, name string) string {
 
 func start(admin string) (*engine.Conn, error) {
 	name := "hw_test_" + sanitize(filepath.Base(os.Args[0]))
-	dbURL, err := freshDatabase(admin, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dbURL, err := testenv.FreshDatabase(ctx, admin, name)
 	if err != nil {
 		return nil, err
 	}
@@ -77,32 +75,7 @@ func start(admin string) (*engine.Conn, error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	return engine.Connect(ctx, cfg, log)
-}
-
-func freshDatabase(admin, name string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return "", fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
-		return "", fmt.Errorf("drop %s: %w", name, err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		return "", fmt.Errorf("create %s: %w", name, err)
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
