@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # setup.sh installs and starts what hatchet-worker needs on a Debian machine:
-# PostgreSQL, RabbitMQ, Debian's Python Celery (with its database result
-# backend), and the MariaDB and Redis servers the connector-validation tests
-# connect to. It is idempotent: installed packages are kept and running services
-# are left alone.
+# PostgreSQL, RabbitMQ, Debian's Python Celery (with its database and Redis
+# result backends), and the MariaDB and Redis servers the connector-validation
+# and result-backend tests connect to. It is idempotent: installed packages are
+# kept and running services are left alone.
 set -euo pipefail
 
 as_postgres() {
@@ -15,7 +15,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 ca-certificates)
+packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 python3-redis ca-certificates)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -97,5 +97,5 @@ if ! mariadb -h 127.0.0.1 -u root -e 'select 1' >/dev/null 2>&1; then
 	$SUDO mariadb -u root -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
 fi
 
-/usr/bin/python3 -c 'import celery, sqlalchemy, psycopg2' || { log "python3-celery not importable by /usr/bin/python3"; exit 1; }
+/usr/bin/python3 -c 'import celery, sqlalchemy, psycopg2, redis' || { log "python3-celery not importable by /usr/bin/python3"; exit 1; }
 log "ready: postgres 127.0.0.1:5432, rabbitmq 127.0.0.1:5672, celery $(/usr/bin/python3 -c 'import celery; print(celery.__version__)')"

@@ -247,7 +247,8 @@ func (c Config) validate() []error {
 		}
 	}
 	validURL(add, "CELERY_BROKER_URL", c.Celery.BrokerURL, "amqp", "amqps")
-	validURL(add, "CELERY_RESULT_BACKEND", c.Celery.ResultBackend, "rpc", "db+postgresql", "db+postgres", "db+postgresql+psycopg2")
+	validURL(add, "CELERY_RESULT_BACKEND", c.Celery.ResultBackend, "rpc", "db+postgresql", "db+postgres", "db+postgresql+psycopg2",
+		"redis", "rediss")
 	if _, _, err := net.SplitHostPort(c.Service.Addr); err != nil {
 		add("SERVICE_ADDR=%q: want [host]:port", c.Service.Addr)
 	}

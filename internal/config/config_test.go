@@ -160,6 +160,29 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
+func TestResultBackendSchemes(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"rpc://", true},
+		{"db+postgresql://u:p@db/celery", true},
+		{"redis://:p@cache:6379/0", true},
+		{"rediss://cache:6380/1?ssl_cert_reqs=required", true},
+		{"amqp://guest@mq//", false},
+		{"cache+memcached://x", false},
+		{"mongodb://x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := Load([]string{"SHIM_API_TOKEN=t", "CELERY_RESULT_BACKEND=" + tt.url})
+			if ok := err == nil; ok != tt.ok || !ok && !strings.Contains(err.Error(), "CELERY_RESULT_BACKEND") {
+				t.Errorf("Load(CELERY_RESULT_BACKEND=%s) = %v, want accepted=%v", tt.url, err, tt.ok)
+			}
+		})
+	}
+}
+
 func TestErrorNeverShowsPasswords(t *testing.T) {
 	_, err := Load([]string{"SHIM_INSECURE_DEV=true", "CELERY_BROKER_URL=amqp://user:hunter2@%zz/", "DATABASE_URL=postgres://u:hunter2@h:99999999/x y"})
 	if err == nil {

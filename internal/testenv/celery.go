@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // CeleryPython is the interpreter that has Debian's Python Celery installed.
@@ -65,8 +66,9 @@ type CeleryOption func(*celeryConfig)
 // WithCeleryBroker sets the broker URL (default: AMQPURL).
 func WithCeleryBroker(u string) CeleryOption { return func(c *celeryConfig) { c.broker = u } }
 
-// WithCeleryBackend sets the result backend URL (default "rpc://"); see
-// CeleryPostgresBackend for a db+postgresql:// backend in a fresh database.
+// WithCeleryBackend sets the result backend URL (default "rpc://"), passed to
+// the worker unchanged; see CeleryPostgresBackend for a db+postgresql://
+// backend in a fresh database and CeleryRedisBackend for a redis:// one.
 func WithCeleryBackend(u string) CeleryOption { return func(c *celeryConfig) { c.backend = u } }
 
 // WithCeleryQueues sets the queues the worker consumes (default "celery").
@@ -240,6 +242,18 @@ func CreateCeleryDatabase(ctx context.Context, adminURL string) (string, func(),
 	}
 	backend := &url.URL{Scheme: "db+postgresql", User: u.User, Host: u.Host, Path: u.Path}
 	return backend.String(), drop, nil
+}
+
+// CeleryRedisBackend empties database db of the Redis server at addr (FLUSHDB)
+// and returns it as a Celery result backend URL, redis://addr/db. Celery
+// stores results there under celery-task-meta-<id>, expiring after a day.
+func CeleryRedisBackend(ctx context.Context, addr string, db int) (string, error) {
+	client := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+	defer func() { _ = client.Close() }()
+	if err := client.FlushDB(ctx).Err(); err != nil {
+		return "", fmt.Errorf("flush redis %s db %d: %w", addr, db, err)
+	}
+	return fmt.Sprintf("redis://%s/%d", addr, db), nil
 }
 
 func randomHex(n int) string {

@@ -32,6 +32,18 @@ func openBackend(ctx context.Context, url string, cfg *config) (backend, error) 
 		return newRPCBackend(cfg), nil
 	case scheme == "db+postgresql" || strings.HasPrefix(scheme, "db+postgresql+") || scheme == "db+postgres":
 		return newDBBackend(ctx, url, cfg)
+	case scheme == "redis" || scheme == "rediss":
+		return newRedisBackend(ctx, url, cfg)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnsupportedBackend, scheme)
+}
+
+// waitError reports an error met after ctx ended as the end of the wait, in
+// the same words for every backend, whichever step noticed it (a driver may
+// see the deadline as a network timeout of its own).
+func waitError(ctx context.Context, id string, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("wait for task %s: %w", id, ctx.Err())
+	}
+	return err
 }

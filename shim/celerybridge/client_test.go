@@ -2,6 +2,7 @@ package celerybridge_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -13,9 +14,35 @@ import (
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
-func TestRoundTripRPC(t *testing.T) {
-	w := rpcFixture.start(t)
-	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue))
+// backendCase is a result backend the tests run against, with the fixture
+// whose worker stores results in it.
+type backendCase struct {
+	name    string
+	fixture *fixture
+	dated   bool // the backend reports date_done (rpc:// replies do not)
+}
+
+var backends = []backendCase{{"rpc", rpcFixture, false}, {"db", dbFixture, true}, {"redis", redisFixture, true}}
+
+// forEachBackend runs test as one subtest per backend, with a Client that
+// reads that backend and sends to its worker's queue.
+func forEachBackend(t *testing.T, test func(t *testing.T, b backendCase, c *celerybridge.Client)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			w := b.fixture.start(t)
+			c := dial(t, celerybridge.WithResultBackend(w.ResultBackend), celerybridge.WithDefaultQueue(b.fixture.queue),
+				celerybridge.WithPollInterval(50*time.Millisecond))
+			test(t, b, c)
+		})
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	forEachBackend(t, testRoundTrip)
+}
+
+func testRoundTrip(t *testing.T, b backendCase, c *celerybridge.Client) {
 	big := strings.Repeat("x", 1<<20)
 	tests := []struct {
 		name, task   string
@@ -53,7 +80,7 @@ func TestRoundTripRPC(t *testing.T) {
 			assertSameJSON(t, r.Value, tc.want)
 		})
 	}
-	log, err := os.ReadFile(w.WebhookLog)
+	log, err := os.ReadFile(b.fixture.worker.WebhookLog)
 	if err != nil || !bytes.Contains(log, []byte(`"payload": {"id": 12345678901234567890}`)) {
 		t.Errorf("webhook log %q (err %v) lacks the payload", log, err)
 	}
@@ -73,9 +100,11 @@ func assertSameJSON(t *testing.T, got json.RawMessage, want string) {
 	}
 }
 
-func TestFailuresRPC(t *testing.T) {
-	rpcFixture.start(t)
-	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue))
+func TestFailures(t *testing.T) {
+	forEachBackend(t, testFailures)
+}
+
+func testFailures(t *testing.T, _ backendCase, c *celerybridge.Client) {
 	tests := []struct {
 		name, task  string
 		opts        []celerybridge.SendOption
@@ -111,12 +140,18 @@ func TestFailuresRPC(t *testing.T) {
 	}
 }
 
-func TestCountdownAndLookupRPC(t *testing.T) {
-	rpcFixture.start(t)
-	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue))
+func TestCountdownAndLookup(t *testing.T) {
+	forEachBackend(t, testCountdownAndLookup)
+}
+
+func testCountdownAndLookup(t *testing.T, b backendCase, c *celerybridge.Client) {
 	ctx := testContext(t, 30*time.Second)
 	if r, err := c.Lookup(ctx, "never-sent"); err != nil || r.State != celerybridge.StatePending {
 		t.Fatalf("lookup unknown = %+v, %v", r, err)
+	}
+	_, err := c.Wait(testContext(t, 300*time.Millisecond), "never-sent")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "wait for task never-sent") {
+		t.Errorf("wait for unknown = %v, want the deadline", err)
 	}
 	sent := time.Now()
 	id, err := c.Send(ctx, "echo", []any{"later"}, nil, celerybridge.WithCountdown(1500*time.Millisecond))
@@ -135,6 +170,10 @@ func TestCountdownAndLookupRPC(t *testing.T) {
 	if err != nil || got.State != celerybridge.StateSuccess || !bytes.Equal(got.Value, r.Value) {
 		t.Errorf("lookup after wait = %+v, %v", got, err)
 	}
+	assertSameJSON(t, got.Value, `{"args": ["later"], "kwargs": {}}`)
+	if b.dated && (got.DateDone.Before(sent.Add(-time.Minute)) || got.DateDone.After(time.Now().Add(time.Minute))) {
+		t.Errorf("date_done = %v, sent at %v", got.DateDone, sent)
+	}
 }
 
 func TestUnroutable(t *testing.T) {
@@ -152,35 +191,5 @@ func TestUnsupportedBackend(t *testing.T) {
 	_, err := celerybridge.Dial(testContext(t, 5*time.Second), "amqp://guest:guest@127.0.0.1:5672/", celerybridge.WithResultBackend("mongodb://x"))
 	if !errors.Is(err, celerybridge.ErrUnsupportedBackend) {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestDatabaseBackend(t *testing.T) {
-	w := dbFixture.start(t)
-	c := dial(t, celerybridge.WithResultBackend(w.ResultBackend), celerybridge.WithDefaultQueue(dbFixture.queue),
-		celerybridge.WithPollInterval(50*time.Millisecond))
-	ctx := testContext(t, 60*time.Second)
-	if r, err := c.Lookup(ctx, "never-sent"); err != nil || r.State != celerybridge.StatePending {
-		t.Fatalf("lookup unknown = %+v, %v", r, err)
-	}
-	var args []any
-	mustJSON(t, `[{"ü": [1, 2.5, null, true, false, "日本"]}, 123456789012345678901234567890, -5]`, &args)
-	r, err := c.Call(ctx, "echo", args, map[string]any{"k": "v"})
-	if err != nil {
-		t.Fatalf("call: %v", err)
-	}
-	assertSameJSON(t, r.Value, `{"args": [{"ü": [1, 2.5, null, true, false, "日本"]}, 123456789012345678901234567890, -5], "kwargs": {"k": "v"}}`)
-	if r.DateDone.IsZero() {
-		t.Error("date_done not read")
-	}
-	_, err = c.Call(ctx, "fail", []any{"db boom"}, nil)
-	var te *celerybridge.TaskError
-	if !errors.As(err, &te) || te.ExcType != "FixtureError" || te.ExcModule != "fixture_app" ||
-		!strings.Contains(te.ExcMessage, "db boom") || !strings.Contains(te.Traceback, "FixtureError") {
-		t.Fatalf("fail: %v (%+v)", err, te)
-	}
-	_, err = c.Call(ctx, "no.such.task", nil, nil)
-	if !errors.Is(err, celerybridge.ErrNotRegistered) {
-		t.Fatalf("unknown task: %v", err)
 	}
 }

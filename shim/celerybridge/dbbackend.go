@@ -79,11 +79,11 @@ func (b *dbBackend) wait(ctx context.Context, id string) (Result, error) {
 	for {
 		r, err := b.lookup(ctx, id)
 		if err != nil || r.State.Final() {
-			return r, err
+			return r, waitError(ctx, id, err)
 		}
 		select {
 		case <-ctx.Done():
-			return Result{}, fmt.Errorf("wait for task %s: %w", id, ctx.Err())
+			return Result{}, waitError(ctx, id, ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -16,13 +16,15 @@
 //     declares a worker's queue.
 //   - A result backend chosen by URL, as CELERY_RESULT_BACKEND names it:
 //     "rpc://" consumes a reply queue owned by the Client; "db+postgresql://…"
-//     reads Celery's celery_taskmeta table and decodes its pickled results.
+//     reads Celery's celery_taskmeta table and decodes its pickled results;
+//     "redis://…" or "rediss://…" reads the JSON Celery stores under
+//     celery-task-meta-<id>, learning of new results by pub/sub.
 //     Wait blocks until a task reaches a final state; Lookup reports the
 //     current state at once (PENDING when nothing is known).
 //
 // Result values are returned as json.RawMessage holding the exact JSON the
-// worker produced (rpc://) or the pickled Python value re-encoded as JSON
-// (db+postgresql://, integers of any size kept exact). A FAILURE or REVOKED
+// worker produced (rpc://, redis://) or the pickled Python value re-encoded
+// as JSON (db+postgresql://, integers of any size kept exact). A FAILURE or REVOKED
 // result comes back as a *TaskError, which matches ErrNotRegistered or
 // ErrRevoked with errors.Is where it applies.
 package celerybridge

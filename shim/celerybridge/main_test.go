@@ -25,10 +25,17 @@ type fixture struct {
 	backend func() (string, func(), error)
 }
 
+// redisDB is the Redis database of the redis:// fixture, used by no other test.
+const redisDB = 11
+
 var (
 	rpcFixture = &fixture{queue: "cb-rpc-" + runID, backend: func() (string, func(), error) { return "rpc://", func() {}, nil }}
 	dbFixture  = &fixture{queue: "cb-db-" + runID, backend: func() (string, func(), error) {
 		return testenv.CreateCeleryDatabase(context.Background(), testenv.DefaultPostgresURL)
+	}}
+	redisFixture = &fixture{queue: "cb-redis-" + runID, backend: func() (string, func(), error) {
+		backend, err := testenv.CeleryRedisBackend(context.Background(), testenv.DefaultRedisAddr, redisDB)
+		return backend, func() {}, err
 	}}
 )
 
@@ -71,6 +78,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	rpcFixture.stop()
 	dbFixture.stop()
+	redisFixture.stop()
 	os.Exit(code)
 }
 

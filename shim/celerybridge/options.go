@@ -43,7 +43,8 @@ type Option func(*config)
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithResultBackend sets the result backend URL, as CELERY_RESULT_BACKEND
-// names it: "rpc://" or "db+postgresql://USER:PASS@HOST:PORT/DB". Without it
+// names it: "rpc://", "db+postgresql://USER:PASS@HOST:PORT/DB" or
+// "redis://:PASS@HOST:PORT/DB" (rediss:// for TLS). Without it
 // the Client only sends, and Wait/Lookup return ErrNoBackend.
 func WithResultBackend(url string) Option { return func(c *config) { c.backendURL = url } }
 
@@ -62,7 +63,9 @@ func WithReconnectBackoff(min, max time.Duration) Option {
 // the broker keeps it once this Client is gone (default 30 minutes).
 func WithReplyQueueExpiry(d time.Duration) Option { return func(c *config) { c.replyExpiry = d } }
 
-// WithPollInterval sets how often the db backend re-reads a task Wait is waiting for.
+// WithPollInterval sets how often the db and redis backends re-read a task
+// Wait is waiting for (default 200 ms; redis normally learns of the result
+// sooner, by pub/sub).
 func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollInterval = d } }
 
 // WithResultRetention sets how long rpc:// results are kept for Lookup after

@@ -1,0 +1,142 @@
+package celerybridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/redis/go-redis/v9"
+)
+
+// redisBackend reads Celery's Redis result backend: each result is the JSON
+// meta dict stored under celery-task-meta-<id> and published on the channel
+// of the same name when it is stored.
+type redisBackend struct {
+	client *redis.Client
+	poll   time.Duration
+}
+
+// redisKeyPrefix is Celery's task_keyprefix: a task's result key and channel
+// are the prefix followed by the task id.
+const redisKeyPrefix = "celery-task-meta-"
+
+// newRedisBackend connects to the Redis database a redis:// or rediss:// URL names.
+func newRedisBackend(ctx context.Context, rawURL string, cfg *config) (*redisBackend, error) {
+	opts, err := redisOptions(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts.ContextTimeoutEnabled = true
+	client := redis.NewClient(opts)
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("reach result redis %s db %d: %w", opts.Addr, opts.DB, err)
+	}
+	return &redisBackend{client: client, poll: cfg.pollInterval}, nil
+}
+
+// redisOptions reads a result backend URL as Celery does: go-redis's URL
+// syntax plus Celery's ssl_cert_reqs, which Celery requires on rediss:// URLs
+// (required, optional or none, also spelled CERT_REQUIRED…). Python treats
+// optional as required on the client side, so only none changes anything: it
+// skips certificate verification. Errors never show the password.
+func redisOptions(rawURL string) (*redis.Options, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Parse's *url.Error quotes the whole URL; keep only the reason.
+		return nil, fmt.Errorf("parse redis result backend URL: %w", errors.Unwrap(err))
+	}
+	q := u.Query()
+	certReqs := q.Get("ssl_cert_reqs")
+	q.Del("ssl_cert_reqs")
+	u.RawQuery = q.Encode()
+	opts, err := redis.ParseURL(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("parse redis result backend URL %s: %w", u.Redacted(), err)
+	}
+	switch strings.TrimPrefix(strings.ToLower(certReqs), "cert_") {
+	case "", "required", "optional":
+	case "none":
+		if opts.TLSConfig != nil {
+			opts.TLSConfig.InsecureSkipVerify = true
+		}
+	default:
+		return nil, fmt.Errorf("redis result backend URL %s: ssl_cert_reqs=%q: want required, optional or none",
+			u.Redacted(), certReqs)
+	}
+	return opts, nil
+}
+
+func (b *redisBackend) replyTo() string               { return "" }
+func (b *redisBackend) attach(*amqp.Connection) error { return nil }
+
+func (b *redisBackend) lookup(ctx context.Context, id string) (Result, error) {
+	raw, err := b.client.Get(ctx, redisKeyPrefix+id).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return pendingResult(id), nil
+	case err != nil:
+		return Result{}, fmt.Errorf("read result of %s: %w", id, err)
+	}
+	r, err := parseReply(raw)
+	if err != nil {
+		return Result{}, fmt.Errorf("decode result of %s: %w", id, err)
+	}
+	return r, nil
+}
+
+func (b *redisBackend) wait(ctx context.Context, id string) (Result, error) {
+	r, err := b.await(ctx, id)
+	return r, waitError(ctx, id, err)
+}
+
+// await subscribes to the task's channel before reading its key, so a result
+// stored between the two is not missed, then takes the first final result
+// published. Pub/sub delivers at most once, so the key is also re-read every
+// poll interval; that read also reports a published value that is unreadable.
+func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
+	sub, err := b.subscribe(ctx, id)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sub.Close()
+	messages := sub.Channel()
+	t := time.NewTicker(b.poll)
+	defer t.Stop()
+	r, err := b.lookup(ctx, id)
+	for err == nil && !r.State.Final() {
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case m := <-messages:
+			if published, perr := parseReply([]byte(m.Payload)); perr == nil {
+				r = published
+			}
+		case <-t.C:
+			r, err = b.lookup(ctx, id)
+		}
+	}
+	return r, err
+}
+
+// subscribe listens on the task's result channel and returns once Redis has
+// confirmed the subscription.
+func (b *redisBackend) subscribe(ctx context.Context, id string) (*redis.PubSub, error) {
+	sub := b.client.Subscribe(ctx, redisKeyPrefix+id)
+	if _, err := sub.Receive(ctx); err != nil {
+		_ = sub.Close()
+		return nil, fmt.Errorf("subscribe to result of %s: %w", id, err)
+	}
+	return sub, nil
+}
+
+func (b *redisBackend) close(context.Context, *amqp.Connection) error {
+	if err := b.client.Close(); err != nil {
+		return fmt.Errorf("close result redis: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package celerybridge_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// TestRedisWaitPubSubAndPoll checks each way a redis:// Wait learns of a
+// result on its own: a Celery result published while Wait listens, published
+// messages that are never stored, and a stored value that is never published
+// (as when pub/sub drops the message).
+func TestRedisWaitPubSubAndPoll(t *testing.T) {
+	w := redisFixture.start(t)
+	ctx := testContext(t, 30*time.Second)
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t), DB: redisDB})
+	t.Cleanup(func() { _ = rdb.Close() })
+
+	c := dial(t, celerybridge.WithResultBackend(w.ResultBackend), celerybridge.WithDefaultQueue(redisFixture.queue),
+		celerybridge.WithPollInterval(time.Hour))
+	r, err := c.Call(ctx, "echo", []any{"published"}, nil, celerybridge.WithCountdown(time.Second))
+	if err != nil {
+		t.Fatalf("call with pub/sub only: %v", err)
+	}
+	assertSameJSON(t, r.Value, `{"args": ["published"], "kwargs": {}}`)
+
+	tests := []struct {
+		name  string
+		poll  time.Duration
+		store func(key, final string) error
+	}{
+		{"published only", time.Hour, func(key, final string) error {
+			for _, m := range []string{"not json", `{"task_id": "x", "status": "RETRY", "result": null}`, final} {
+				if err := rdb.Publish(ctx, key, m).Err(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"stored only", 50 * time.Millisecond, func(key, final string) error {
+			return rdb.Set(ctx, key, final, time.Minute).Err()
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, celerybridge.WithResultBackend(w.ResultBackend), celerybridge.WithPollInterval(tc.poll))
+			id := uuid.NewString()
+			final := fmt.Sprintf(`{"status": "SUCCESS", "result": {"n": 18446744073709551617, "s": "日本"}, "traceback": null,
+				"children": [], "date_done": "2026-05-01T10:00:00.123456", "task_id": %q}`, id)
+			type outcome struct {
+				r   celerybridge.Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			go func() { r, err := c.Wait(ctx, id); done <- outcome{r, err} }()
+			awaitSubscriber(t, ctx, rdb, "celery-task-meta-"+id)
+			if err := tc.store("celery-task-meta-"+id, final); err != nil {
+				t.Fatal(err)
+			}
+			got := <-done
+			if got.err != nil || got.r.State != celerybridge.StateSuccess || got.r.TaskID != id ||
+				!got.r.DateDone.Equal(time.Date(2026, 5, 1, 10, 0, 0, 123456000, time.UTC)) {
+				t.Fatalf("wait = %+v, %v", got.r, got.err)
+			}
+			assertSameJSON(t, got.r.Value, `{"n": 18446744073709551617, "s": "日本"}`)
+		})
+	}
+}
+
+// awaitSubscriber returns once someone listens on channel.
+func awaitSubscriber(t *testing.T, ctx context.Context, rdb *redis.Client, channel string) {
+	t.Helper()
+	for {
+		n, err := rdb.PubSubNumSub(ctx, channel).Result()
+		if err != nil {
+			t.Fatalf("pubsub numsub: %v", err)
+		}
+		if n[channel] > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRedisBackendErrorsHidePassword(t *testing.T) {
+	for _, url := range []string{
+		"redis://:hunter2@127.0.0.1:1/0",
+		"redis://user:hunter2@127.0.0.1:6379/not-a-number",
+		"redis://user:hunter2@127.0.0.1:6379/0?no_such_option=1",
+		"redis://user:hunter2@%zz/0",
+		"rediss://:hunter2@127.0.0.1:6379/0?ssl_cert_reqs=sometimes",
+	} {
+		_, err := celerybridge.Dial(testContext(t, 5*time.Second), testenv.DefaultAMQPURL, celerybridge.WithResultBackend(url))
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("dial %s: %v", strings.ReplaceAll(url, "hunter2", "xxxxx"), err)
+		}
+	}
+}
+
+// TestRedisTLS connects to a TLS-only Redis server with a self-signed
+// certificate: Celery's rediss:// URLs must carry ssl_cert_reqs, and only
+// none may skip verification.
+func TestRedisTLS(t *testing.T) {
+	addr := startTLSRedis(t)
+	tests := []struct {
+		name, query string
+		wantErr     string
+	}{
+		{"none", "?ssl_cert_reqs=none", ""},
+		{"CERT_NONE", "?ssl_cert_reqs=CERT_NONE", ""},
+		{"required", "?ssl_cert_reqs=required", "certificate"},
+		{"CERT_OPTIONAL", "?ssl_cert_reqs=CERT_OPTIONAL", "certificate"},
+		{"absent", "", "certificate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t, 10*time.Second)
+			c, err := celerybridge.Dial(ctx, testenv.AMQPURL(t), celerybridge.WithResultBackend("rediss://"+addr+"/0"+tc.query))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("dial = %v, want an error about the %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			defer func() { _ = c.Close(ctx) }()
+			if r, err := c.Lookup(ctx, "never-sent"); err != nil || r.State != celerybridge.StatePending {
+				t.Errorf("lookup over TLS = %+v, %v", r, err)
+			}
+		})
+	}
+}
+
+// startTLSRedis runs a TLS-only redis-server with a fresh self-signed
+// certificate for the test and returns its address.
+func startTLSRedis(t *testing.T) string {
+	t.Helper()
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed")
+	}
+	dir := t.TempDir()
+	certFile, keyFile := writeSelfSigned(t, dir)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(server, "--port", "0", "--tls-port", fmt.Sprint(port), "--bind", "127.0.0.1",
+		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-auth-clients", "no",
+		"--save", "", "--appendonly", "no", "--dir", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			_ = conn.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server with TLS did not listen on %s", addr)
+		}
+	}
+}
+
+// writeSelfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// as PEM files in dir.
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "celerybridge test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for file, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certFile, keyFile
+}
