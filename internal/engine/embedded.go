@@ -23,6 +23,7 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 
 	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/logging"
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 )
 
@@ -167,6 +168,9 @@ func configureEnv(cfg config.Embedded, k keys, p ports) error {
 		"SERVER_ADDITIONAL_LOGGERS_QUEUE_FORMAT":    format,
 		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_LEVEL":  cfg.EngineLog,
 		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_FORMAT": format,
+	}
+	if format == "console" && !logging.IsTerminal(os.Stderr) {
+		defaults["NO_COLOR"] = "1" // zerolog's console writer colours unless told
 	}
 	for k, v := range owned {
 		if err := os.Setenv(k, v); err != nil {

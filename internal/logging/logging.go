@@ -22,7 +22,7 @@ func New(w io.Writer, level, format string) *slog.Logger {
 	return slog.New(tint.NewTextHandler(w, &tint.Options{
 		Level:      lvl,
 		TimeFormat: time.TimeOnly,
-		NoColor:    !isTerminal(w),
+		NoColor:    !IsTerminal(w),
 	}))
 }
 
@@ -35,7 +35,8 @@ func ParseLevel(name string) slog.Level {
 	return lvl
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal, where colour is welcome.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
