@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+
+	"github.com/unstract/hatchet-worker/internal/jsonnum"
 )
 
 // Hatchet runs executions as Hatchet workflow runs.
@@ -34,7 +37,13 @@ const (
 )
 
 // Submit creates the workflow run; the engine has stored it when this returns.
+// Input with a whole number beyond ±2^53 is refused (422): Hatchet's Go SDK
+// would hand the task other digits.
 func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
+	var inexact *jsonnum.InexactError
+	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
+		return "", apiError(http.StatusUnprocessableEntity, CodeInvalid, "input "+inexact.Error())
+	}
 	meta := map[string]string{}
 	if r.Metadata != nil {
 		maps.Copy(meta, r.Metadata(input))

@@ -416,6 +416,7 @@ func TestAPIContract(t *testing.T) {
 			{"unknown workflow", "POST", "/api/v2/workflows/execute", token, `{"workflow":"nope","input":{},"organization_id":"o"}`, 404, shim.CodeUnknownWorkflow},
 			{"missing fields", "POST", "/api/v2/workflows/execute", token, `{"workflow":"document-processing-v2"}`, 422, shim.CodeInvalid},
 			{"input not mappable to legacy", "POST", "/api/v2/workflows/execute", token, `{"workflow":"document-processing-v2","input":{"x":1},"organization_id":"o","use_abstraction":false}`, 422, shim.CodeInvalid},
+			{"integer beyond 2^53 to hatchet", "POST", "/api/v2/workflows/execute", token, `{"workflow":"connector-validation","organization_id":"o","input":{"settings":{"type":"redis","host":"127.0.0.1","timeout_ms":12345678901234567890}}}`, 422, shim.CodeInvalid},
 			{"oversize", "POST", "/api/v2/workflows/execute", token, `{"workflow":"w","input":{"x":"` + strings.Repeat("x", 5000) + `"},"organization_id":"o"}`, 413, shim.CodeTooLarge},
 			{"unknown execution", "GET", "/api/v2/workflows/executions/6f1c8a52-1111-4c3e-9d7a-0c2d6f1b7a10", token, "", 404, shim.CodeNotFound},
 			{"not a uuid", "GET", "/api/v2/workflows/executions/../../etc", token, "", 404, shim.CodeNotFound},

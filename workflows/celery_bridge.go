@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/jsonnum"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
@@ -27,8 +28,9 @@ type Celery interface {
 // CeleryCall is the bridge's input: one legacy task call.
 type CeleryCall struct {
 	Task string `json:"task"`
-	// Args and Kwargs are a JSON list and object. (Hatchet's Go SDK decodes
-	// run input through float64: integers beyond 2^53 lose digits.)
+	// Args and Kwargs are a JSON list and object. Hatchet's Go SDK decodes
+	// run input through float64, so whole numbers beyond ±2^53 are refused
+	// rather than sent with other digits: pass them as strings.
 	Args   json.RawMessage `json:"args,omitempty"`
 	Kwargs json.RawMessage `json:"kwargs,omitempty"`
 	Queue  string          `json:"queue,omitempty"`
@@ -134,6 +136,14 @@ func (in CeleryCall) arguments() ([]any, map[string]any, error) {
 	}
 	if err := decodeExact(in.Kwargs, &kwargs); err != nil {
 		return nil, nil, fmt.Errorf("kwargs must be a JSON object: %w", err)
+	}
+	for name, raw := range map[string]json.RawMessage{"args": in.Args, "kwargs": in.Kwargs} {
+		if len(raw) == 0 {
+			continue
+		}
+		if err := jsonnum.CheckExact(raw); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	return args, kwargs, nil
 }

@@ -68,6 +68,8 @@ func TestCeleryBridge(t *testing.T) {
 		{"unknown task", workflows.CeleryCall{Task: "no.such.task"}, []string{"NotRegistered"}},
 		{"unroutable queue", workflows.CeleryCall{Task: "echo", Queue: "no_such_queue_" + time.Now().Format("150405")}, []string{"unroutable"}},
 		{"empty task", workflows.CeleryCall{}, []string{"task is required"}},
+		{"integer beyond 2^53", workflows.CeleryCall{Task: "echo", Kwargs: json.RawMessage(`{"id": 12345678901234567890}`)},
+			[]string{"kwargs: $.id", "beyond ±2^53"}},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
