@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,16 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatalf("output = %+v, want ok with a server version", out)
 	}
 	runID := res.RunId
+	metrics := svc.text(t, "/metrics")
+	for _, want := range []string{
+		`hatchet_worker_task_duration_seconds_count{action="connector-validation:validate-connection",result="ok"} 1`,
+		`hatchet_worker_workflow_registrations_total{result="ok",workflow="connector-validation"} 1`,
+		"celerybridge_reconnects_total 0",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 
 	if code := svc.stop(t); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0\n%s", code, svc.log.String())

@@ -22,6 +22,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -91,7 +92,8 @@ func (s *service) start(ctx context.Context) error {
 // openDependencies opens what the workflows call and the shim's store.
 func (s *service) openDependencies(ctx context.Context) error {
 	var err error
-	if s.deps, err = OpenDependencies(ctx, s.cfg, s.log); err != nil {
+	bridgeMetrics := celerybridge.WithMetrics(celerybridge.NewMetrics(s.ops.Registry))
+	if s.deps, err = OpenDependencies(ctx, s.cfg, s.log, bridgeMetrics); err != nil {
 		return err
 	}
 	if s.deps.Celery != nil {

@@ -27,24 +27,24 @@ type Dependencies struct {
 	log       *slog.Logger
 }
 
-// OpenDependencies opens the Celery broker (when enabled), the platform
-// database (created and migrated if missing), the text extractor and the
-// LLM adapters. Close releases them.
-func OpenDependencies(ctx context.Context, cfg config.Config, log *slog.Logger) (*Dependencies, error) {
+// OpenDependencies opens the Celery broker (when enabled; bridge options are
+// added to the client's), the platform database (created and migrated if
+// missing), the text extractor and the LLM adapters. Close releases them.
+func OpenDependencies(ctx context.Context, cfg config.Config, log *slog.Logger, bridge ...celerybridge.Option) (*Dependencies, error) {
 	d := &Dependencies{log: log}
-	if err := d.open(ctx, cfg); err != nil {
+	if err := d.open(ctx, cfg, bridge); err != nil {
 		d.Close(ctx)
 		return nil, err
 	}
 	return d, nil
 }
 
-func (d *Dependencies) open(ctx context.Context, cfg config.Config) error {
+func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []celerybridge.Option) error {
 	var err error
 	if cfg.Celery.Enabled {
 		d.Celery, err = celerybridge.Dial(ctx, cfg.Celery.BrokerURL,
-			celerybridge.WithResultBackend(cfg.Celery.ResultBackend),
-			celerybridge.WithConnectionName(cfg.Worker.Name), celerybridge.WithLogger(d.log))
+			append([]celerybridge.Option{celerybridge.WithResultBackend(cfg.Celery.ResultBackend),
+				celerybridge.WithConnectionName(cfg.Worker.Name), celerybridge.WithLogger(d.log)}, bridge...)...)
 		if err != nil {
 			return fmt.Errorf("celery broker: %w", err)
 		}

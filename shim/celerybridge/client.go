@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -79,7 +80,9 @@ func (c *Client) Send(ctx context.Context, task string, args []any, kwargs map[s
 		return "", err
 	}
 	defer c.inflight.Done()
-	if err := c.publish(ctx, m); err != nil {
+	err = c.publish(ctx, m)
+	c.cfg.metrics.sent(task, err)
+	if err != nil {
 		return "", fmt.Errorf("send %s (%s) to %q: %w", task, s.taskID, s.queue, err)
 	}
 	return s.taskID, nil
@@ -115,6 +118,7 @@ func (c *Client) publish(ctx context.Context, m message) error {
 		if !errors.Is(err, errSessionLost) {
 			return err
 		}
+		c.cfg.metrics.republished()
 		c.log.Debug("celerybridge: re-publishing after connection loss", "task_id", m.taskID)
 	}
 }
@@ -125,11 +129,13 @@ func (c *Client) Wait(ctx context.Context, id string) (Result, error) {
 	if c.results == nil {
 		return Result{}, ErrNoBackend
 	}
+	began := time.Now()
 	r, err := c.results.wait(ctx, id)
-	if err != nil {
-		return r, err
+	if err == nil {
+		err = r.Err()
 	}
-	return r, r.Err()
+	c.cfg.metrics.waited(r, err, time.Since(began))
+	return r, err
 }
 
 // Lookup reports the task's current state without waiting: PENDING when the

@@ -79,6 +79,7 @@ func (k *connector) run(s *session) {
 			return
 		}
 		k.set(s)
+		k.cfg.metrics.reconnected()
 		k.log.Info("celerybridge: broker connection restored")
 	}
 }

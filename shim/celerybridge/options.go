@@ -19,6 +19,7 @@ type config struct {
 	origin       string
 	dialTimeout  time.Duration
 	connName     string
+	metrics      *Metrics
 }
 
 func defaultConfig() config {

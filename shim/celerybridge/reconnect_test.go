@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
@@ -22,8 +25,10 @@ func TestBurstSurvivesConnectionClose(t *testing.T) {
 	}
 	rpcFixture.start(t)
 	name := "celerybridge-burst-" + runID
+	m := celerybridge.NewMetrics(prometheus.NewRegistry())
 	c := dial(t, celerybridge.WithResultBackend("rpc://"), celerybridge.WithDefaultQueue(rpcFixture.queue),
-		celerybridge.WithConnectionName(name), celerybridge.WithReconnectBackoff(50*time.Millisecond, time.Second))
+		celerybridge.WithConnectionName(name), celerybridge.WithReconnectBackoff(50*time.Millisecond, time.Second),
+		celerybridge.WithMetrics(m))
 	ctx := testContext(t, 150*time.Second)
 	const total, workers = 1000, 50
 	var sent atomic.Int64
@@ -58,6 +63,15 @@ func TestBurstSurvivesConnectionClose(t *testing.T) {
 			t.Fatalf("task %d (%s): %v", i, id, err)
 		}
 		assertSameJSON(t, r.Value, fmt.Sprintf(`{"args": [%d], "kwargs": {}}`, i))
+	}
+	if got := testutil.ToFloat64(m.Sends.WithLabelValues("echo", "confirmed")); got != total {
+		t.Errorf("sends{echo,confirmed} = %v, want %d", got, total)
+	}
+	if got := testutil.ToFloat64(m.Reconnects); got < 1 {
+		t.Errorf("reconnects = %v, want at least 1 after the broker closed the connection", got)
+	}
+	if got := testutil.CollectAndCount(m.WaitDuration); got != 1 {
+		t.Errorf("%d wait outcome series, want 1 (SUCCESS)", got)
 	}
 }
 

@@ -79,5 +79,8 @@ def fail(message):
 @app.task(name="retry_once", bind=True, max_retries=3)
 def retry_once(self, value):
     if self.request.retries == 0:
-        raise self.retry(countdown=0)
+        # Not countdown=0: with the database result backend another worker
+        # process can run the retry and store SUCCESS before this one stores
+        # RETRY, which then overwrites it (a Celery race, seen here).
+        raise self.retry(countdown=1)
     return {"value": value, "retries": self.request.retries}
