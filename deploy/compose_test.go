@@ -41,7 +41,7 @@ func loadProject(t *testing.T, env ...string) (*types.Project, error) {
 // project loads compose.yaml with the variables it requires set.
 func project(t *testing.T) *types.Project {
 	t.Helper()
-	p, err := loadProject(t, "SHIM_API_TOKEN=test")
+	p, err := loadProject(t, requiredEnv...)
 	if err != nil {
 		t.Fatalf("load compose.yaml: %v", err)
 	}
@@ -66,10 +66,25 @@ func env(s types.ServiceConfig, name string) string {
 	return ""
 }
 
-func TestComposeRequiresShimToken(t *testing.T) {
-	_, err := loadProject(t)
-	if err == nil || !strings.Contains(err.Error(), "SHIM_API_TOKEN") {
-		t.Fatalf("loading without SHIM_API_TOKEN: err = %v, want one naming SHIM_API_TOKEN", err)
+// requiredEnv are the variables compose.yaml refuses to start without.
+var requiredEnv = []string{"SHIM_API_TOKEN=test", "HATCHET_ADMIN_PASSWORD=Test-Passw0rd"}
+
+// TestComposeRequiresSecrets loads the file without each required secret in
+// turn: no deployment starts with a missing token or a published password.
+func TestComposeRequiresSecrets(t *testing.T) {
+	for i, kv := range requiredEnv {
+		name, _, _ := strings.Cut(kv, "=")
+		t.Run(name, func(t *testing.T) {
+			others := slices.Delete(slices.Clone(requiredEnv), i, i+1)
+			_, err := loadProject(t, others...)
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("loading without %s: err = %v, want one naming it", name, err)
+			}
+		})
+	}
+	lite := service(t, project(t), "hatchet-lite")
+	if env(lite, "ADMIN_PASSWORD") != "Test-Passw0rd" || env(lite, "ADMIN_EMAIL") != "admin@example.com" {
+		t.Errorf("hatchet-lite seeds ADMIN_EMAIL=%q ADMIN_PASSWORD=%q, want the operator's", env(lite, "ADMIN_EMAIL"), env(lite, "ADMIN_PASSWORD"))
 	}
 }
 
