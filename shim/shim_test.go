@@ -44,7 +44,7 @@ type stack struct {
 	llm       string
 }
 
-func newStack(t *testing.T, opts ...shim.Option) *stack {
+func newStack(t testing.TB, opts ...shim.Option) *stack {
 	t.Helper()
 	ctx := context.Background()
 	conn := hatchettest.Engine(t)
@@ -119,7 +119,7 @@ func newStack(t *testing.T, opts ...shim.Option) *stack {
 }
 
 // writeFlags replaces the flags file atomically, as an operator's tooling would.
-func (s *stack) writeFlags(t *testing.T, content string) {
+func (s *stack) writeFlags(t testing.TB, content string) {
 	t.Helper()
 	tmp := s.flagsFile + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
@@ -131,7 +131,7 @@ func (s *stack) writeFlags(t *testing.T, content string) {
 }
 
 // waitFlags waits until the shim reports the rules loaded from content.
-func (s *stack) waitFlags(t *testing.T, check func(featureflag.Rules) bool) {
+func (s *stack) waitFlags(t testing.TB, check func(featureflag.Rules) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
