@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh sets up the machine (scripts/setup.sh) and runs every check: gofmt,
-# go vet, and all unit and integration tests against the real PostgreSQL,
+# go vet, staticcheck, and all unit and integration tests against the real PostgreSQL,
 # RabbitMQ, Python Celery worker and embedded Hatchet engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ if [ -n "$unformatted" ]; then
 fi
 
 go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 # One package at a time: the integration tests share the machine's one
 # PostgreSQL (100 connections) and RabbitMQ, and each package starts its own
 # Hatchet engine and Celery workers. The packages that do not link the
