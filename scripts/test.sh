@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh sets up the machine (scripts/setup.sh) and runs every check: gofmt,
-# go vet, staticcheck, and all unit and integration tests against the real PostgreSQL,
-# RabbitMQ, Python Celery worker and embedded Hatchet engine.
+# go vet, staticcheck, and all unit and integration tests against the real
+# PostgreSQL, RabbitMQ, Redis, Python Celery worker and embedded Hatchet engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
