@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS hatchet_worker.executions (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
-	WHERE idempotency_key IS NOT NULL`
+	WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_created
+	ON hatchet_worker.executions (created_at)`
 
 // OpenStore connects to the database at url and creates the table if needed.
 func OpenStore(ctx context.Context, url string) (*Store, error) {
@@ -60,6 +62,17 @@ func OpenStore(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("execution store schema: %w", err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// Prune deletes the records created before cutoff and returns how many it
+// deleted. Their ids then answer 404 and their idempotency keys start new
+// executions.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE created_at < $1`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("prune executions: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // Close releases the store's connections.

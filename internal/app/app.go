@@ -150,10 +150,38 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 		shim.WithFlags(func() any { return flagsView(flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
+	if r := s.cfg.Shim.Retention; r > 0 {
+		go s.pruneExecutions(ctx, r)
+	}
 	if s.cfg.Shim.APIToken == "" {
 		s.log.Warn("shim API runs WITHOUT authentication (SHIM_INSECURE_DEV=true); never do this in production")
 	}
 	return nil
+}
+
+// pruneInterval is how often execution records past retention are deleted.
+const pruneInterval = time.Hour
+
+// pruneExecutions deletes execution records older than retention, now and
+// every pruneInterval, until ctx ends. Replicas may all do it: the delete is
+// idempotent.
+func (s *service) pruneExecutions(ctx context.Context, retention time.Duration) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		n, err := s.store.Prune(ctx, time.Now().Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("prune execution records", "err", err)
+		case n > 0:
+			s.log.Info("execution records pruned", "deleted", n, "retention", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // decider adapts the feature flags to the shim; TASK_QUEUE_BACKEND=celery

@@ -93,6 +93,9 @@ type Shim struct {
 	APIToken     string `env:"SHIM_API_TOKEN"`
 	InsecureDev  bool   `env:"SHIM_INSECURE_DEV" envDefault:"false"`
 	MaxBodyBytes int64  `env:"SHIM_MAX_BODY_BYTES" envDefault:"1048576"`
+	// Retention is how long execution records (status lookups, idempotency
+	// keys) are kept; 0 keeps them forever.
+	Retention time.Duration `env:"SHIM_RETENTION" envDefault:"720h"`
 }
 
 // Helpers configures the document helpers: text extraction and the LLM.
@@ -288,6 +291,9 @@ func (c Config) validate() []error {
 	}
 	if c.Shim.MaxBodyBytes < 1024 {
 		add("SHIM_MAX_BODY_BYTES=%d: must be at least 1024", c.Shim.MaxBodyBytes)
+	}
+	if r := c.Shim.Retention; r != 0 && r < time.Hour {
+		add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)
 	}
 	return errs
 }
