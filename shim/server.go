@@ -28,7 +28,7 @@ type Server struct {
 	backends map[string]Backend
 	decide   DecideFunc
 	flags    func() any
-	token    string
+	tokens   [][]byte
 	maxBody  int64
 	fallback bool
 	log      *slog.Logger
@@ -38,9 +38,18 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithToken requires "Authorization: Bearer token" on every API request.
-// Without it the API is open (development only).
-func WithToken(token string) Option { return func(s *Server) { s.token = token } }
+// WithTokens requires "Authorization: Bearer <one of tokens>" on every API
+// request; several tokens let a rotation overlap. Empty tokens are ignored;
+// with none the API is open (development only).
+func WithTokens(tokens ...string) Option {
+	return func(s *Server) {
+		for _, t := range tokens {
+			if t != "" {
+				s.tokens = append(s.tokens, []byte(t))
+			}
+		}
+	}
+}
 
 // WithMaxBody limits request bodies to n bytes (default 1 MiB).
 func WithMaxBody(n int64) Option { return func(s *Server) { s.maxBody = n } }
@@ -99,7 +108,7 @@ type handlerFunc func(http.ResponseWriter, *http.Request) error
 // auth checks the bearer token, then runs h, writing its error as JSON.
 func (s *Server) auth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.token != "" && !s.authorized(r) {
+		if len(s.tokens) > 0 && !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hatchet-worker"`)
 			writeError(w, apiError(http.StatusUnauthorized, CodeUnauthorized, "missing or invalid bearer token"))
 			return
@@ -111,9 +120,15 @@ func (s *Server) auth(h handlerFunc) http.Handler {
 	})
 }
 
+// authorized compares the bearer token with every accepted one, in constant
+// time and without stopping at a match.
 func (s *Server) authorized(r *http.Request) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+	match := 0
+	for _, t := range s.tokens {
+		match |= subtle.ConstantTimeCompare([]byte(got), t)
+	}
+	return ok && match == 1
 }
 
 func (s *Server) logFailure(r *http.Request, err error) {

@@ -106,7 +106,7 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 		return shim.Decision{Backend: string(d.Backend), Reason: string(d.Reason)}
 	}
 	srv := shim.NewServer(catalog, store, backends, decide, append([]shim.Option{
-		shim.WithToken(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
+		shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
 		shim.WithFlags(func() any { return s.flags.Snapshot() }),
 	}, opts...)...)
 	mux := http.NewServeMux()
@@ -665,7 +665,7 @@ func TestMissingLegacyQueueIs503(t *testing.T) {
 	toCelery := func(string, string, string, *bool) shim.Decision {
 		return shim.Decision{Backend: shim.BackendCelery, Reason: "global"}
 	}
-	srv := shim.NewServer(catalog, store, map[string]shim.Backend{shim.BackendCelery: shim.NewCelery(celery)}, toCelery, shim.WithToken(token))
+	srv := shim.NewServer(catalog, store, map[string]shim.Backend{shim.BackendCelery: shim.NewCelery(celery)}, toCelery, shim.WithTokens(token))
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	hs := httptest.NewServer(mux)

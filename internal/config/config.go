@@ -98,6 +98,18 @@ type Shim struct {
 	Retention time.Duration `env:"SHIM_RETENTION" envDefault:"720h"`
 }
 
+// Tokens are the accepted shim tokens: SHIM_API_TOKEN split at commas, so
+// "new,old" accepts both while clients move to the new one.
+func (s Shim) Tokens() []string {
+	var out []string
+	for t := range strings.SplitSeq(s.APIToken, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Helpers configures the document helpers: text extraction and the LLM.
 type Helpers struct {
 	X2TextURL     string        `env:"X2TEXT_URL"`
@@ -283,7 +295,7 @@ func (c Config) validate() []error {
 		add("LLM_MAX_RETRIES=%d: must be between 0 and 10", c.Helpers.LLMMaxRetries)
 	}
 	validURL(add, "PLATFORM_DATABASE_URL", c.Platform.DatabaseURL, "postgres", "postgresql")
-	if c.Shim.APIToken == "" && !c.Shim.InsecureDev {
+	if len(c.Shim.Tokens()) == 0 && !c.Shim.InsecureDev {
 		add("SHIM_API_TOKEN is required (or SHIM_INSECURE_DEV=true for a development shim without authentication)")
 	}
 	if !c.Celery.Enabled && c.Routing.Backend == BackendCelery {

@@ -222,3 +222,23 @@ func TestREADMETable(t *testing.T) {
 		}
 	}
 }
+
+func TestShimTokens(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{"", nil},
+		{"one", []string{"one"}},
+		{"new, old ,", []string{"new", "old"}},
+		{" , ", nil},
+	}
+	for _, tt := range tests {
+		if got := (Shim{APIToken: tt.raw}).Tokens(); !slices.Equal(got, tt.want) {
+			t.Errorf("Tokens(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+	if _, err := Load([]string{"SHIM_API_TOKEN= , "}); err == nil || !strings.Contains(err.Error(), "SHIM_API_TOKEN is required") {
+		t.Errorf("Load with only separators = %v, want the token required", err)
+	}
+}
