@@ -23,5 +23,5 @@ if [ -z "${SHIM_API_TOKEN:-}" ] && [ "${SHIM_INSECURE_DEV:-}" != "true" ]; then
 fi
 
 mkdir -p bin
-go build -o bin/hatchet-worker ./cmd/hatchet-worker
+go build -buildvcs=auto -o bin/hatchet-worker ./cmd/hatchet-worker # stamps the git revision
 exec ./bin/hatchet-worker "$@"

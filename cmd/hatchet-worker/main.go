@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "workflows":
 		return cli.Workflows(ctx, args, stdout, stderr, os.Getenv)
 	case "version":
-		fmt.Fprintf(stdout, "hatchet-worker (hatchet engine %s)\n", engine.Version)
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -90,6 +91,7 @@ func serve(ctx context.Context, stderr io.Writer) int {
 	}
 	log := logging.New(stderr, cfg.Log.Level, cfg.Log.Format)
 	slog.SetDefault(log) // also routes the standard log package, which Hatchet uses
+	log.Info("starting", "revision", revision(), "hatchet_engine", engine.Version, "go", runtime.Version())
 	if err := app.Run(ctx, cfg, log); err != nil {
 		log.Error("service stopped", "err", err)
 		if errors.Is(err, engine.ErrBadToken) {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/unstract/hatchet-worker/internal/engine"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,6 +55,23 @@ func TestBadStartExits2(t *testing.T) {
 				t.Errorf("stderr has %q:\n%s", tt.notWant, stderr.String())
 			}
 		})
+	}
+}
+
+// TestVersion checks the built binary names its revision, engine and Go
+// version.
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(buildBinary(t), "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := "unknown"
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		rev = string(head[:12]) + `(\+dirty)?`
+	}
+	pattern := `^hatchet-worker ` + rev + ` \(hatchet engine ` + regexp.QuoteMeta(engine.Version) + `, go1\.\d+`
+	if !regexp.MustCompile(pattern).Match(out) {
+		t.Errorf("version = %q, want it to match %s", out, pattern)
 	}
 }
 
@@ -196,7 +215,9 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "hatchet-worker")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// -buildvcs=auto as scripts/run.sh builds it: the revision is stamped
+		// when the tree is a git checkout, whatever GOFLAGS says.
+		out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
