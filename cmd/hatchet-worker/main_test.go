@@ -97,7 +97,16 @@ type service struct {
 	done   chan error
 }
 
+// startService launches the service and waits until /readyz answers 200.
 func startService(t *testing.T, bin string, env ...string) *service {
+	t.Helper()
+	s := launchService(t, bin, env...)
+	s.waitReady(t)
+	return s
+}
+
+// launchService starts the service process without waiting for it.
+func launchService(t *testing.T, bin string, env ...string) *service {
 	t.Helper()
 	addr := freeAddr(t)
 	s := &service{addr: addr, log: &syncBuffer{}, done: make(chan error, 1)}
@@ -124,7 +133,6 @@ func startService(t *testing.T, bin string, env ...string) *service {
 			t.Logf("service log:\n%s", s.log.String())
 		}
 	})
-	s.waitReady(t)
 	return s
 }
 

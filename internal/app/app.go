@@ -92,8 +92,11 @@ func (s *service) start(ctx context.Context) error {
 // openDependencies opens what the workflows call and the shim's store.
 func (s *service) openDependencies(ctx context.Context) error {
 	var err error
-	bridgeMetrics := celerybridge.WithMetrics(celerybridge.NewMetrics(s.ops.Registry))
-	if s.deps, err = OpenDependencies(ctx, s.cfg, s.log, bridgeMetrics); err != nil {
+	// A broker outage at start-up must not stop the Hatchet side: the bridge
+	// connects in the background and /readyz reports the broker meanwhile.
+	bridge := []celerybridge.Option{celerybridge.WithMetrics(celerybridge.NewMetrics(s.ops.Registry)),
+		celerybridge.WithBackgroundConnect()}
+	if s.deps, err = OpenDependencies(ctx, s.cfg, s.log, bridge...); err != nil {
 		return err
 	}
 	if s.deps.Celery != nil {

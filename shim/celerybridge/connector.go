@@ -2,6 +2,7 @@ package celerybridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -25,18 +26,34 @@ type connector struct {
 	stopped chan struct{}
 }
 
-// newConnector dials once (failing fast on a bad URL or an absent broker)
-// and then keeps the connection alive in the background.
+// newConnector dials once and then keeps the connection alive in the
+// background. A failed first dial fails it, unless the configuration asks
+// for a background connect and the failure may pass (the broker is down or
+// unreachable, not refusing our credentials).
 func newConnector(ctx context.Context, url string, cfg *config, onConnect func(*amqp.Connection) error) (*connector, error) {
 	k := &connector{url: url, cfg: cfg, log: cfg.logger, onConnect: onConnect,
 		ready: make(chan struct{}), closing: make(chan struct{}), stopped: make(chan struct{})}
 	s, err := k.connect(ctx)
-	if err != nil {
+	switch {
+	case err == nil:
+		k.set(s)
+	case cfg.background && transient(url, err):
+		k.log.Warn("celerybridge: broker unreachable; connecting in the background", "err", err)
+	default:
 		return nil, err
 	}
-	k.set(s)
 	go k.run(s)
 	return k, nil
+}
+
+// transient reports whether a first dial's error may pass by retrying:
+// anything but a malformed URL or the broker refusing the login or vhost.
+func transient(url string, err error) bool {
+	if _, perr := amqp.ParseURI(url); perr != nil {
+		return false
+	}
+	var amqpErr *amqp.Error
+	return !errors.As(err, &amqpErr) || (amqpErr.Code != amqp.AccessRefused && amqpErr.Code != amqp.NotAllowed)
 }
 
 func (k *connector) connect(ctx context.Context) (*session, error) {
@@ -62,19 +79,22 @@ func (k *connector) connect(ctx context.Context) (*session, error) {
 	return s, nil
 }
 
-// run waits for the session to die and replaces it until the connector closes.
+// run waits for the session to die and replaces it until the connector
+// closes; a nil s (no first connection yet) is dialled at once.
 func (k *connector) run(s *session) {
 	defer close(k.stopped)
 	for {
-		select {
-		case <-s.dead:
-			k.log.Warn("celerybridge: broker connection lost; reconnecting")
-		case <-k.closing:
+		if s != nil {
+			select {
+			case <-s.dead:
+				k.log.Warn("celerybridge: broker connection lost; reconnecting")
+			case <-k.closing:
+				k.unset()
+				s.kill()
+				return
+			}
 			k.unset()
-			s.kill()
-			return
 		}
-		k.unset()
 		if s = k.redial(); s == nil {
 			return
 		}

@@ -20,6 +20,7 @@ type config struct {
 	dialTimeout  time.Duration
 	connName     string
 	metrics      *Metrics
+	background   bool
 }
 
 func defaultConfig() config {
@@ -76,6 +77,12 @@ func WithResultRetention(d time.Duration) Option { return func(c *config) { c.re
 // WithConnectionName sets the connection_name RabbitMQ shows for the
 // Client's connection (default "celerybridge").
 func WithConnectionName(n string) Option { return func(c *config) { c.connName = n } }
+
+// WithBackgroundConnect lets Dial return while the broker is unreachable and
+// keep connecting in the background: Ready reports ErrDisconnected and Sends
+// wait (within their context) until the first connection. A refused login or
+// vhost, or a malformed URL, still fails Dial at once.
+func WithBackgroundConnect() Option { return func(c *config) { c.background = true } }
 
 // WithOrigin sets the origin header (default "gen<pid>@<hostname>", as Celery).
 func WithOrigin(o string) Option { return func(c *config) { c.origin = o } }
