@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
@@ -27,7 +28,13 @@ type Celery struct {
 // NewCelery returns the Celery backend.
 func NewCelery(c LegacyClient) *Celery { return &Celery{client: c} }
 
+// publishTimeout bounds how long Submit waits for the broker's confirm, so a
+// broker that stops answering yields a 503 (or the fallback) rather than a
+// request that hangs.
+const publishTimeout = 15 * time.Second
+
 // Submit publishes the task and returns once the broker has confirmed it.
+// While the bridge is reconnecting it fails at once with ErrUnavailable.
 func (c *Celery) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
 	if r.Legacy == nil {
 		return "", fmt.Errorf("%w: workflow %s has no legacy Celery task", ErrUnavailable, r.Name)
@@ -36,6 +43,11 @@ func (c *Celery) Submit(ctx context.Context, e Execution, r Route, input json.Ra
 	if err != nil {
 		return "", apiError(422, CodeInvalid, "input cannot be mapped to the legacy task: "+err.Error())
 	}
+	if err := c.client.Ready(ctx); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
 	id, err := c.client.Send(ctx, r.Legacy.Task, args, kwargs,
 		celerybridge.WithTaskID(e.ID), celerybridge.WithQueue(r.Legacy.Queue))
 	if err != nil {

@@ -645,19 +645,57 @@ func waitState(t *testing.T, s *stack, id, state string) {
 // the broker returns the message, so nothing is accepted and the answer
 // says why.
 func TestMissingLegacyQueueIs503(t *testing.T) {
-	ctx := context.Background()
-	celery, err := celerybridge.Dial(ctx, testenv.AMQPURL(t), celerybridge.WithResultBackend("rpc://"))
+	celery, err := celerybridge.Dial(context.Background(), testenv.AMQPURL(t), celerybridge.WithResultBackend("rpc://"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	route := shim.PlatformRoutes()[0]
+	route.Legacy.Queue = "no_such_queue_" + strings.ToLower(t.Name())
+	s := celeryOnly(t, celery, route)
+	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
+	e, _ := body["error"].(map[string]any)
+	msg, _ := e["message"].(string)
+	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable || !strings.Contains(msg, "no queue for this task") {
+		t.Fatalf("got %d %v, want 503 naming the missing queue", code, body)
+	}
+	// Nothing was accepted, so the same key may be retried at once.
+	if code, _ := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()}); code != http.StatusServiceUnavailable {
+		t.Errorf("retry with the same key = %d, want 503 again (not a replay)", code)
+	}
+}
+
+// TestBrokerDownIs503 routes to Celery while the bridge has no broker
+// connection: the answer is an immediate 503, not a request that waits.
+func TestBrokerDownIs503(t *testing.T) {
+	down := "amqp://guest:guest@" + testenv.FreeAddr(t) + "/"
+	celery, err := celerybridge.Dial(context.Background(), down, celerybridge.WithBackgroundConnect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := shim.PlatformRoutes()[0]
+	s := celeryOnly(t, celery, route)
+	began := time.Now()
+	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "input": s.input()})
+	e, _ := body["error"].(map[string]any)
+	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable {
+		t.Fatalf("got %d %v, want 503", code, body)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("503 after %s, want it without waiting for the broker", took)
+	}
+}
+
+// celeryOnly serves a shim whose one route always goes to Celery through
+// celery (closed when the test ends).
+func celeryOnly(t *testing.T, celery *celerybridge.Client, route shim.Route) *stack {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() { _ = celery.Close(ctx) })
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_noqueue"))
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(t.Name())))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
-	route := shim.PlatformRoutes()[0]
-	route.Legacy.Queue = "no_such_queue_" + strings.ToLower(t.Name())
 	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{route.Hatchet})
 	if err != nil {
 		t.Fatal(err)
@@ -669,16 +707,6 @@ func TestMissingLegacyQueueIs503(t *testing.T) {
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	hs := httptest.NewServer(mux)
-	defer hs.Close()
-	s := &stack{url: hs.URL, llm: "http://127.0.0.1:1/v1"}
-	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
-	e, _ := body["error"].(map[string]any)
-	msg, _ := e["message"].(string)
-	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable || !strings.Contains(msg, "no queue for this task") {
-		t.Fatalf("got %d %v, want 503 naming the missing queue", code, body)
-	}
-	// Nothing was accepted, so the same key may be retried at once.
-	if code, _ := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()}); code != http.StatusServiceUnavailable {
-		t.Errorf("retry with the same key = %d, want 503 again (not a replay)", code)
-	}
+	t.Cleanup(hs.Close)
+	return &stack{url: hs.URL, llm: "http://127.0.0.1:1/v1"}
 }
