@@ -22,7 +22,7 @@ func TestStartsWithoutBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := *broker
-	late.Host = freeAddr(t) // nothing listens there yet
+	late.Host = testenv.FreeAddr(t) // nothing listens there yet
 	svc := launchService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_nobroker"), "CELERY_BROKER_URL="+late.String())
 
 	checks := waitChecks(t, svc, func(c map[string]string) bool { return c["worker"] == "ok" })

@@ -135,7 +135,7 @@ func TestSIGTERMDrainsRunningTask(t *testing.T) {
 }
 
 func freePort(t *testing.T) string {
-	_, port, err := net.SplitHostPort(freeAddr(t))
+	_, port, err := net.SplitHostPort(testenv.FreeAddr(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 )
 
@@ -108,7 +108,7 @@ func startService(t *testing.T, bin string, env ...string) *service {
 // launchService starts the service process without waiting for it.
 func launchService(t *testing.T, bin string, env ...string) *service {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	s := &service{addr: addr, log: &syncBuffer{}, done: make(chan error, 1)}
 	s.tokenF = filepath.Join(t.TempDir(), "token")
 	s.cmd = exec.Command(bin)
@@ -244,16 +244,6 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // syncBuffer is a bytes.Buffer safe for the process's two output streams.

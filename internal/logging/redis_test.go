@@ -3,11 +3,12 @@ package logging
 import (
 	"bytes"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/unstract/hatchet-worker/internal/testenv"
 )
 
 // TestRouteRedis checks go-redis's pool messages arrive in slog at debug
@@ -19,12 +20,7 @@ func TestRouteRedis(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	RouteRedis()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // a closed port: every dial fails
+	addr := testenv.FreeAddr(t) // a closed port: every dial fails
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1})
 	defer c.Close()
 	if err := c.Ping(t.Context()).Err(); err == nil {
