@@ -137,13 +137,11 @@ func (in CeleryCall) arguments() ([]any, map[string]any, error) {
 	if err := decodeExact(in.Kwargs, &kwargs); err != nil {
 		return nil, nil, fmt.Errorf("kwargs must be a JSON object: %w", err)
 	}
-	for name, raw := range map[string]json.RawMessage{"args": in.Args, "kwargs": in.Kwargs} {
-		if len(raw) == 0 {
-			continue
-		}
-		if err := jsonnum.CheckExact(raw); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
-		}
+	if err := jsonnum.CheckValue(args); err != nil {
+		return nil, nil, fmt.Errorf("args: %w", err)
+	}
+	if err := jsonnum.CheckValue(kwargs); err != nil {
+		return nil, nil, fmt.Errorf("kwargs: %w", err)
 	}
 	return args, kwargs, nil
 }

@@ -43,8 +43,13 @@ func CheckExact(raw []byte) error {
 	if err := dec.Decode(&v); err != nil {
 		return fmt.Errorf("decode json: %w", err)
 	}
-	return walk("$", v)
+	return CheckValue(v)
 }
+
+// CheckValue is CheckExact for a document already decoded with
+// json.Decoder.UseNumber: numbers as json.Number inside []any and
+// map[string]any.
+func CheckValue(v any) error { return walk("$", v) }
 
 func walk(path string, v any) error {
 	switch v := v.(type) {

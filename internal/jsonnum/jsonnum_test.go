@@ -1,6 +1,7 @@
 package jsonnum
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -56,5 +57,24 @@ func BenchmarkCheckExact(b *testing.B) {
 		if err := CheckExact(doc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCheckValue checks a document decoded with UseNumber gives the same
+// verdict and path as its raw text.
+func TestCheckValue(t *testing.T) {
+	doc := `{"args": [1, {"id": 12345678901234567890}]}`
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	var fromValue, fromRaw *InexactError
+	if !errors.As(CheckValue(v), &fromValue) || !errors.As(CheckExact([]byte(doc)), &fromRaw) || *fromValue != *fromRaw {
+		t.Fatalf("CheckValue = %v, CheckExact = %v; want the same *InexactError", fromValue, fromRaw)
+	}
+	if err := CheckValue([]any{json.Number("9007199254740992"), "x"}); err != nil {
+		t.Errorf("CheckValue(exact) = %v", err)
 	}
 }
