@@ -147,8 +147,9 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 	if s.deps.Celery != nil {
 		backends[shim.BackendCelery] = shim.NewCelery(s.deps.Celery)
 	}
+	tokens := s.cfg.Shim.Tokens()
 	srv := shim.NewServer(catalog, s.store, backends, decider(flags, s.cfg.Routing.Backend),
-		shim.WithTokens(s.cfg.Shim.Tokens()...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
+		shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
 		shim.WithFallback(s.cfg.Routing.Fallback), shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
 		shim.WithFlags(func() any { return flagsView(flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
@@ -156,7 +157,7 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 	if r := s.cfg.Shim.Retention; r > 0 {
 		go s.pruneExecutions(ctx, r)
 	}
-	if len(s.cfg.Shim.Tokens()) == 0 {
+	if len(tokens) == 0 {
 		s.log.Warn("shim API runs WITHOUT authentication (SHIM_INSECURE_DEV=true); never do this in production")
 	}
 	return nil
