@@ -6,6 +6,8 @@ package hatchettest
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -52,7 +54,7 @@ func DatabaseURL(t testing.TB, name string) string {
 }
 
 func start(admin string) (*engine.Conn, error) {
-	name := "hw_test_" + sanitize(filepath.Base(os.Args[0]))
+	name := databaseName()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dbURL, err := testenv.FreshDatabase(ctx, admin, name)
@@ -76,6 +78,16 @@ func start(admin string) (*engine.Conn, error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return engine.Connect(ctx, cfg, log)
+}
+
+// databaseName names the test binary's database after the binary and its
+// source directory, so two checkouts of the project testing at once on one
+// server never drop each other's database.
+func databaseName() string {
+	dir, _ := os.Getwd()
+	h := fnv.New32a()
+	h.Write([]byte(dir)) //nolint:errcheck // hash.Hash never fails
+	return fmt.Sprintf("hw_test_%s_%08x", sanitize(filepath.Base(os.Args[0])), h.Sum32())
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
