@@ -35,22 +35,27 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := s.route(route, req)
 	s.metrics.decisions.WithLabelValues(route.Name, d.Backend, d.Reason).Inc()
-	e, fresh, err := s.store.Claim(r.Context(), Execution{
+	leaseEnd := time.Now().Add(claimLease)
+	c, err := s.store.Claim(r.Context(), Execution{
 		ID: newID(), Workflow: route.Name, OrganizationID: req.OrganizationID,
 		IdempotencyKey: req.IdempotencyKey, Backend: d.Backend, Reason: d.Reason,
-	})
+	}, claimLease)
 	if err != nil {
 		return err
 	}
-	if !fresh && e.BackendRef != "" {
-		s.log.Info("idempotent replay", "execution_id", e.ID, "workflow", e.Workflow, "idempotency_key", e.IdempotencyKey)
-		writeJSON(w, http.StatusOK, ExecuteResponse{ExecutionID: e.ID, Backend: e.Backend, Status: StateQueued, Reason: e.Reason, Replayed: true})
+	switch c.State {
+	case ClaimDone:
+		s.log.Info("idempotent replay", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
+		writeJSON(w, http.StatusOK, ExecuteResponse{ExecutionID: c.ID, Backend: c.Backend, Status: StateQueued, Reason: c.Reason, Replayed: true})
 		return nil
+	case ClaimHeld:
+		err := apiError(http.StatusConflict, CodeInProgress, "an execution with this idempotency key is being submitted; retry shortly")
+		s.reject(err)
+		return err
+	case ClaimTakenOver:
+		s.log.Warn("stale claim taken over", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
 	}
-	if !fresh && time.Since(e.CreatedAt) < claimGrace {
-		return apiError(http.StatusConflict, CodeInProgress, "an execution with this idempotency key is being submitted; retry shortly")
-	}
-	e, err = s.submit(r.Context(), e, route, req)
+	e, err := s.submit(r.Context(), c, leaseEnd, route, req)
 	if err != nil {
 		s.reject(err)
 		return err
@@ -62,9 +67,15 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// claimGrace is how long an unsubmitted claim belongs to the request that
-// made it; after that a retry with the same key submits it again.
-const claimGrace = 30 * time.Second
+// Bounds of one submission. A claim's lease must outlast everything its
+// holder does with it, or a retry could take it over and submit again: two
+// backend attempts (the chosen backend, then the fallback), each bounded by
+// attemptTimeout, and the store writes around them, bounded by recordMargin.
+const (
+	attemptTimeout = 20 * time.Second
+	recordMargin   = 10 * time.Second
+	claimLease     = 2*attemptTimeout + 2*recordMargin
+)
 
 // route decides the backend; workflows without a legacy task always go to
 // Hatchet.
@@ -76,42 +87,52 @@ func (s *Server) route(route Route, req ExecuteRequest) Decision {
 	return s.decide(route.Name, req.OrganizationID, key, req.UseAbstraction)
 }
 
-// submit hands e to its backend, falling back to the other one when allowed.
-// When no backend accepts, the claim is removed and the error is a 503.
-func (s *Server) submit(ctx context.Context, e Execution, route Route, req ExecuteRequest) (Execution, error) {
-	ref, err := s.trySubmit(ctx, e, route, req)
+// submit hands the claimed execution to its backend, falling back to the
+// other one when allowed, and records the backend's ref. Everything it does
+// ends before leaseEnd, whether or not the client stays: the backend
+// attempts by leaseEnd-recordMargin, the store writes by leaseEnd. When no
+// backend accepts, the claim is released and the error is a 503.
+func (s *Server) submit(ctx context.Context, c Claim, leaseEnd time.Time, route Route, req ExecuteRequest) (Execution, error) {
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
+	defer cancel()
+	submitCtx, cancelSubmit := context.WithDeadline(ctx, leaseEnd.Add(-recordMargin))
+	defer cancelSubmit()
+	ref, err := s.trySubmit(submitCtx, c.Execution, route, req)
 	if err != nil && s.fallback && route.Legacy != nil && errors.Is(err, ErrUnavailable) {
-		other := otherBackend(e.Backend)
-		s.log.Warn("backend unavailable, falling back", "execution_id", e.ID, "from", e.Backend, "to", other, "err", err)
-		e.Backend, e.Reason = other, "fallback:"+e.Reason
-		if rerr := s.store.Reroute(ctx, e.ID, e.Backend, e.Reason); rerr != nil {
-			return e, rerr
+		other := otherBackend(c.Backend)
+		s.log.Warn("backend unavailable, falling back", "execution_id", c.ID, "from", c.Backend, "to", other, "err", err)
+		c.Backend, c.Reason = other, "fallback:"+c.Reason
+		if rerr := s.store.Reroute(ctx, c, c.Backend, c.Reason); rerr != nil {
+			return c.Execution, rerr
 		}
-		ref, err = s.trySubmit(ctx, e, route, req)
+		ref, err = s.trySubmit(submitCtx, c.Execution, route, req)
 	}
 	if err != nil {
-		if ferr := s.store.Forget(context.WithoutCancel(ctx), e.ID); ferr != nil {
-			s.log.Error("forget unaccepted execution", "execution_id", e.ID, "err", ferr)
+		if ferr := s.store.Release(ctx, c); ferr != nil {
+			s.log.Error("release unaccepted execution", "execution_id", c.ID, "err", ferr)
 		}
 		if errors.Is(err, ErrUnavailable) {
-			s.log.Error("backend unavailable", "execution_id", e.ID, "backend", e.Backend, "err", err)
-			msg := e.Backend + " backend is unavailable; the request was not accepted, retry later"
+			s.log.Error("backend unavailable", "execution_id", c.ID, "backend", c.Backend, "err", err)
+			msg := c.Backend + " backend is unavailable; the request was not accepted, retry later"
 			if errors.Is(err, celerybridge.ErrUnroutable) {
 				msg += " (the broker has no queue for this task: are the legacy Celery workers running?)"
 			}
-			return e, apiError(http.StatusServiceUnavailable, CodeUnavailable, msg)
+			return c.Execution, apiError(http.StatusServiceUnavailable, CodeUnavailable, msg)
 		}
-		return e, err
+		return c.Execution, err
 	}
-	e.BackendRef = ref
-	return e, s.store.SetRef(context.WithoutCancel(ctx), e.ID, ref)
+	c.BackendRef = ref
+	return c.Execution, s.store.SetRef(ctx, c, ref)
 }
 
+// trySubmit makes one backend attempt, bounded by attemptTimeout.
 func (s *Server) trySubmit(ctx context.Context, e Execution, route Route, req ExecuteRequest) (string, error) {
 	b, err := s.backendFor(e.Backend)
 	if err != nil {
 		return "", errors.Join(ErrUnavailable, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	defer cancel()
 	return b.Submit(ctx, e, route, req.Input)
 }
 

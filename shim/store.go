@@ -14,6 +14,10 @@ import (
 // ErrNotFound reports an execution id the store does not know.
 var ErrNotFound = errors.New("execution not found")
 
+// ErrClaimLost reports a write by a request whose claim another request has
+// taken over (its lease ran out) or whose record is already complete.
+var ErrClaimLost = errors.New("claim lost")
+
 // Execution is the shim's durable record of one request: where it went and
 // how to find it there.
 type Execution struct {
@@ -27,8 +31,41 @@ type Execution struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
+// ClaimState is the outcome of Store.Claim.
+type ClaimState int
+
+// The outcomes of a claim.
+const (
+	// ClaimNew: the record was created; the caller holds its lease.
+	ClaimNew ClaimState = iota
+	// ClaimTakenOver: an earlier claim's lease ran out before its backend
+	// accepted the work (its process died); the caller now holds the lease.
+	ClaimTakenOver
+	// ClaimDone: a backend accepted the work earlier; replay the record.
+	ClaimDone
+	// ClaimHeld: another request holds a live lease on the record.
+	ClaimHeld
+)
+
+// Claim is a record returned by Store.Claim; Token is set when the caller
+// holds the lease, and only it may then record a ref, reroute or release.
+type Claim struct {
+	Execution
+	State ClaimState
+	Token string
+}
+
+// Held reports whether the caller holds the claim's lease.
+func (c Claim) Held() bool { return c.State == ClaimNew || c.State == ClaimTakenOver }
+
 // Store keeps Execution records in Postgres (schema hatchet_worker), so
 // status lookups and idempotency survive restarts and work across replicas.
+//
+// A request claims its record with a lease (claim_token, lease_until) before
+// submitting the work. Concurrent requests with the same idempotency key see
+// the live lease; once it ends without a backend ref (the claimant died),
+// exactly one request takes the claim over with a conditional UPDATE. Every
+// later write is conditional on the claim token.
 type Store struct {
 	pool *pgxpool.Pool
 }
@@ -45,11 +82,18 @@ CREATE TABLE IF NOT EXISTS hatchet_worker.executions (
 	backend_ref     text NOT NULL DEFAULT '',
 	created_at      timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE hatchet_worker.executions
+	ADD COLUMN IF NOT EXISTS claim_token uuid,
+	ADD COLUMN IF NOT EXISTS lease_until timestamptz;
 CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_created
 	ON hatchet_worker.executions (created_at)`
+
+// legacyLease is the lease of records claimed before leases were recorded
+// (lease_until NULL): the grace those versions gave a claim, doubled.
+const legacyLease = "60 seconds"
 
 // OpenStore connects to the database at url and creates the table if needed.
 func OpenStore(ctx context.Context, url string) (*Store, error) {
@@ -81,51 +125,116 @@ func (s *Store) Close() { s.pool.Close() }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Claim inserts e, or, when an execution with the same workflow,
-// organisation and idempotency key exists, returns that one and false.
-func (s *Store) Claim(ctx context.Context, e Execution) (Execution, bool, error) {
-	var key *string
-	if e.IdempotencyKey != "" {
-		key = &e.IdempotencyKey
+// claimAttempts bounds Claim's retries when the record it conflicted with
+// disappears (released) before it could be read.
+const claimAttempts = 3
+
+// Claim records e with a lease of the given length, or, when a record with
+// the same workflow, organisation and idempotency key exists, takes it over
+// if its lease ran out unsubmitted, or returns it (ClaimDone or ClaimHeld).
+func (s *Store) Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
+	for range claimAttempts {
+		c, err := s.claimOnce(ctx, e, lease)
+		if !errors.Is(err, ErrNotFound) {
+			return c, err
+		}
 	}
-	row := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
-		(id, workflow, organization_id, idempotency_key, backend, reason)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (workflow, organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, key, e.Backend, e.Reason)
-	err := row.Scan(&e.CreatedAt)
-	if err == nil {
-		return e, true, nil
+	return Claim{}, fmt.Errorf("claim execution: record for key %q kept disappearing", e.IdempotencyKey)
+}
+
+func (s *Store) claimOnce(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
+	c := Claim{Execution: e, State: ClaimNew, Token: uuid.NewString()}
+	if ok, err := s.insert(ctx, &c, lease); ok || err != nil {
+		return c, err
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Execution{}, false, fmt.Errorf("claim execution: %w", err)
+	if ok, err := s.takeOver(ctx, &c, lease); ok || err != nil {
+		return c, err
 	}
 	prev, err := s.byKey(ctx, e.Workflow, e.OrganizationID, e.IdempotencyKey)
-	return prev, false, err
-}
-
-// SetRef records where the backend put the execution (e.g. a Hatchet run id).
-func (s *Store) SetRef(ctx context.Context, id, ref string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend_ref = $2 WHERE id = $1`, id, ref); err != nil {
-		return fmt.Errorf("record backend ref: %w", err)
-	}
-	return nil
-}
-
-// Reroute records that a claimed execution went to another backend.
-func (s *Store) Reroute(ctx context.Context, id, backend, reason string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend = $2, reason = $3 WHERE id = $1`, id, backend, reason)
 	if err != nil {
-		return fmt.Errorf("record reroute: %w", err)
+		return Claim{}, err
 	}
-	return nil
+	c = Claim{Execution: prev, State: ClaimHeld}
+	if prev.BackendRef != "" {
+		c.State = ClaimDone
+	}
+	return c, nil
 }
 
-// Forget deletes a claim whose work could not be accepted by any backend, so
-// a retry with the same idempotency key starts afresh.
-func (s *Store) Forget(ctx context.Context, id string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("forget execution: %w", err)
+// insert creates c's record and reports false when its key is taken.
+func (s *Store) insert(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
+	var key *string
+	if c.IdempotencyKey != "" {
+		key = &c.IdempotencyKey
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
+		(id, workflow, organization_id, idempotency_key, backend, reason, claim_token, lease_until)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 millisecond')
+		ON CONFLICT (workflow, organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING created_at`, c.ID, c.Workflow, c.OrganizationID, key, c.Backend, c.Reason, c.Token, lease.Milliseconds()).
+		Scan(&c.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim execution: %w", err)
+	}
+	return true, nil
+}
+
+// takeOver takes over the record with c's key when its lease ran out before
+// a backend accepted it; the row lock lets exactly one request win. The
+// record keeps its id, backend and reason.
+func (s *Store) takeOver(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
+	err := s.pool.QueryRow(ctx, `UPDATE hatchet_worker.executions
+		SET claim_token = $4, lease_until = now() + $5 * interval '1 millisecond'
+		WHERE workflow = $1 AND organization_id = $2 AND idempotency_key = $3 AND backend_ref = ''
+			AND coalesce(lease_until, created_at + interval '`+legacyLease+`') < now()
+		RETURNING id::text, backend, reason, created_at`,
+		c.Workflow, c.OrganizationID, c.IdempotencyKey, c.Token, lease.Milliseconds()).
+		Scan(&c.ID, &c.Backend, &c.Reason, &c.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("take over stale claim: %w", err)
+	}
+	c.State = ClaimTakenOver
+	return true, nil
+}
+
+// SetRef records where the backend put the execution (e.g. a Hatchet run
+// id) and ends the lease. Only the claim holder may, and only once: any other
+// caller gets ErrClaimLost.
+func (s *Store) SetRef(ctx context.Context, c Claim, ref string) error {
+	return s.write(ctx, "record backend ref", `UPDATE hatchet_worker.executions
+		SET backend_ref = $3, claim_token = NULL, lease_until = NULL
+		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token, ref)
+}
+
+// Reroute records that the claim holder sends the execution to another
+// backend (fallback).
+func (s *Store) Reroute(ctx context.Context, c Claim, backend, reason string) error {
+	return s.write(ctx, "record reroute", `UPDATE hatchet_worker.executions SET backend = $3, reason = $4
+		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token, backend, reason)
+}
+
+// Release deletes a claim whose work no backend accepted, so a retry with
+// the same idempotency key starts afresh.
+func (s *Store) Release(ctx context.Context, c Claim) error {
+	return s.write(ctx, "release claim", `DELETE FROM hatchet_worker.executions
+		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token)
+}
+
+// write runs a statement conditional on the claim and fails with
+// ErrClaimLost when it matched no row.
+func (s *Store) write(ctx context.Context, what, sql string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, ErrClaimLost)
 	}
 	return nil
 }

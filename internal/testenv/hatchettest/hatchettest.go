@@ -42,11 +42,12 @@ func Engine(t testing.TB) *engine.Conn {
 	return shared
 }
 
-// DatabaseURL returns a URL for a fresh database called name on the test
-// server, dropped first if it exists.
+// DatabaseURL returns a URL for a fresh database called name, suffixed with
+// the checkout's hash (so two checkouts testing at once never share one), on
+// the test server, dropped first if it exists.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
-	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), name)
+	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), name+"_"+checkoutHash())
 	if err != nil {
 		t.Fatalf("hatchettest: %v", err)
 	}
@@ -84,10 +85,15 @@ func start(admin string) (*engine.Conn, error) {
 // source directory, so two checkouts of the project testing at once on one
 // server never drop each other's database.
 func databaseName() string {
+	return fmt.Sprintf("hw_test_%s_%s", sanitize(filepath.Base(os.Args[0])), checkoutHash())
+}
+
+// checkoutHash identifies the test's source directory, and so the checkout.
+func checkoutHash() string {
 	dir, _ := os.Getwd()
 	h := fnv.New32a()
 	h.Write([]byte(dir)) //nolint:errcheck // hash.Hash never fails
-	return fmt.Sprintf("hw_test_%s_%08x", sanitize(filepath.Base(os.Args[0])), h.Sum32())
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
