@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
@@ -42,7 +41,7 @@ const (
 func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
 	var inexact *jsonnum.InexactError
 	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
-		return "", apiError(http.StatusUnprocessableEntity, CodeInvalid, "input "+inexact.Error())
+		return "", fail(ErrInvalidInput, err, "input %v", inexact)
 	}
 	meta := map[string]string{}
 	if r.Metadata != nil {
@@ -52,7 +51,7 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 		MetaOrganization: e.OrganizationID,
 		MetaExecution:    e.ID,
 		MetaSource:       "shim",
-		MetaReason:       e.Reason,
+		MetaReason:       string(e.Reason),
 		MetaWorkflow:     r.Name,
 	})
 	ref, err := h.client.RunNoWait(ctx, r.Hatchet, input, hatchet.WithRunMetadata(meta))

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv"
@@ -38,11 +37,11 @@ const sameKeyRequests = 30
 func TestConcurrentRequestsOneExecution(t *testing.T) {
 	tests := []struct {
 		name    string
-		backend string
+		backend featureflag.Backend
 		setup   func(t *testing.T) (idemShim, func(t *testing.T, id string) int)
 	}{
-		{"celery", shim.BackendCelery, func(t *testing.T) (idemShim, func(*testing.T, string) int) { return celeryRoute(t) }},
-		{"hatchet", shim.BackendHatchet, hatchetRoute},
+		{"celery", featureflag.BackendCelery, func(t *testing.T) (idemShim, func(*testing.T, string) int) { return celeryRoute(t) }},
+		{"hatchet", featureflag.BackendHatchet, hatchetRoute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,10 +65,10 @@ func TestStaleClaimResubmittedOnce(t *testing.T) {
 	key, id := "upload-"+uuid.NewString(), uuid.NewString()
 	execSQL(t, s.dbURL, `INSERT INTO hatchet_worker.executions
 		(id, workflow, organization_id, idempotency_key, backend, reason, created_at, claim_token, lease_until)
-		VALUES ($1, $2, $3, $4, 'celery', 'global', now() - interval '1 hour', $5, now() - interval '1 minute')`,
+		VALUES ($1, $2, $3, $4, 'celery', 'backend-pinned', now() - interval '1 hour', $5, now() - interval '1 minute')`,
 		id, s.route.Name, s.org, key, uuid.NewString())
 	results := s.race(t, key)
-	if got := checkOneExecution(t, results, shim.BackendCelery); got != id {
+	if got := checkOneExecution(t, results, featureflag.BackendCelery); got != id {
 		t.Errorf("execution id %s, want the stale claim's %s", got, id)
 	}
 	s.checkReplay(t, key, id)
@@ -85,6 +84,13 @@ type idemShim struct {
 	org   string
 	route shim.Route
 	input map[string]any
+}
+
+// newIdemShim serves route on a fresh store for an idempotency test.
+func newIdemShim(t *testing.T, route shim.Route, backends map[featureflag.Backend]shim.Backend) idemShim {
+	t.Helper()
+	url, dbURL := serveRoute(t, route, backends)
+	return idemShim{url: url, dbURL: dbURL, org: "org-" + uuid.NewString()[:8], route: route}
 }
 
 // reply is one answer to an execute request.
@@ -129,7 +135,7 @@ func (s idemShim) checkReplay(t *testing.T, key, id string) {
 
 // checkOneExecution checks that exactly one reply is a 202 on backend, the
 // others replays of it (200) or "being submitted" (409), and returns its id.
-func checkOneExecution(t *testing.T, results []reply, backend string) string {
+func checkOneExecution(t *testing.T, results []reply, backend featureflag.Backend) string {
 	t.Helper()
 	ids := map[string]bool{}
 	accepted := 0
@@ -140,7 +146,7 @@ func checkOneExecution(t *testing.T, results []reply, backend string) string {
 			fallthrough
 		case http.StatusOK:
 			ids[r.body["execution_id"].(string)] = true
-			if r.body["backend"] != backend {
+			if r.body["backend"] != string(backend) {
 				t.Errorf("reply %v, want backend %s", r.body, backend)
 			}
 		case http.StatusConflict:
@@ -174,27 +180,6 @@ func executeRaw(base string, body []byte) reply {
 	return r
 }
 
-// serveIdem serves a shim with route and backends, deciding with decide, on
-// a fresh store.
-func serveIdem(t *testing.T, route shim.Route, backends map[string]shim.Backend, decide shim.DecideFunc) idemShim {
-	t.Helper()
-	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_idem_"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))
-	store, err := shim.OpenStore(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
-	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{route.Hatchet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	shim.NewServer(catalog, store, backends, decide, shim.WithTokens(token)).Register(mux)
-	hs := httptest.NewServer(mux)
-	t.Cleanup(hs.Close)
-	return idemShim{url: hs.URL, dbURL: dbURL, org: "org-" + uuid.NewString()[:8], route: route}
-}
-
 // celeryRoute serves document-processing-v2 pinned to Celery, publishing to
 // a queue of its own that no worker consumes; submissions counts the
 // messages waiting in it.
@@ -213,14 +198,11 @@ func celeryRoute(t *testing.T, wrap ...func(shim.Backend) shim.Backend) (idemShi
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
 	route := shim.PlatformRoutes()[0]
 	route.Legacy.Queue = queue
-	toCelery := func(string, string, string, *bool) shim.Decision {
-		return shim.Decision{Backend: shim.BackendCelery, Reason: "global"}
-	}
 	var backend shim.Backend = shim.NewCelery(celery)
 	for _, w := range wrap {
 		backend = w(backend)
 	}
-	s := serveIdem(t, route, map[string]shim.Backend{shim.BackendCelery: backend}, toCelery)
+	s := newIdemShim(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: backend})
 	s.input = map[string]any{"document_path": "/data/invoice.pdf"}
 	return s, func(t *testing.T, _ string) int {
 		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
@@ -255,7 +237,7 @@ func hatchetRoute(t *testing.T) (idemShim, func(*testing.T, string) int) {
 	startWorker(t, conn)
 	counted := &countingBackend{Backend: shim.NewHatchet(conn.Client, conn.Ready)}
 	route := shim.PlatformRoutes()[2]
-	s := serveIdem(t, route, map[string]shim.Backend{shim.BackendHatchet: counted}, nil)
+	s := newIdemShim(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: counted})
 	s.input = map[string]any{"settings": map[string]any{"type": "filesystem", "path": t.TempDir()}}
 	return s, func(t *testing.T, id string) int {
 		runs := engineRuns(t, conn, "execution_id:"+id)
@@ -337,7 +319,7 @@ func TestSlowSubmitIsNotDuplicated(t *testing.T) {
 	if r := <-first; r.code != http.StatusServiceUnavailable {
 		results = append(results, r) // accepted after all: then it must be the one execution
 	}
-	id := checkOneExecution(t, results, shim.BackendCelery)
+	id := checkOneExecution(t, results, featureflag.BackendCelery)
 	s.checkReplay(t, key, id)
 	time.Sleep(2 * time.Second) // the stalled attempt, had it gone on, has published by now
 	if n := submissions(t, id); n != 1 {

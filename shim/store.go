@@ -9,10 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-)
 
-// ErrNotFound reports an execution id the store does not know.
-var ErrNotFound = errors.New("execution not found")
+	"github.com/unstract/hatchet-worker/featureflag"
+)
 
 // ErrClaimLost reports a write by a request whose claim another request has
 // taken over (its lease ran out) or whose record is already complete.
@@ -21,14 +20,14 @@ var ErrClaimLost = errors.New("claim lost")
 // Execution is the shim's durable record of one request: where it went and
 // how to find it there.
 type Execution struct {
-	ID             string    `json:"execution_id"`
-	Workflow       string    `json:"workflow"`
-	OrganizationID string    `json:"organization_id"`
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	Backend        string    `json:"backend"`
-	Reason         string    `json:"reason"`
-	BackendRef     string    `json:"backend_ref,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string              `json:"execution_id"`
+	Workflow       string              `json:"workflow"`
+	OrganizationID string              `json:"organization_id"`
+	IdempotencyKey string              `json:"idempotency_key,omitempty"`
+	Backend        featureflag.Backend `json:"backend"`
+	Reason         featureflag.Reason  `json:"reason"`
+	BackendRef     string              `json:"backend_ref,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
 }
 
 // ClaimState is the outcome of Store.Claim.
@@ -58,7 +57,7 @@ type Claim struct {
 // Held reports whether the caller holds the claim's lease.
 func (c Claim) Held() bool { return c.State == ClaimNew || c.State == ClaimTakenOver }
 
-// Store keeps Execution records in Postgres (schema hatchet_worker), so
+// PGStore keeps Execution records in Postgres (schema hatchet_worker), so
 // status lookups and idempotency survive restarts and work across replicas.
 //
 // A request claims its record with a lease (claim_token, lease_until) before
@@ -66,7 +65,7 @@ func (c Claim) Held() bool { return c.State == ClaimNew || c.State == ClaimTaken
 // the live lease; once it ends without a backend ref (the claimant died),
 // exactly one request takes the claim over with a conditional UPDATE. Every
 // later write is conditional on the claim token.
-type Store struct {
+type PGStore struct {
 	pool *pgxpool.Pool
 }
 
@@ -96,7 +95,7 @@ CREATE INDEX IF NOT EXISTS executions_created
 const legacyLease = "60 seconds"
 
 // OpenStore connects to the database at url and creates the table if needed.
-func OpenStore(ctx context.Context, url string) (*Store, error) {
+func OpenStore(ctx context.Context, url string) (*PGStore, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("execution store: %w", err)
@@ -105,13 +104,13 @@ func OpenStore(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("execution store schema: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &PGStore{pool: pool}, nil
 }
 
 // Prune deletes the records created before cutoff and returns how many it
 // deleted. Their ids then answer 404 and their idempotency keys start new
 // executions.
-func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *PGStore) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE created_at < $1`, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("prune executions: %w", err)
@@ -120,10 +119,10 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 }
 
 // Close releases the store's connections.
-func (s *Store) Close() { s.pool.Close() }
+func (s *PGStore) Close() { s.pool.Close() }
 
 // Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *PGStore) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // claimAttempts bounds Claim's retries when the record it conflicted with
 // disappears (released) before it could be read.
@@ -132,7 +131,7 @@ const claimAttempts = 3
 // Claim records e with a lease of the given length, or, when a record with
 // the same workflow, organisation and idempotency key exists, takes it over
 // if its lease ran out unsubmitted, or returns it (ClaimDone or ClaimHeld).
-func (s *Store) Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
+func (s *PGStore) Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
 	for range claimAttempts {
 		c, err := s.claimOnce(ctx, e, lease)
 		if !errors.Is(err, ErrNotFound) {
@@ -142,7 +141,7 @@ func (s *Store) Claim(ctx context.Context, e Execution, lease time.Duration) (Cl
 	return Claim{}, fmt.Errorf("claim execution: record for key %q kept disappearing", e.IdempotencyKey)
 }
 
-func (s *Store) claimOnce(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
+func (s *PGStore) claimOnce(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
 	c := Claim{Execution: e, State: ClaimNew, Token: uuid.NewString()}
 	if ok, err := s.insert(ctx, &c, lease); ok || err != nil {
 		return c, err
@@ -162,7 +161,7 @@ func (s *Store) claimOnce(ctx context.Context, e Execution, lease time.Duration)
 }
 
 // insert creates c's record and reports false when its key is taken.
-func (s *Store) insert(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
+func (s *PGStore) insert(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
 	var key *string
 	if c.IdempotencyKey != "" {
 		key = &c.IdempotencyKey
@@ -185,7 +184,7 @@ func (s *Store) insert(ctx context.Context, c *Claim, lease time.Duration) (bool
 // takeOver takes over the record with c's key when its lease ran out before
 // a backend accepted it; the row lock lets exactly one request win. The
 // record keeps its id, backend and reason.
-func (s *Store) takeOver(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
+func (s *PGStore) takeOver(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
 	err := s.pool.QueryRow(ctx, `UPDATE hatchet_worker.executions
 		SET claim_token = $4, lease_until = now() + $5 * interval '1 millisecond'
 		WHERE workflow = $1 AND organization_id = $2 AND idempotency_key = $3 AND backend_ref = ''
@@ -206,7 +205,7 @@ func (s *Store) takeOver(ctx context.Context, c *Claim, lease time.Duration) (bo
 // SetRef records where the backend put the execution (e.g. a Hatchet run
 // id) and ends the lease. Only the claim holder may, and only once: any other
 // caller gets ErrClaimLost.
-func (s *Store) SetRef(ctx context.Context, c Claim, ref string) error {
+func (s *PGStore) SetRef(ctx context.Context, c Claim, ref string) error {
 	return s.write(ctx, "record backend ref", `UPDATE hatchet_worker.executions
 		SET backend_ref = $3, claim_token = NULL, lease_until = NULL
 		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token, ref)
@@ -214,21 +213,21 @@ func (s *Store) SetRef(ctx context.Context, c Claim, ref string) error {
 
 // Reroute records that the claim holder sends the execution to another
 // backend (fallback).
-func (s *Store) Reroute(ctx context.Context, c Claim, backend, reason string) error {
+func (s *PGStore) Reroute(ctx context.Context, c Claim, backend featureflag.Backend, reason featureflag.Reason) error {
 	return s.write(ctx, "record reroute", `UPDATE hatchet_worker.executions SET backend = $3, reason = $4
 		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token, backend, reason)
 }
 
 // Release deletes a claim whose work no backend accepted, so a retry with
 // the same idempotency key starts afresh.
-func (s *Store) Release(ctx context.Context, c Claim) error {
+func (s *PGStore) Release(ctx context.Context, c Claim) error {
 	return s.write(ctx, "release claim", `DELETE FROM hatchet_worker.executions
 		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token)
 }
 
 // write runs a statement conditional on the claim and fails with
 // ErrClaimLost when it matched no row.
-func (s *Store) write(ctx context.Context, what, sql string, args ...any) error {
+func (s *PGStore) write(ctx context.Context, what, sql string, args ...any) error {
 	tag, err := s.pool.Exec(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -240,18 +239,18 @@ func (s *Store) write(ctx context.Context, what, sql string, args ...any) error 
 }
 
 // Get returns the execution with id, or ErrNotFound.
-func (s *Store) Get(ctx context.Context, id string) (Execution, error) {
+func (s *PGStore) Get(ctx context.Context, id string) (Execution, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Execution{}, ErrNotFound
 	}
 	return s.one(ctx, `WHERE id = $1`, id)
 }
 
-func (s *Store) byKey(ctx context.Context, workflow, org, key string) (Execution, error) {
+func (s *PGStore) byKey(ctx context.Context, workflow, org, key string) (Execution, error) {
 	return s.one(ctx, `WHERE workflow = $1 AND organization_id = $2 AND idempotency_key = $3`, workflow, org, key)
 }
 
-func (s *Store) one(ctx context.Context, where string, args ...any) (Execution, error) {
+func (s *PGStore) one(ctx context.Context, where string, args ...any) (Execution, error) {
 	var e Execution
 	var key *string
 	err := s.pool.QueryRow(ctx, `SELECT id::text, workflow, organization_id, idempotency_key, backend, reason, backend_ref, created_at

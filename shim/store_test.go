@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 )
@@ -26,7 +27,7 @@ func TestStorePrune(t *testing.T) {
 	claim := func(key string) shim.Execution {
 		t.Helper()
 		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
-			IdempotencyKey: key, Backend: shim.BackendCelery, Reason: "global"}, time.Minute)
+			IdempotencyKey: key, Backend: featureflag.BackendCelery, Reason: "global"}, time.Minute)
 		if err != nil || c.State != shim.ClaimNew {
 			t.Fatalf("claim %s: state=%v err=%v", key, c.State, err)
 		}
@@ -62,7 +63,7 @@ func TestStoreClaimLease(t *testing.T) {
 	claim := func(want shim.ClaimState) shim.Claim {
 		t.Helper()
 		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
-			IdempotencyKey: "k", Backend: shim.BackendCelery, Reason: "global"}, time.Minute)
+			IdempotencyKey: "k", Backend: featureflag.BackendCelery, Reason: "global"}, time.Minute)
 		if err != nil || c.State != want {
 			t.Fatalf("claim: state %v err %v, want state %v", c.State, err, want)
 		}

@@ -36,7 +36,7 @@ type service struct {
 	httpErr <-chan error
 	conn    *engine.Conn
 	deps    *Dependencies
-	store   *shim.Store
+	store   *shim.PGStore
 	worker  *worker.Worker
 	started atomic.Bool
 }
@@ -143,14 +143,20 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 		return fmt.Errorf("feature flags: %w", err)
 	}
 	go func() { _ = flags.Watch(ctx) }()
-	backends := map[string]shim.Backend{shim.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready)}
+	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready)}
 	if s.deps.Celery != nil {
-		backends[shim.BackendCelery] = shim.NewCelery(s.deps.Celery)
+		backends[featureflag.BackendCelery] = shim.NewCelery(s.deps.Celery)
 	}
+	routing := []featureflag.RouterOption{featureflag.WithFallback(s.cfg.Routing.Fallback)}
+	if s.cfg.Routing.Backend == featureflag.BackendCelery {
+		routing = append(routing, featureflag.WithPin(featureflag.BackendCelery))
+	}
+	router := featureflag.NewRouter(flags, routing...)
+	d := shim.NewDispatcher(catalog, router, s.store, backends,
+		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
 	tokens := s.cfg.Shim.Tokens()
-	srv := shim.NewServer(catalog, s.store, backends, decider(flags, s.cfg.Routing.Backend),
-		shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
-		shim.WithFallback(s.cfg.Routing.Fallback), shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
+	srv := shim.NewServer(d, shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
+		shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
 		shim.WithFlags(func() any { return flagsView(flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
@@ -188,20 +194,8 @@ func (s *service) pruneExecutions(ctx context.Context, retention time.Duration) 
 	}
 }
 
-// decider adapts the feature flags to the shim; TASK_QUEUE_BACKEND=celery
-// pins every request to Celery.
-func decider(flags *featureflag.Flags, backend string) shim.DecideFunc {
-	return func(workflow, org, key string, override *bool) shim.Decision {
-		if backend == config.BackendCelery {
-			return shim.Decision{Backend: shim.BackendCelery, Reason: "backend-pinned"}
-		}
-		d := flags.Decide(featureflag.Request{Workflow: workflow, Org: org, Key: key, Override: override})
-		return shim.Decision{Backend: string(d.Backend), Reason: string(d.Reason)}
-	}
-}
-
 // flagsView is GET /api/v2/flags: the effective flags and their source.
-func flagsView(flags *featureflag.Flags, backend string) any {
+func flagsView(flags *featureflag.Flags, backend featureflag.Backend) any {
 	return map[string]any{"task_queue_backend": backend, "flags": flags.Snapshot()}
 }
 

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/unstract/hatchet-worker/featureflag"
 )
 
 // Config is the whole configuration of the service.
@@ -80,12 +82,12 @@ type Log struct {
 
 // Routing configures where requests go during the migration.
 type Routing struct {
-	Backend              string  `env:"TASK_QUEUE_BACKEND" envDefault:"hatchet"`
-	UseTaskAbstraction   bool    `env:"USE_TASK_ABSTRACTION" envDefault:"false"`
-	Percentage           float64 `env:"TASK_ABSTRACTION_PERCENT" envDefault:"0"`
-	FlagsFile            string  `env:"FEATURE_FLAGS_FILE"`
-	AllowRequestOverride bool    `env:"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE" envDefault:"false"`
-	Fallback             bool    `env:"ROUTING_FALLBACK" envDefault:"false"`
+	Backend              featureflag.Backend `env:"TASK_QUEUE_BACKEND" envDefault:"hatchet"`
+	UseTaskAbstraction   bool                `env:"USE_TASK_ABSTRACTION" envDefault:"false"`
+	Percentage           float64             `env:"TASK_ABSTRACTION_PERCENT" envDefault:"0"`
+	FlagsFile            string              `env:"FEATURE_FLAGS_FILE"`
+	AllowRequestOverride bool                `env:"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE" envDefault:"false"`
+	Fallback             bool                `env:"ROUTING_FALLBACK" envDefault:"false"`
 }
 
 // Shim configures the HTTP API the backend calls.
@@ -124,12 +126,6 @@ type Helpers struct {
 type Platform struct {
 	DatabaseURL string `env:"PLATFORM_DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/unstract?sslmode=disable"`
 }
-
-// Backend names accepted by TASK_QUEUE_BACKEND.
-const (
-	BackendHatchet = "hatchet"
-	BackendCelery  = "celery"
-)
 
 // Load parses the given environment (os.Environ() form) into a Config and
 // validates it. The error lists every problem found, one per line.
@@ -242,7 +238,7 @@ func (c Config) validate() []error {
 	oneOf(add, "HATCHET_CLIENT_TLS_STRATEGY", c.Hatchet.TLSStrategy, "tls", "mtls", "none")
 	oneOf(add, "LOG_LEVEL", c.Log.Level, "debug", "info", "warn", "error")
 	oneOf(add, "LOG_FORMAT", c.Log.Format, "text", "json")
-	oneOf(add, "TASK_QUEUE_BACKEND", c.Routing.Backend, BackendHatchet, BackendCelery)
+	oneOf(add, "TASK_QUEUE_BACKEND", string(c.Routing.Backend), string(featureflag.BackendHatchet), string(featureflag.BackendCelery))
 	oneOf(add, "HATCHET_EMBEDDED_LOG_LEVEL", c.Embedded.EngineLog, "debug", "info", "warn", "error")
 
 	if !c.Hatchet.External() && c.Hatchet.HostPort != "" {
@@ -279,7 +275,7 @@ func (c Config) validate() []error {
 	if c.Routing.Percentage < 0 || c.Routing.Percentage > 100 {
 		add("TASK_ABSTRACTION_PERCENT=%g: must be between 0 and 100", c.Routing.Percentage)
 	}
-	if c.Routing.Backend == BackendCelery && (c.Routing.UseTaskAbstraction || c.Routing.Percentage > 0) {
+	if c.Routing.Backend == featureflag.BackendCelery && (c.Routing.UseTaskAbstraction || c.Routing.Percentage > 0) {
 		add("TASK_QUEUE_BACKEND=celery pins every request to Celery, so USE_TASK_ABSTRACTION=true or TASK_ABSTRACTION_PERCENT>0 would be ignored: set TASK_QUEUE_BACKEND=hatchet to route to Hatchet")
 	}
 	if c.Helpers.X2TextURL != "" {
@@ -298,7 +294,7 @@ func (c Config) validate() []error {
 	if len(c.Shim.Tokens()) == 0 && !c.Shim.InsecureDev {
 		add("SHIM_API_TOKEN is required (or SHIM_INSECURE_DEV=true for a development shim without authentication)")
 	}
-	if !c.Celery.Enabled && c.Routing.Backend == BackendCelery {
+	if !c.Celery.Enabled && c.Routing.Backend == featureflag.BackendCelery {
 		add("TASK_QUEUE_BACKEND=celery needs CELERY_ENABLED=true")
 	}
 	if c.Shim.MaxBodyBytes < 1024 {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/unstract/hatchet-worker/featureflag"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -23,7 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 	checks := map[string][2]any{
 		"DATABASE_URL":         {cfg.Embedded.DatabaseURL, "postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"},
 		"SERVICE_ADDR":         {cfg.Service.Addr, ":8090"},
-		"TASK_QUEUE_BACKEND":   {cfg.Routing.Backend, BackendHatchet},
+		"TASK_QUEUE_BACKEND":   {cfg.Routing.Backend, featureflag.BackendHatchet},
 		"LOG_FORMAT":           {cfg.Log.Format, "text"},
 		"token file":           {cfg.Embedded.TokenFile, "/home/op/.local/state/hatchet-worker/hatchet-token"},
 		"CELERY_RESULT":        {cfg.Celery.ResultBackend, "rpc://"},
