@@ -31,9 +31,10 @@ var (
 // Engine returns a connection to an embedded engine shared by every test in
 // this test binary, started on first use on a database named after the test
 // binary (dropped and recreated, so each run starts clean). The engine stops
-// when the process exits.
+// when the process exits. With -short the test is skipped.
 func Engine(t testing.TB) *engine.Conn {
 	t.Helper()
+	skipShort(t)
 	admin := testenv.PostgresURL(t)
 	once.Do(func() { shared, initErr = start(admin) })
 	if initErr != nil {
@@ -43,14 +44,23 @@ func Engine(t testing.TB) *engine.Conn {
 }
 
 // DatabaseURL returns a URL for a fresh database called name on the test
-// server, dropped first if it exists.
+// server, dropped first if it exists. With -short the test is skipped.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
+	skipShort(t)
 	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), name)
 	if err != nil {
 		t.Fatalf("hatchettest: %v", err)
 	}
 	return u
+}
+
+// skipShort keeps -short runs service-free.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL and the embedded Hatchet engine; skipped with -short")
+	}
 }
 
 func start(admin string) (*engine.Conn, error) {
