@@ -69,6 +69,7 @@ func TestPublishedAdminCannotLogIn(t *testing.T) {
 		}
 		for i, wantRepairs := range []int{1, 0} {
 			logs := withChildEngine(t, dbURL, func(apiURL string) { assertLoginRefused(t, apiURL) })
+			t.Logf("start %d, engine log:\n%s", i+1, logs)
 			if got := strings.Count(logs, repairLine); got != wantRepairs {
 				t.Errorf("start %d: the repair is logged %d times, want %d; log:\n%s", i+1, got, wantRepairs, logs)
 			}
@@ -93,6 +94,7 @@ func assertLoginRefused(t *testing.T, apiURL string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	t.Logf("login as %s: %s %s", publishedEmail, resp.Status, b)
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 || len(resp.Cookies()) > 0 {
 		t.Errorf("login as %s: %s %s (cookies %v), want refused (4xx, no session)", publishedEmail, resp.Status, b, resp.Cookies())
 	}
