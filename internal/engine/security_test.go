@@ -23,6 +23,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 )
 
@@ -62,7 +63,7 @@ func TestPublishedAdminCannotLogIn(t *testing.T) {
 		assertLoginRefused(t, conn.Embedded.APIURL)
 	})
 	t.Run("seeded the old way", func(t *testing.T) {
-		dbURL := hatchettest.DatabaseURL(t, "hw_test_engine_oldseed")
+		dbURL := hatchettest.DatabaseURL(t, testenv.CheckoutName("hw_test_engine_oldseed"))
 		runChildToEnd(t, "seed-old", dbURL)
 		if n := publishedUsers(t, dbURL); n != 1 {
 			t.Fatalf("after Hatchet's seed: %d users %s, want 1 (the old seed did not run)", n, publishedEmail)

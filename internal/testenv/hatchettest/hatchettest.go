@@ -6,8 +6,6 @@ package hatchettest
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -94,10 +92,7 @@ func start(admin string) (*engine.Conn, error) {
 // source directory, so two checkouts of the project testing at once on one
 // server never drop each other's database.
 func databaseName() string {
-	dir, _ := os.Getwd()
-	h := fnv.New32a()
-	h.Write([]byte(dir)) //nolint:errcheck // hash.Hash never fails
-	return fmt.Sprintf("hw_test_%s_%08x", sanitize(filepath.Base(os.Args[0])), h.Sum32())
+	return testenv.CheckoutName("hw_test_" + sanitize(filepath.Base(os.Args[0])))
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
