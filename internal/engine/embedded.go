@@ -182,7 +182,10 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		"DATABASE_MAX_CONNS": "10",
 		// Off unless SERVER_PROMETHEUS_ENABLED=true; then on loopback unless
 		// the operator names another address (Hatchet's default is ":9090").
-		"SERVER_PROMETHEUS_ADDRESS":                 "127.0.0.1:9090",
+		"SERVER_PROMETHEUS_ADDRESS": "127.0.0.1:9090",
+		// Nobody signs up: the token is the way in.
+		"SERVER_ALLOW_SIGNUP":                       "false",
+		"SERVER_ALLOW_CREATE_TENANT":                "false",
 		"SERVER_AUTH_COOKIE_DOMAIN":                 "localhost",
 		"SERVER_AUTH_COOKIE_INSECURE":               "true",
 		"SERVER_SECURITY_CHECK_ENABLED":             "false",
