@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 
-	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/jsonnum"
 )
 
@@ -69,47 +68,40 @@ func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
 		return st, nil
 	}
 	d, err := h.client.Runs().Get(ctx, e.BackendRef)
-	if notYetVisible(err) {
+	if hatchetrun.NotYetVisible(err) {
 		st.State, st.BackendState = StateQueued, string(rest.V1TaskStatusQUEUED)
 		return st, nil
 	}
 	if err != nil {
 		return Status{}, fmt.Errorf("%w: read hatchet run %s: %w", ErrUnavailable, e.BackendRef, err)
 	}
+	return withRun(st, d), nil
+}
+
+// withRun fills st from the run's details. Only an ended run has a finish
+// time, and only a failed one an error: a run retrying a failed attempt is
+// still running.
+func withRun(st Status, d *rest.V1WorkflowRunDetails) Status {
 	run := d.Run
 	st.BackendState = string(run.Status)
 	st.State = hatchetState(run.Status)
-	st.StartedAt, st.FinishedAt = run.StartedAt, run.FinishedAt
-	if run.Status == rest.V1TaskStatusCOMPLETED {
+	st.StartedAt = run.StartedAt
+	if hatchetrun.Final(run.Status) {
+		st.FinishedAt = run.FinishedAt
+	}
+	switch run.Status {
+	case rest.V1TaskStatusCOMPLETED:
 		if b, err := json.Marshal(run.Output); err == nil {
 			st.Result = b
 		}
-	}
-	if run.ErrorMessage != nil && *run.ErrorMessage != "" {
-		st.Error = &FailureInfo{Message: *run.ErrorMessage}
-	} else if run.Status == rest.V1TaskStatusFAILED {
-		st.Error = &FailureInfo{Message: taskErrors(d.Tasks)}
-	}
-	return st, nil
-}
-
-// notYetVisible reports the API's 404 for a run it has created but not yet
-// indexed; the SDK only says so in its error text.
-func notYetVisible(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "got status 404")
-}
-
-func taskErrors(tasks []rest.V1TaskSummary) string {
-	var msgs []string
-	for _, t := range tasks {
-		if t.ErrorMessage != nil && *t.ErrorMessage != "" {
-			msgs = append(msgs, t.DisplayName+": "+*t.ErrorMessage)
+	case rest.V1TaskStatusFAILED:
+		msg := hatchetrun.Error(d)
+		if msg == "" {
+			msg = "workflow run failed"
 		}
+		st.Error = &FailureInfo{Message: msg}
 	}
-	if len(msgs) == 0 {
-		return "workflow run failed"
-	}
-	return strings.Join(msgs, "; ")
+	return st
 }
 
 func hatchetState(s rest.V1TaskStatus) string {
@@ -129,13 +121,12 @@ func hatchetState(s rest.V1TaskStatus) string {
 
 // Cancel cancels the run and its tasks.
 func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
-	id, err := uuid.Parse(e.BackendRef)
-	if err != nil {
-		return errors.Join(ErrNotCancellable, err)
-	}
-	ids := []uuid.UUID{id}
-	if _, err := h.client.Runs().Cancel(ctx, rest.V1CancelTaskRequest{ExternalIds: &ids}); err != nil {
-		return fmt.Errorf("%w: cancel hatchet run: %w", ErrUnavailable, err)
+	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
+	switch {
+	case errors.Is(err, hatchetrun.ErrBadID):
+		return fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
+	case err != nil:
+		return fail(ErrUnavailable, err, "%v", err)
 	}
 	return nil
 }

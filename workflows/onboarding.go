@@ -151,7 +151,13 @@ func (o *onboarding) createUser(ctx hatchet.Context, in OnboardingInput) (UserOu
 	return out, nil
 }
 
-func (o *onboarding) notify(ctx hatchet.Context, in OnboardingInput) (NotifyOutput, error) {
+// notify sends the legacy webhook for a new membership, with the request as
+// validate-request normalised it (email lower-cased, role defaulted).
+func (o *onboarding) notify(ctx hatchet.Context, _ OnboardingInput) (NotifyOutput, error) {
+	var v OnboardingInput
+	if err := ctx.StepOutput("validate-request", &v); err != nil {
+		return NotifyOutput{}, fmt.Errorf("read validated request: %w", err)
+	}
 	var user UserOutput
 	if err := ctx.StepOutput("create-user", &user); err != nil {
 		return NotifyOutput{}, fmt.Errorf("read create-user output: %w", err)
@@ -160,12 +166,12 @@ func (o *onboarding) notify(ctx hatchet.Context, in OnboardingInput) (NotifyOutp
 	case !user.NewMember:
 		progress(ctx, o.deps.Log, "already a member; no notification")
 		return NotifyOutput{Reason: "already a member"}, nil
-	case in.WebhookURL == "":
+	case v.WebhookURL == "":
 		return NotifyOutput{Reason: "no webhook_url"}, nil
 	}
-	payload := map[string]any{"event": "user.onboarded", "organization_id": in.OrganizationID,
-		"user_id": user.UserID, "user_email": strings.ToLower(strings.TrimSpace(in.UserEmail)), "role": in.Role}
-	args, err := json.Marshal([]any{in.WebhookURL, payload})
+	payload := map[string]any{"event": "user.onboarded", "organization_id": v.OrganizationID,
+		"user_id": user.UserID, "user_email": v.UserEmail, "role": v.Role}
+	args, err := json.Marshal([]any{v.WebhookURL, payload})
 	if err != nil {
 		return NotifyOutput{}, fmt.Errorf("webhook arguments: %w", err)
 	}

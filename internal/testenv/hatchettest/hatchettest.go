@@ -80,8 +80,7 @@ func start(admin string) (*engine.Conn, error) {
 		"HATCHET_EMBEDDED_API_PORT=0",
 		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
 		"HATCHET_EMBEDDED_LOG_LEVEL=error",
-		"SHIM_INSECURE_DEV=true", // config.Load checks the shim too; tests build their own
-	})
+	}, config.UseEngine)
 	if err != nil {
 		return nil, err
 	}
