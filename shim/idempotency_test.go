@@ -196,7 +196,7 @@ func celeryRoute(t *testing.T, wrap ...func(shim.Backend) shim.Backend) (idemShi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
-	route := shim.PlatformRoutes()[0]
+	route := platformRoute(t, workflows.DocumentProcessingName)
 	route.Legacy.Queue = queue
 	var backend shim.Backend = shim.NewCelery(celery)
 	for _, w := range wrap {
@@ -236,7 +236,7 @@ func hatchetRoute(t *testing.T) (idemShim, func(*testing.T, string) int) {
 	conn := hatchettest.Engine(t)
 	startWorker(t, conn)
 	counted := &countingBackend{Backend: shim.NewHatchet(conn.Client, conn.Ready)}
-	route := shim.PlatformRoutes()[2]
+	route := platformRoute(t, workflows.ConnectorValidationName)
 	s := newIdemShim(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: counted})
 	s.input = map[string]any{"settings": map[string]any{"type": "filesystem", "path": t.TempDir()}}
 	return s, func(t *testing.T, id string) int {

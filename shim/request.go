@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/unstract/hatchet-worker/internal/jsonerr"
 )
 
 // ExecuteRequest is the body of POST /api/v2/workflows/execute.
@@ -41,7 +43,7 @@ func DecodeExecute(r io.Reader, limit int64) (ExecuteRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: "+jsonProblem(err))
+		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: "+jsonerr.Describe(err))
 	}
 	if dec.More() {
 		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: trailing data after the object")
@@ -76,22 +78,4 @@ func (r ExecuteRequest) Validate() error {
 		return fail(ErrInvalidInput, nil, "organization_id and idempotency_key are limited to %d bytes", maxKeyLen)
 	}
 	return nil
-}
-
-// jsonProblem describes a decoding error without echoing the body.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
-	default:
-		return err.Error()
-	}
 }

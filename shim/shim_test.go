@@ -74,9 +74,9 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	}
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
 
-	routes := shim.PlatformRoutes()
-	routes[0].Legacy.Queue = queue // keep this test's tasks on its own worker
-	catalog, err := shim.NewCatalog([]shim.Route{routes[0], routes[2]},
+	document := platformRoute(t, workflows.DocumentProcessingName)
+	document.Legacy.Queue = queue // keep this test's tasks on its own worker
+	catalog, err := shim.NewCatalog([]shim.Route{document, platformRoute(t, workflows.ConnectorValidationName)},
 		[]string{workflows.DocumentProcessingName, workflows.ConnectorValidationName})
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +111,23 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	s.url = hs.URL
 	s.llm = llmSrv.BaseURL()
 	return s
+}
+
+// platformRoute returns the route the workflow name declares, with a legacy
+// task of its own to change.
+func platformRoute(t testing.TB, name string) shim.Route {
+	t.Helper()
+	for _, r := range workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()})) {
+		if r.Name == name {
+			if r.Legacy != nil {
+				legacy := *r.Legacy
+				r.Legacy = &legacy
+			}
+			return r
+		}
+	}
+	t.Fatalf("no workflow %s routed through the shim", name)
+	return shim.Route{}
 }
 
 // writeFlags replaces the flags file atomically, as an operator's tooling would.
@@ -457,7 +474,7 @@ func TestAPIContract(t *testing.T) {
 		}
 		w := list[1].(map[string]any) // sorted: connector-validation, document-processing-v2
 		legacy, _ := w["legacy"].(map[string]any)
-		if w["hatchet_workflow"] != workflows.DocumentProcessingName || legacy["task"] != shim.TaskProcessFileBatch || w["routes_to"] == nil {
+		if w["hatchet_workflow"] != workflows.DocumentProcessingName || legacy["task"] != workflows.TaskProcessFileBatch || w["routes_to"] == nil {
 			t.Errorf("workflow entry = %v", w)
 		}
 		if code, body := s.do(t, "GET", "/api/v2/flags", token, nil); code != 200 || body["Source"] == nil && body["source"] == nil {
@@ -645,7 +662,7 @@ func TestMissingLegacyQueueIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := shim.PlatformRoutes()[0]
+	route := platformRoute(t, workflows.DocumentProcessingName)
 	route.Legacy.Queue = "no_such_queue_" + strings.ToLower(t.Name())
 	s := celeryOnly(t, celery, route)
 	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
@@ -668,7 +685,7 @@ func TestBrokerDownIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := shim.PlatformRoutes()[0]
+	route := platformRoute(t, workflows.DocumentProcessingName)
 	s := celeryOnly(t, celery, route)
 	began := time.Now()
 	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "input": s.input()})

@@ -35,7 +35,6 @@ type service struct {
 	ops     *ops.Server
 	mux     *http.ServeMux
 	http    *http.Server
-	catalog shim.Catalog
 	flags   *featureflag.Flags
 	bg      *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
 	stopBg  context.CancelFunc
@@ -80,20 +79,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	return s.drain(ctx)
 }
 
-// loadRouting checks the routes against the workflows and loads the feature
-// flags (naming only known workflows); the watcher starts with the shim.
+// loadRouting loads the feature flags, naming only workflows the shim
+// routes, before anything starts; the watcher starts with the shim.
 func (s *service) loadRouting(ctx context.Context) error {
-	defs := workflows.Registry(workflows.Deps{Log: s.log}) // names only; nothing runs
-	names := make([]string, len(defs))
-	for i, d := range defs {
-		names[i] = d.Name
+	routes := workflows.Routes(workflows.Registry(workflows.Deps{Log: s.log})) // names only; nothing runs
+	names := make([]string, len(routes))
+	for i, r := range routes {
+		names[i] = r.Name
 	}
 	var err error
-	if s.catalog, err = shim.NewCatalog(shim.PlatformRoutes(), names); err != nil {
-		return err
-	}
 	s.flags, err = featureflag.New(ctx, s.cfg.Routing.Flags(), featureflag.WithLogger(s.log),
-		featureflag.WithKnownWorkflows(s.catalog.Names()...))
+		featureflag.WithKnownWorkflows(names...))
 	if err != nil {
 		return fmt.Errorf("feature flags: %w", err)
 	}
@@ -122,7 +118,7 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 	if err := s.startWorker(defs); err != nil {
 		return err
 	}
-	return s.startShim(bgCtx)
+	return s.startShim(bgCtx, defs)
 }
 
 // openDependencies opens what the workflows call and the shim's store.
@@ -161,9 +157,17 @@ func (s *service) startWorker(defs []workflows.Definition) error {
 	return nil
 }
 
-// startShim mounts the shim API and starts the flag watcher and the
-// pruning of old records, on bgCtx.
-func (s *service) startShim(bgCtx context.Context) error {
+// startShim mounts the shim API over the routes the workflows declare, and
+// starts the flag watcher and the pruning of old records, on bgCtx.
+func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) error {
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = d.Name
+	}
+	catalog, err := shim.NewCatalog(workflows.Routes(defs), names)
+	if err != nil {
+		return err
+	}
 	s.bg.Go(func() error { return ignoreCancel(s.flags.Watch(bgCtx)) })
 	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready)}
 	if s.deps.Celery != nil {
@@ -174,7 +178,7 @@ func (s *service) startShim(bgCtx context.Context) error {
 		routing = append(routing, featureflag.WithPin(featureflag.BackendCelery))
 	}
 	router := featureflag.NewRouter(s.flags, routing...)
-	d := shim.NewDispatcher(s.catalog, router, s.store, backends,
+	d := shim.NewDispatcher(catalog, router, s.store, backends,
 		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
 	tokens := s.cfg.Shim.Tokens()
 	srv := shim.NewServer(d, shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/jsonerr"
 )
 
 // Config is the whole configuration of the service.
@@ -453,8 +453,12 @@ func parseAdapters(p *problems, text string) map[string]LLMAdapter {
 	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&adapters); err != nil || dec.More() {
-		p.add(`LLM_ADAPTERS: want one JSON object {"id": {"base_url", "model", "api_key"}}: %v`, jsonProblem(err))
+	err := dec.Decode(&adapters)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the object")
+	}
+	if err != nil {
+		p.add(`LLM_ADAPTERS: want one JSON object {"id": {"base_url", "model", "api_key"}}: %s`, jsonerr.Describe(err))
 		return nil
 	}
 	for _, id := range slices.Sorted(maps.Keys(adapters)) {
@@ -465,25 +469,6 @@ func parseAdapters(p *problems, text string) map[string]LLMAdapter {
 		}
 	}
 	return adapters
-}
-
-// jsonProblem describes a JSON decoding error without quoting the input,
-// which may hold API keys.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return "trailing data after the object"
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("%s must be %s", typ.Field, typ.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
-	default:
-		return err.Error()
-	}
 }
 
 func oneOf(add func(string, ...any), name, value string, allowed ...string) {
