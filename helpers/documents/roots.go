@@ -25,18 +25,6 @@ type root struct {
 	real  string
 }
 
-// SplitRoots splits a list of directories at commas and at the operating
-// system's path list separator (":" on Unix), dropping empty entries.
-func SplitRoots(list string) []string {
-	var out []string
-	for _, part := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == os.PathListSeparator }) {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}
-
 // NewRoots returns Roots for dirs, each an absolute path to an existing
 // directory other than "/". It fails with [ErrInvalidConfig] otherwise.
 func NewRoots(dirs ...string) (*Roots, error) {

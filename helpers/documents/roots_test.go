@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 )
 
@@ -139,24 +138,6 @@ func TestNewRootsRejects(t *testing.T) {
 	for _, dir := range []string{"relative/dir", "/", "/nonexistent-root-dir", file} {
 		if _, err := NewRoots(dir); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("NewRoots(%q) = %v, want ErrInvalidConfig", dir, err)
-		}
-	}
-}
-
-func TestSplitRoots(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"", nil},
-		{"/data", []string{"/data"}},
-		{"/data,/srv/docs", []string{"/data", "/srv/docs"}},
-		{"/data:/srv/docs", []string{"/data", "/srv/docs"}},
-		{" /data , ,/srv/docs: ", []string{"/data", "/srv/docs"}},
-	}
-	for _, tt := range tests {
-		if got := SplitRoots(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("SplitRoots(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
