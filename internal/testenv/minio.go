@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"go/build"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,31 +77,32 @@ func StartMinIO(t testing.TB) *MinIO {
 			t.Logf("minio log:\n%s", m.logs.String())
 		}
 	})
-	if err := m.waitReady(); err != nil {
+	if err := m.waitReady(m.Client(t)); err != nil {
 		t.Fatalf("testenv: minio: %v\n%s", err, m.logs.String())
 	}
 	return m
 }
 
-// waitReady polls the liveness endpoint until it answers 200.
-func (m *MinIO) waitReady() error {
+// waitReady lists the buckets until the server answers: its liveness
+// endpoint answers before it serves S3 requests.
+func (m *MinIO) waitReady(c *minio.Client) error {
 	deadline := time.Now().Add(minioReadyTimeout)
+	var err error
 	for time.Now().Before(deadline) {
 		select {
 		case <-m.done:
 			return errors.New("server exited before it was ready")
 		default:
 		}
-		resp, err := http.Get(m.Endpoint() + "/minio/health/live")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = c.ListBuckets(ctx)
+		cancel()
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("not ready after %s", minioReadyTimeout)
+	return fmt.Errorf("not ready after %s: %w", minioReadyTimeout, err)
 }
 
 // Endpoint is the server's URL, as endpoint_url in storage credentials.
