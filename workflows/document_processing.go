@@ -224,7 +224,7 @@ func (d *documentTasks) readText(ctx context.Context, documentPath string) (stri
 		return "", ExtractOutput{}, fmt.Errorf("extract %s: %w", doc.Location, err)
 	}
 	sum := sha256.Sum256([]byte(res.Text))
-	return res.Text, ExtractOutput{Document: doc.Location.String(), Bytes: doc.Size, SHA256: hex.EncodeToString(sum[:]),
+	return res.Text, ExtractOutput{Document: doc.Location.String(), Bytes: doc.Size(), SHA256: hex.EncodeToString(sum[:]),
 		Characters: utf8.RuneCountInString(res.Text), Pages: res.Pages, Method: res.Method}, nil
 }
 

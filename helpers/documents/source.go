@@ -102,11 +102,14 @@ func (s *Source) Check(documentPath string) error {
 // where it came from. The caller closes it.
 type Document struct {
 	io.ReadCloser
-	// Size is the document's length in bytes.
-	Size int64
 	// Location is where it was read from.
 	Location Location
+	size     int64
 }
+
+// Size returns the document's length in bytes, known before it is read
+// (readers such as extract's size their buffer by it).
+func (d *Document) Size() int64 { return d.size }
 
 // Open checks documentPath as [Source.Check] does and opens it. Errors
 // wrap this package's sentinels; only [ErrUnavailable] is worth a retry
@@ -124,7 +127,7 @@ func (s *Source) Open(ctx context.Context, documentPath string) (*Document, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Document{ReadCloser: body, Size: size, Location: loc}, nil
+	return &Document{ReadCloser: body, size: size, Location: loc}, nil
 }
 
 func (s *Source) openFile(loc Location) (*Document, error) {
@@ -141,7 +144,7 @@ func (s *Source) openFile(loc Location) (*Document, error) {
 		f.Close()
 		return nil, fmt.Errorf("%w: %q has %d bytes, the limit is %d", ErrTooLarge, loc.Path, info.Size(), s.maxSize)
 	}
-	return &Document{ReadCloser: f, Size: info.Size(), Location: loc}, nil
+	return &Document{ReadCloser: f, size: info.Size(), Location: loc}, nil
 }
 
 // locate tells local paths from objects and checks an object's form and
