@@ -174,9 +174,6 @@ func minioSource(t *testing.T, m *testenv.MinIO, key, secret string) *documents.
 // s3:// URL, then checks each storage failure: a missing object and wrong
 // keys fail at once, a server that is down is retried.
 func TestDocumentFromMinIO(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the embedded engine and a MinIO server")
-	}
 	m := testenv.StartMinIO(t)
 	pdf, err := os.ReadFile(testdata("sample.pdf"))
 	if err != nil {
@@ -227,9 +224,6 @@ func TestDocumentFromMinIO(t *testing.T) {
 // TestDocumentFromMinIOWrongCredentials: keys MinIO refuses fail the run
 // at once, without showing the secret.
 func TestDocumentFromMinIOWrongCredentials(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the embedded engine and a MinIO server")
-	}
 	m := testenv.StartMinIO(t)
 	const key = "execution/org_acme/wf-1/exec-2/invoice.pdf"
 	m.Put(t, "unstract", key, []byte("%PDF-1.4 not read"))

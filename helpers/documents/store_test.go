@@ -26,9 +26,6 @@ func storeFor(t *testing.T, m *testenv.MinIO, key, secret string) *documents.Obj
 // object and bucket, wrong keys, an oversized object, and a server that is
 // down, each classified as callers branch on.
 func TestObjectStore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a MinIO server binary")
-	}
 	m := testenv.StartMinIO(t)
 	m.Put(t, "unstract", "execution/org/doc.txt", []byte("Invoice 42"))
 	good := storeFor(t, m, testenv.MinIOAccessKey, testenv.MinIOSecretKey)

@@ -39,14 +39,19 @@ type MinIO struct {
 
 // MinIOBinary returns the minio server binary: $MINIO_BIN, else minio on
 // PATH, else $GOPATH/bin/minio, where scripts/setup.sh installs it.
-func MinIOBinary() (string, error) {
+func MinIOBinary() (string, error) { return minioBinary(build.Default.GOPATH) }
+
+func minioBinary(gopath string) (string, error) {
 	if p := os.Getenv("MINIO_BIN"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("MINIO_BIN: %w", err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("minio"); err == nil {
 		return p, nil
 	}
-	p := filepath.Join(build.Default.GOPATH, "bin", "minio")
+	p := filepath.Join(gopath, "bin", "minio")
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("minio server binary not found (MINIO_BIN, PATH, %s): run scripts/setup.sh, which installs it with go install", p)
 	}
@@ -54,9 +59,13 @@ func MinIOBinary() (string, error) {
 }
 
 // StartMinIO starts a MinIO server for the test, waits until it answers and
-// stops it in t.Cleanup, logging its output if the test failed.
+// stops it in t.Cleanup, logging its output if the test failed. With -short
+// the test is skipped.
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a MinIO server; skipped with -short")
+	}
 	bin, err := MinIOBinary()
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
