@@ -119,6 +119,11 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	if !ok {
 		return Accepted{}, fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", quote(req.Workflow))
 	}
+	if route.Check != nil {
+		if err := route.Check(req.Input); err != nil {
+			return Accepted{}, fail(ErrInvalidInput, err, "%v", err)
+		}
+	}
 	dec := d.decide(route, req)
 	d.metrics.decisions.WithLabelValues(route.Name, string(dec.Backend), string(dec.Reason)).Inc()
 	leaseEnd := time.Now().Add(d.lease())
