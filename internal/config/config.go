@@ -49,6 +49,14 @@ type Embedded struct {
 	APIPort     int    `env:"HATCHET_EMBEDDED_API_PORT" envDefault:"8080"`
 	TokenFile   string `env:"HATCHET_EMBEDDED_TOKEN_FILE"`
 	EngineLog   string `env:"HATCHET_EMBEDDED_LOG_LEVEL" envDefault:"warn"`
+	// MsgQueue is the engine's internal message queue: MsgQueuePostgres (in
+	// DATABASE_URL, no other dependency) or MsgQueueRabbitMQ (at
+	// MsgQueueURL), which keeps the engine's messages through a Postgres
+	// outage (see README, Known limits).
+	MsgQueue string `env:"HATCHET_EMBEDDED_MSGQUEUE" envDefault:"postgres"`
+	// MsgQueueURL is the RabbitMQ of MsgQueueRabbitMQ; empty means
+	// CELERY_BROKER_URL.
+	MsgQueueURL string `env:"HATCHET_EMBEDDED_MSGQUEUE_URL"`
 	// EngineLogFormat follows LOG_FORMAT so the engine's lines match ours.
 	EngineLogFormat string `env:"-"`
 }
@@ -125,6 +133,12 @@ type Platform struct {
 	DatabaseURL string `env:"PLATFORM_DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/unstract?sslmode=disable"`
 }
 
+// Message queues accepted by HATCHET_EMBEDDED_MSGQUEUE.
+const (
+	MsgQueuePostgres = "postgres"
+	MsgQueueRabbitMQ = "rabbitmq"
+)
+
 // Backend names accepted by TASK_QUEUE_BACKEND.
 const (
 	BackendHatchet = "hatchet"
@@ -154,6 +168,9 @@ func Load(environ []string) (Config, error) {
 	cfg.Embedded.EngineLogFormat = cfg.Log.Format
 	if cfg.Embedded.TokenFile == "" {
 		cfg.Embedded.TokenFile = defaultTokenFile(vars)
+	}
+	if cfg.Embedded.MsgQueue == MsgQueueRabbitMQ && cfg.Embedded.MsgQueueURL == "" {
+		cfg.Embedded.MsgQueueURL = cfg.Celery.BrokerURL
 	}
 	if len(problems) > 0 {
 		return cfg, &Error{Problems: problems}
@@ -259,6 +276,10 @@ func (c Config) validate() []error {
 		validPort(add, "HATCHET_EMBEDDED_API_PORT", c.Embedded.APIPort)
 		if c.Embedded.GRPCPort != 0 && c.Embedded.GRPCPort == c.Embedded.APIPort {
 			add("HATCHET_EMBEDDED_GRPC_PORT and HATCHET_EMBEDDED_API_PORT are both %d", c.Embedded.GRPCPort)
+		}
+		oneOf(add, "HATCHET_EMBEDDED_MSGQUEUE", c.Embedded.MsgQueue, MsgQueuePostgres, MsgQueueRabbitMQ)
+		if c.Embedded.MsgQueueURL != "" {
+			validURL(add, "HATCHET_EMBEDDED_MSGQUEUE_URL", c.Embedded.MsgQueueURL, "amqp", "amqps")
 		}
 	}
 	validURL(add, "CELERY_BROKER_URL", c.Celery.BrokerURL, "amqp", "amqps")

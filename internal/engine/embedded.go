@@ -131,7 +131,7 @@ func freePort(port int, name string) (int, error) {
 
 // configureEnv sets the variables Hatchet's configuration loader reads.
 // Variables the operator set already (SERVER_*) are left as they are, except
-// the ones this service owns: database, keys and ports.
+// the ones this service owns: database, message queue, keys and ports.
 func configureEnv(cfg config.Embedded, k keys, p ports) error {
 	format := "console"
 	if cfg.EngineLogFormat == "json" {
@@ -151,9 +151,12 @@ func configureEnv(cfg config.Embedded, k keys, p ports) error {
 		"SERVER_ENCRYPTION_JWT_PRIVATE_KEYSET": k.JWTPrivate,
 		"SERVER_ENCRYPTION_JWT_PUBLIC_KEYSET":  k.JWTPublic,
 		"SERVER_AUTH_COOKIE_SECRETS":           k.CookieSecrets,
+		"SERVER_MSGQUEUE_KIND":                 cfg.MsgQueue,
+	}
+	if cfg.MsgQueue == config.MsgQueueRabbitMQ {
+		owned["SERVER_MSGQUEUE_RABBITMQ_URL"] = cfg.MsgQueueURL
 	}
 	defaults := map[string]string{
-		"SERVER_MSGQUEUE_KIND": "postgres",
 		// One process's engine and API share the server with the platform:
 		// keep each of their pools small (Hatchet's default is 50).
 		"DATABASE_MAX_CONNS":                        "10",
