@@ -40,6 +40,11 @@ const (
 	StateSucceeded = "succeeded"
 	StateFailed    = "failed"
 	StateCancelled = "cancelled"
+	// StateUnknown is an accepted execution its backend cannot show any
+	// more (e.g. a Hatchet run lost in a Postgres outage); error.type says
+	// why and error.message what to do. It is final unless the backend
+	// shows the execution again.
+	StateUnknown = "unknown"
 )
 
 // Status is what GET /api/v2/workflows/executions/{id} returns.

@@ -35,14 +35,28 @@ func apiError(status int, code, msg string) *APIError {
 	return &APIError{Status: status, Code: code, Message: msg}
 }
 
-// writeError writes err as {"error": {"code", "message"}}; errors that are
-// not *APIError become a 500 whose message hides internals.
+// writeError writes err as {"error": {"code", "message"}}. An outage of the
+// execution store or a backend is a 503; other errors that are not
+// *APIError become a 500 whose message hides internals.
 func writeError(w http.ResponseWriter, err error) {
-	var ae *APIError
-	if !errors.As(err, &ae) {
-		ae = apiError(http.StatusInternalServerError, CodeInternal, "internal error")
-	}
+	ae := errorOf(err)
 	writeJSON(w, ae.Status, map[string]*APIError{"error": ae})
+}
+
+// errorOf maps err to the status and body the client sees.
+func errorOf(err error) *APIError {
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, ErrStoreUnavailable):
+		return apiError(http.StatusServiceUnavailable, CodeUnavailable,
+			"the execution store is unavailable; retry later (with the same idempotency key)")
+	case errors.Is(err, ErrUnavailable):
+		return apiError(http.StatusServiceUnavailable, CodeUnavailable, "backend unavailable; retry later")
+	default:
+		return apiError(http.StatusInternalServerError, CodeInternal, "internal error")
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

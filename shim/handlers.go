@@ -40,6 +40,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 		IdempotencyKey: req.IdempotencyKey, Backend: d.Backend, Reason: d.Reason,
 	})
 	if err != nil {
+		s.reject(err)
 		return err
 	}
 	if !fresh && e.BackendRef != "" {
@@ -104,7 +105,7 @@ func (s *Server) submit(ctx context.Context, e Execution, route Route, req Execu
 		return e, err
 	}
 	e.BackendRef = ref
-	return e, s.store.SetRef(context.WithoutCancel(ctx), e.ID, ref)
+	return e, s.recordRef(ctx, e, ref)
 }
 
 func (s *Server) trySubmit(ctx context.Context, e Execution, route Route, req ExecuteRequest) (string, error) {
@@ -123,10 +124,7 @@ func otherBackend(name string) string {
 }
 
 func (s *Server) reject(err error) {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		s.metrics.rejected.WithLabelValues(ae.Code).Inc()
-	}
+	s.metrics.rejected.WithLabelValues(errorOf(err).Code).Inc()
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
@@ -140,6 +138,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if st.State == StateUnknown {
+		s.noteUnknown(r.Context(), e, st)
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil

@@ -7,6 +7,7 @@ type metrics struct {
 	decisions *prometheus.CounterVec
 	accepted  *prometheus.CounterVec
 	rejected  *prometheus.CounterVec
+	unknown   *prometheus.CounterVec
 }
 
 // newMetrics creates the series and registers them on reg when it is not nil.
@@ -24,9 +25,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "shim_requests_rejected_total",
 			Help: "Execute requests answered with an error, by error code.",
 		}, []string{"code"}),
+		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shim_executions_unknown_total",
+			Help: "Accepted executions their backend could no longer show, counted once each, by workflow, backend and reason.",
+		}, []string{"workflow", "backend", "reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.accepted, m.rejected)
+		reg.MustRegister(m.decisions, m.accepted, m.rejected, m.unknown)
 	}
 	return m
 }

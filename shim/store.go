@@ -8,11 +8,17 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ErrNotFound reports an execution id the store does not know.
 var ErrNotFound = errors.New("execution not found")
+
+// ErrStoreUnavailable wraps a store failure that means its database could
+// not be reached or ended the session (a Postgres restart or outage), as
+// opposed to refusing the statement; the shim answers 503.
+var ErrStoreUnavailable = errors.New("execution store unavailable")
 
 // Execution is the shim's durable record of one request: where it went and
 // how to find it there.
@@ -49,7 +55,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_created
-	ON hatchet_worker.executions (created_at)`
+	ON hatchet_worker.executions (created_at);
+ALTER TABLE hatchet_worker.executions ADD COLUMN IF NOT EXISTS unknown_since timestamptz`
 
 // OpenStore connects to the database at url and creates the table if needed.
 func OpenStore(ctx context.Context, url string) (*Store, error) {
@@ -98,7 +105,7 @@ func (s *Store) Claim(ctx context.Context, e Execution) (Execution, bool, error)
 		return e, true, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return Execution{}, false, fmt.Errorf("claim execution: %w", err)
+		return Execution{}, false, storeErr("claim execution", err)
 	}
 	prev, err := s.byKey(ctx, e.Workflow, e.OrganizationID, e.IdempotencyKey)
 	return prev, false, err
@@ -107,7 +114,7 @@ func (s *Store) Claim(ctx context.Context, e Execution) (Execution, bool, error)
 // SetRef records where the backend put the execution (e.g. a Hatchet run id).
 func (s *Store) SetRef(ctx context.Context, id, ref string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend_ref = $2 WHERE id = $1`, id, ref); err != nil {
-		return fmt.Errorf("record backend ref: %w", err)
+		return storeErr("record backend ref", err)
 	}
 	return nil
 }
@@ -116,7 +123,7 @@ func (s *Store) SetRef(ctx context.Context, id, ref string) error {
 func (s *Store) Reroute(ctx context.Context, id, backend, reason string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend = $2, reason = $3 WHERE id = $1`, id, backend, reason)
 	if err != nil {
-		return fmt.Errorf("record reroute: %w", err)
+		return storeErr("record reroute", err)
 	}
 	return nil
 }
@@ -125,9 +132,20 @@ func (s *Store) Reroute(ctx context.Context, id, backend, reason string) error {
 // a retry with the same idempotency key starts afresh.
 func (s *Store) Forget(ctx context.Context, id string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("forget execution: %w", err)
+		return storeErr("forget execution", err)
 	}
 	return nil
+}
+
+// MarkUnknown records that the execution's backend cannot show it, and
+// reports whether this call was the first to record it.
+func (s *Store) MarkUnknown(ctx context.Context, id string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET unknown_since = now()
+		WHERE id = $1 AND unknown_since IS NULL`, id)
+	if err != nil {
+		return false, storeErr("record unknown execution", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // Get returns the execution with id, or ErrNotFound.
@@ -152,10 +170,33 @@ func (s *Store) one(ctx context.Context, where string, args ...any) (Execution, 
 		return Execution{}, ErrNotFound
 	}
 	if err != nil {
-		return Execution{}, fmt.Errorf("read execution: %w", err)
+		return Execution{}, storeErr("read execution", err)
 	}
 	if key != nil {
 		e.IdempotencyKey = *key
 	}
 	return e, nil
+}
+
+// storeErr wraps err from operation op, marking database outages with
+// ErrStoreUnavailable.
+func storeErr(op string, err error) error {
+	if outage(err) {
+		return fmt.Errorf("%w: %s: %w", ErrStoreUnavailable, op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// outage reports whether err means the database was unreachable or ended
+// the session: a network or connect error, or a server error of class 08
+// (connection exception), 53 (insufficient resources) or 57 (operator
+// intervention, e.g. 57P01 admin_shutdown during a restart). Any other
+// server error refused the statement itself.
+func outage(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		class := pgErr.Code[:min(2, len(pgErr.Code))]
+		return class == "08" || class == "53" || class == "57"
+	}
+	return !errors.Is(err, context.Canceled)
 }

@@ -54,3 +54,24 @@ func TestStorePrune(t *testing.T) {
 	}
 	claim("old-key") // fails unless the pruned key is free again
 }
+
+// TestStoreMarkUnknown checks that an execution is recorded unknown once:
+// only the first call reports it, so the metric counts it once.
+func TestStoreMarkUnknown(t *testing.T) {
+	ctx := context.Background()
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_unknown"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	e, _, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+		Backend: shim.BackendHatchet, Reason: "hatchet-only"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if first, err := store.MarkUnknown(ctx, e.ID); err != nil || first != want {
+			t.Errorf("MarkUnknown #%d = %t, %v; want %t", i+1, first, err, want)
+		}
+	}
+}

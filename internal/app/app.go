@@ -143,7 +143,8 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 		return fmt.Errorf("feature flags: %w", err)
 	}
 	go func() { _ = flags.Watch(ctx) }()
-	backends := map[string]shim.Backend{shim.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready)}
+	backends := map[string]shim.Backend{shim.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready,
+		shim.WithLostAfter(s.cfg.Shim.LostAfter))}
 	if s.deps.Celery != nil {
 		backends[shim.BackendCelery] = shim.NewCelery(s.deps.Celery)
 	}

@@ -104,6 +104,9 @@ type Shim struct {
 	// Retention is how long execution records (status lookups, idempotency
 	// keys) are kept; 0 keeps them forever.
 	Retention time.Duration `env:"SHIM_RETENTION" envDefault:"720h"`
+	// LostAfter is how long after acceptance a Hatchet execution the engine
+	// has no record of is reported queued before it is reported unknown.
+	LostAfter time.Duration `env:"SHIM_LOST_AFTER" envDefault:"5m"`
 }
 
 // Tokens are the accepted shim tokens: SHIM_API_TOKEN split at commas, so
@@ -324,6 +327,9 @@ func (c Config) validate() []error {
 	}
 	if c.Shim.MaxBodyBytes < 1024 {
 		add("SHIM_MAX_BODY_BYTES=%d: must be at least 1024", c.Shim.MaxBodyBytes)
+	}
+	if c.Shim.LostAfter < 10*time.Second {
+		add("SHIM_LOST_AFTER=%s: must be at least 10s", c.Shim.LostAfter)
 	}
 	if r := c.Shim.Retention; r != 0 && r < time.Hour {
 		add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)
