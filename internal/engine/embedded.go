@@ -46,12 +46,13 @@ type Embedded struct {
 	// TokenFile is where Token was written.
 	TokenFile string
 
-	healthURL string
-	cancel    context.CancelFunc
-	interrupt chan any
-	engineErr chan error
-	apiErr    chan error
-	log       *slog.Logger
+	healthURL  string
+	cancel     context.CancelFunc
+	interrupt  chan any
+	engineErr  chan error
+	apiErr     chan error
+	reclaimErr chan error // nil unless the message queue is Postgres
+	log        *slog.Logger
 }
 
 // StartEmbedded prepares the database (create, migrate, seed, keys), starts the
@@ -80,7 +81,7 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	e := launch(cf, ports, log)
+	e := launch(cf, cfg, ports, log)
 	token, err := ensureToken(ctx, cf, cfg.DatabaseURL, k.Token, tenant, e)
 	if err != nil {
 		e.Stop(context.WithoutCancel(ctx))
@@ -96,7 +97,7 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 		e.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	log.Info("embedded engine ready", "grpc", e.GRPCAddr, "api", e.APIURL,
+	log.Info("embedded engine ready", "grpc", e.GRPCAddr, "api", e.APIURL, "msgqueue", cfg.MsgQueue,
 		"token_file", e.TokenFile, "tenant", tenant, "took", time.Since(started).Round(time.Millisecond))
 	return e, nil
 }
@@ -224,7 +225,9 @@ func seedTenant(cf *loader.ConfigLoader) (string, error) {
 	return dl.Seed.DefaultTenantID, nil
 }
 
-func launch(cf *loader.ConfigLoader, p ports, log *slog.Logger) *Embedded {
+// launch starts the engine, its API and, on a Postgres message queue, the
+// reclaimer of messages whose handler failed.
+func launch(cf *loader.ConfigLoader, cfg config.Embedded, p ports, log *slog.Logger) *Embedded {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Embedded{
 		GRPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(p.grpc)),
@@ -238,6 +241,10 @@ func launch(cf *loader.ConfigLoader, p ports, log *slog.Logger) *Embedded {
 	}
 	go func() { e.engineErr <- hatchetengine.Run(ctx, cf, Version) }()
 	go func() { e.apiErr <- serveAPI(cf, e.interrupt) }()
+	if cfg.MsgQueue == config.MsgQueuePostgres {
+		e.reclaimErr = make(chan error, 1)
+		go func() { e.reclaimErr <- runReclaimer(ctx, cfg.DatabaseURL, log) }()
+	}
 	return e
 }
 
@@ -349,7 +356,11 @@ func (e *Embedded) Stop(ctx context.Context) error {
 	e.cancel()
 	close(e.interrupt)
 	var errs []error
-	for name, ch := range map[string]chan error{"engine": e.engineErr, "api": e.apiErr} {
+	waits := map[string]chan error{"engine": e.engineErr, "api": e.apiErr}
+	if e.reclaimErr != nil {
+		waits["message reclaimer"] = e.reclaimErr
+	}
+	for name, ch := range waits {
 		select {
 		case err := <-ch:
 			if err != nil {
