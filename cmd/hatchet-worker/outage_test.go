@@ -24,9 +24,9 @@ import (
 // outagePerClient connector-validation requests; Postgres restarts once
 // outageRestartAt of them are accepted.
 const (
-	outageClients    = 8
-	outagePerClient  = 150
-	outageRestartAt  = 0.3
+	outageClients   = 8
+	outagePerClient = 150
+	outageRestartAt = 0.3
 	// outageSettleTime bounds the wait for every execution to finish. It
 	// exceeds connector-validation's task timeout (2m15s): a worker whose
 	// completion report meets the restart loses it (Hatchet's dispatcher
