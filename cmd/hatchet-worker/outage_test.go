@@ -33,9 +33,11 @@ const (
 	// answers the database error with InvalidArgument, which the SDK does
 	// not retry), and the engine reruns the task only once it times out.
 	outageSettleTime = 4 * time.Minute
-	// outageLostAfter is SHIM_LOST_AFTER: a run lost by the engine shows as
-	// unknown before the test stops waiting.
-	outageLostAfter = 90 * time.Second
+	// outageLostAfter is SHIM_LOST_AFTER: longer than the engine's
+	// reclaimer needs to requeue a lost trigger (two minutes at most), and
+	// short enough that a run the engine never makes shows as unknown before
+	// the test stops waiting.
+	outageLostAfter = 3 * time.Minute
 )
 
 // TestPostgresRestartUnderBurst restarts the Postgres server that holds the

@@ -12,10 +12,12 @@ import (
 
 // reclaimInterval is how often the reclaimer looks at Hatchet's Postgres
 // message queue. A message still ASSIGNED one interval after it was first
-// seen ASSIGNED counts as abandoned; its handler normally acks it within
-// milliseconds. The interval must stay well under the five minutes after
-// which Hatchet drops a message (MessageQueueItem.expiresAt).
-const reclaimInterval = 30 * time.Second
+// seen ASSIGNED counts as abandoned: its handler normally acks it within
+// milliseconds, and Hatchet's own reader gives up on a batch after 60 s
+// (queueutils.NewOperationPool in internal/msgqueue/postgres). The interval
+// must stay well under the five minutes after which Hatchet drops a message
+// (MessageQueueItem.expiresAt).
+const reclaimInterval = 60 * time.Second
 
 // reclaimer gives messages of Hatchet's Postgres message queue back to the
 // queue when their handler failed. Hatchet's reader marks a message
