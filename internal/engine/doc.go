@@ -9,4 +9,9 @@
 // the same database (schema hatchet_worker), so a restart — or another process
 // pointed at the same database — sees the same runs, workflows and tokens.
 // The token is also written to a file (mode 0600) for CLIs and dashboards.
+//
+// The embedded engine listens on 127.0.0.1 only (gRPC and REST API; Hatchet's
+// health server, which cannot be narrowed, is off) and seeds no user, so its
+// token is the only way in. A user an older version seeded with Hatchet's
+// published credentials is removed at start.
 package engine

@@ -16,11 +16,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 
-	"github.com/hatchet-dev/hatchet/cmd/hatchet-admin/cli/seed"
 	hatchetengine "github.com/hatchet-dev/hatchet/cmd/hatchet-engine/engine"
 	"github.com/hatchet-dev/hatchet/cmd/hatchet-migrate/migrate"
+	"github.com/hatchet-dev/hatchet/pkg/cleanup"
 	"github.com/hatchet-dev/hatchet/pkg/config/loader"
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
+	"github.com/hatchet-dev/hatchet/pkg/config/server"
 
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/logging"
@@ -41,12 +42,12 @@ type Embedded struct {
 	Token string
 	// GRPCAddr is the engine's gRPC address (host:port, loopback).
 	GRPCAddr string
-	// APIURL is the engine's REST API base URL.
+	// APIURL is the engine's REST API base URL (loopback).
 	APIURL string
 	// TokenFile is where Token was written.
 	TokenFile string
 
-	healthURL  string
+	server     *server.ServerConfig
 	cancel     context.CancelFunc
 	interrupt  chan any
 	engineErr  chan error
@@ -56,7 +57,9 @@ type Embedded struct {
 }
 
 // StartEmbedded prepares the database (create, migrate, seed, keys), starts the
-// engine and its API, and returns once both answer. Stop releases them.
+// engine and its API, and returns once both answer. Stop releases them. Every
+// listener it opens is on 127.0.0.1, and no user can log in to its API: the
+// token is the way in (see prepareTenant).
 func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (*Embedded, error) {
 	started := time.Now()
 	if err := pgdb.Ensure(ctx, cfg.DatabaseURL); err != nil {
@@ -66,22 +69,18 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	ports, err := choosePorts(cfg.GRPCPort, cfg.APIPort)
+	l, err := listen(cfg.GRPCPort, cfg.APIPort)
 	if err != nil {
 		return nil, err
 	}
-	if err := configureEnv(cfg, k, ports); err != nil {
-		return nil, err
-	}
-	if err := migrateDatabase(ctx, cfg.DatabaseURL, log); err != nil {
-		return nil, err
-	}
-	cf := loader.NewConfigLoader("")
-	tenant, err := seedTenant(cf)
+	cf, tenant, err := prepare(ctx, cfg, k, l, log)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, l.api.Close())
 	}
-	e := launch(cf, cfg, ports, log)
+	e, err := launch(cf, cfg, l, log)
+	if err != nil {
+		return nil, errors.Join(err, l.api.Close())
+	}
 	token, err := ensureToken(ctx, cf, cfg.DatabaseURL, k.Token, tenant, e)
 	if err != nil {
 		e.Stop(context.WithoutCancel(ctx))
@@ -102,25 +101,30 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 	return e, nil
 }
 
-type ports struct{ grpc, api, health int }
-
-func choosePorts(grpcPort, apiPort int) (ports, error) {
-	var p ports
-	var err error
-	if p.grpc, err = freePort(grpcPort, "HATCHET_EMBEDDED_GRPC_PORT"); err != nil {
-		return p, err
-	}
-	if p.api, err = freePort(apiPort, "HATCHET_EMBEDDED_API_PORT"); err != nil {
-		return p, err
-	}
-	if p.health, err = freePort(0, "engine health port"); err != nil {
-		return p, err
-	}
-	return p, nil
+// listeners are where the engine will listen: the gRPC port, checked free on
+// loopback (Hatchet's gRPC server binds it itself), and the API's loopback
+// listener, opened here and handed to the API server.
+type listeners struct {
+	grpc int
+	api  net.Listener
 }
 
-// freePort checks that port is free on loopback (Hatchet's API server panics
-// on a busy port) or, for 0, picks a free one.
+func (l listeners) apiPort() int { return l.api.Addr().(*net.TCPAddr).Port }
+
+func listen(grpcPort, apiPort int) (listeners, error) {
+	grpc, err := freePort(grpcPort, "HATCHET_EMBEDDED_GRPC_PORT")
+	if err != nil {
+		return listeners{}, err
+	}
+	api, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort)))
+	if err != nil {
+		return listeners{}, fmt.Errorf("HATCHET_EMBEDDED_API_PORT %d is not free: %w", apiPort, err)
+	}
+	return listeners{grpc: grpc, api: api}, nil
+}
+
+// freePort checks that port is free on loopback (Hatchet's gRPC server fails
+// late on a busy port) or, for 0, picks a free one.
 func freePort(port int, name string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
@@ -130,24 +134,43 @@ func freePort(port int, name string) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// prepare sets the environment Hatchet's loader reads, migrates the database
+// and seeds (or repairs) the default tenant. It returns the loader and the
+// tenant's id.
+func prepare(ctx context.Context, cfg config.Embedded, k keys, l listeners, log *slog.Logger) (*loader.ConfigLoader, string, error) {
+	if err := configureEnv(cfg, k, l); err != nil {
+		return nil, "", err
+	}
+	if err := migrateDatabase(ctx, cfg.DatabaseURL, log); err != nil {
+		return nil, "", err
+	}
+	cf := loader.NewConfigLoader("")
+	tenant, err := prepareTenant(ctx, cf, log)
+	if err != nil {
+		return nil, "", err
+	}
+	return cf, tenant, nil
+}
+
 // configureEnv sets the variables Hatchet's configuration loader reads.
 // Variables the operator set already (SERVER_*) are left as they are, except
-// the ones this service owns: database, message queue, keys and ports.
-func configureEnv(cfg config.Embedded, k keys, p ports) error {
+// the ones this service owns: database, message queue, keys, ports and
+// listeners. Hatchet's health server is off: it listens on every interface,
+// with no setting to narrow it, so Ready asks the engine in process instead.
+func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 	format := "console"
 	if cfg.EngineLogFormat == "json" {
 		format = "json"
 	}
 	owned := map[string]string{
 		"DATABASE_URL":                         cfg.DatabaseURL,
-		"SERVER_GRPC_PORT":                     strconv.Itoa(p.grpc),
+		"SERVER_GRPC_PORT":                     strconv.Itoa(l.grpc),
 		"SERVER_GRPC_BIND_ADDRESS":             "127.0.0.1",
-		"SERVER_GRPC_BROADCAST_ADDRESS":        net.JoinHostPort("127.0.0.1", strconv.Itoa(p.grpc)),
+		"SERVER_GRPC_BROADCAST_ADDRESS":        net.JoinHostPort("127.0.0.1", strconv.Itoa(l.grpc)),
 		"SERVER_GRPC_INSECURE":                 "true",
-		"SERVER_PORT":                          strconv.Itoa(p.api),
-		"SERVER_URL":                           fmt.Sprintf("http://127.0.0.1:%d", p.api),
-		"SERVER_HEALTHCHECK":                   "true",
-		"SERVER_HEALTHCHECK_PORT":              strconv.Itoa(p.health),
+		"SERVER_PORT":                          strconv.Itoa(l.apiPort()),
+		"SERVER_URL":                           "http://" + l.api.Addr().String(),
+		"SERVER_HEALTHCHECK":                   "false",
 		"SERVER_ENCRYPTION_MASTER_KEYSET":      k.MasterKeyset,
 		"SERVER_ENCRYPTION_JWT_PRIVATE_KEYSET": k.JWTPrivate,
 		"SERVER_ENCRYPTION_JWT_PUBLIC_KEYSET":  k.JWTPublic,
@@ -160,7 +183,13 @@ func configureEnv(cfg config.Embedded, k keys, p ports) error {
 	defaults := map[string]string{
 		// One process's engine and API share the server with the platform:
 		// keep each of their pools small (Hatchet's default is 50).
-		"DATABASE_MAX_CONNS":                        "10",
+		"DATABASE_MAX_CONNS": "10",
+		// Off unless SERVER_PROMETHEUS_ENABLED=true; then on loopback unless
+		// the operator names another address (Hatchet's default is ":9090").
+		"SERVER_PROMETHEUS_ADDRESS": "127.0.0.1:9090",
+		// Nobody signs up: the token is the way in.
+		"SERVER_ALLOW_SIGNUP":                       "false",
+		"SERVER_ALLOW_CREATE_TENANT":                "false",
 		"SERVER_AUTH_COOKIE_DOMAIN":                 "localhost",
 		"SERVER_AUTH_COOKIE_INSECURE":               "true",
 		"SERVER_SECURITY_CHECK_ENABLED":             "false",
@@ -213,39 +242,46 @@ func prepareKeys(ctx context.Context, dbURL string) (keys, error) {
 	return loadOrCreateKeys(ctx, conn)
 }
 
-func seedTenant(cf *loader.ConfigLoader) (string, error) {
-	dl, err := cf.InitDataLayer()
+// launch starts the engine services, the API and, on a Postgres message
+// queue, the reclaimer of messages whose handler failed, in goroutines that
+// Stop ends.
+func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog.Logger) (*Embedded, error) {
+	cleanupServer, sc, err := cf.CreateServerFromConfig(Version)
 	if err != nil {
-		return "", fmt.Errorf("open hatchet data layer: %w", err)
+		return nil, fmt.Errorf("load hatchet engine config: %w", err)
 	}
-	defer dl.Disconnect() //nolint:errcheck // read-only use ends here
-	if err := seed.SeedDatabase(dl); err != nil {
-		return "", fmt.Errorf("seed hatchet database: %w", err)
-	}
-	return dl.Seed.DefaultTenantID, nil
-}
-
-// launch starts the engine, its API and, on a Postgres message queue, the
-// reclaimer of messages whose handler failed.
-func launch(cf *loader.ConfigLoader, cfg config.Embedded, p ports, log *slog.Logger) *Embedded {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Embedded{
-		GRPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(p.grpc)),
-		APIURL:    fmt.Sprintf("http://127.0.0.1:%d", p.api),
-		healthURL: fmt.Sprintf("http://127.0.0.1:%d/ready", p.health),
+		GRPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(l.grpc)),
+		APIURL:    "http://" + l.api.Addr().String(),
+		server:    sc,
 		cancel:    cancel,
 		interrupt: make(chan any),
 		engineErr: make(chan error, 1),
 		apiErr:    make(chan error, 1),
 		log:       log,
 	}
-	go func() { e.engineErr <- hatchetengine.Run(ctx, cf, Version) }()
-	go func() { e.apiErr <- serveAPI(cf, e.interrupt) }()
+	go func() { e.engineErr <- runEngine(ctx, sc, cleanupServer) }()
+	go func() { e.apiErr <- serveAPI(cf, l.api, e.interrupt) }()
 	if cfg.MsgQueue == config.MsgQueuePostgres {
 		e.reclaimErr = make(chan error, 1)
 		go func() { e.reclaimErr <- runReclaimer(ctx, cfg.DatabaseURL, log) }()
 	}
-	return e
+	return e, nil
+}
+
+// runEngine runs Hatchet's engine services until ctx ends, as Hatchet's
+// engine.Run does, but on a server configuration this process keeps, so
+// Ready can ask the engine's own queue and database how they are.
+func runEngine(ctx context.Context, sc *server.ServerConfig, cleanupServer func() error) error {
+	c := cleanup.New(sc.Logger)
+	err := hatchetengine.RunWithConfig(ctx, sc, &c)
+	c.Add(cleanupServer, "server")
+	c.Add(sc.Disconnect, "database")
+	if err != nil {
+		return errors.Join(fmt.Errorf("run hatchet engine: %w", err), c.Run())
+	}
+	return c.Run()
 }
 
 // ensureToken returns the stored token when it still names this engine's
@@ -324,13 +360,32 @@ func (e *Embedded) waitReady(ctx context.Context) error {
 
 // Ready reports whether the engine and its REST API answer.
 func (e *Embedded) Ready(ctx context.Context) error {
-	if err := httpOK(ctx, e.healthURL); err != nil {
+	if err := e.engineHealthy(ctx); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
 	if err := httpOK(ctx, e.APIURL+"/api/ready"); err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
 	return nil
+}
+
+// engineHealthy asks what Hatchet's health server would (its message queue
+// and its database), in process, and whether the gRPC port accepts.
+func (e *Embedded) engineHealthy(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if !e.server.MessageQueueV1.IsReady() {
+		return errors.New("message queue not ready")
+	}
+	if !e.server.V1.Health().IsHealthy(ctx) {
+		return errors.New("database not healthy")
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", e.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("grpc: %w", err)
+	}
+	return conn.Close()
 }
 
 func httpOK(ctx context.Context, url string) error {

@@ -6,6 +6,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/url"
 	"os"
@@ -51,6 +52,16 @@ func reachable(t testing.TB, env, def string) string {
 	}
 	_ = conn.Close()
 	return raw
+}
+
+// CheckoutName returns name suffixed with a hash of the working directory, so
+// two checkouts of the project testing at once on one server never drop each
+// other's database.
+func CheckoutName(name string) string {
+	dir, _ := os.Getwd()
+	h := fnv.New32a()
+	h.Write([]byte(dir)) //nolint:errcheck // hash.Hash never fails
+	return fmt.Sprintf("%s_%08x", name, h.Sum32())
 }
 
 // FreshDatabase drops the database called name on the server at adminURL if

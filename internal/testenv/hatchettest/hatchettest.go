@@ -6,8 +6,6 @@ package hatchettest
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,9 +29,10 @@ var (
 // Engine returns a connection to an embedded engine shared by every test in
 // this test binary, started on first use on a database named after the test
 // binary (dropped and recreated, so each run starts clean). The engine stops
-// when the process exits.
+// when the process exits. With -short the test is skipped.
 func Engine(t testing.TB) *engine.Conn {
 	t.Helper()
+	skipShort(t)
 	admin := testenv.PostgresURL(t)
 	once.Do(func() { shared, initErr = start(admin) })
 	if initErr != nil {
@@ -43,14 +42,23 @@ func Engine(t testing.TB) *engine.Conn {
 }
 
 // DatabaseURL returns a URL for a fresh database called name on the test
-// server, dropped first if it exists.
+// server, dropped first if it exists. With -short the test is skipped.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
+	skipShort(t)
 	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), name)
 	if err != nil {
 		t.Fatalf("hatchettest: %v", err)
 	}
 	return u
+}
+
+// skipShort keeps -short runs service-free.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL and the embedded Hatchet engine; skipped with -short")
+	}
 }
 
 func start(admin string) (*engine.Conn, error) {
@@ -84,10 +92,7 @@ func start(admin string) (*engine.Conn, error) {
 // source directory, so two checkouts of the project testing at once on one
 // server never drop each other's database.
 func databaseName() string {
-	dir, _ := os.Getwd()
-	h := fnv.New32a()
-	h.Write([]byte(dir)) //nolint:errcheck // hash.Hash never fails
-	return fmt.Sprintf("hw_test_%s_%08x", sanitize(filepath.Base(os.Args[0])), h.Sum32())
+	return testenv.CheckoutName("hw_test_" + sanitize(filepath.Base(os.Args[0])))
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
