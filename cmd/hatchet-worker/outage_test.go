@@ -49,7 +49,7 @@ const (
 // body.
 func TestPostgresRestartUnderBurst(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a throwaway PostgreSQL cluster and the service")
+		t.Skip("starts a throwaway PostgreSQL cluster, RabbitMQ vhosts and the service; skipped with -short")
 	}
 	for _, queue := range []string{"rabbitmq", "postgres"} {
 		t.Run(queue, func(t *testing.T) {

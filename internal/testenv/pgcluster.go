@@ -36,9 +36,12 @@ type PGCluster struct {
 // StartPGCluster initialises a cluster in a fresh temporary directory,
 // starts it on a free loopback port and removes it in t.Cleanup. Trust
 // authentication, user postgres; fsync is off (only an OS crash could lose
-// data, and the test's restarts are clean).
+// data, and the test's restarts are clean). It skips the test with -short.
 func StartPGCluster(t testing.TB) *PGCluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a throwaway PostgreSQL cluster; skipped with -short")
+	}
 	if _, err := os.Stat(filepath.Join(PostgresBinDir, "initdb")); err != nil {
 		t.Fatalf("testenv: PostgreSQL server programs not found in %s (run scripts/setup.sh): %v", PostgresBinDir, err)
 	}
