@@ -90,7 +90,12 @@ func restartUnderBurst(t *testing.T, env ...string) {
 	began := time.Now()
 	b.send(t, outageClients, outagePerClient)
 	sent := time.Since(began)
-	took := <-restarted
+	var took time.Duration
+	select {
+	case took = <-restarted:
+	case <-time.After(time.Minute):
+		t.Fatalf("postgres was never restarted: %d of %d requests accepted", b.count.Load(), total)
+	}
 	left := b.settle(t, outageSettleTime)
 
 	t.Logf("%d executions accepted in %s (postgres restart took %s); answers by status: %v; final states: %v",
