@@ -14,6 +14,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"golang.org/x/mod/modfile"
+
+	"github.com/unstract/hatchet-worker/internal/config"
 )
 
 // root is the repository root, where compose.yaml, Dockerfile, README.md and
@@ -90,7 +92,7 @@ func TestComposeRequiresSecrets(t *testing.T) {
 
 func TestComposeServices(t *testing.T) {
 	p := project(t)
-	for _, name := range []string{"postgres", "rabbitmq", "hatchet-lite", "hatchet-token", "hatchet-worker", "celery-worker"} {
+	for _, name := range []string{"postgres", "rabbitmq", "minio", "minio-bucket", "hatchet-lite", "hatchet-token", "hatchet-worker", "celery-worker"} {
 		t.Run(name, func(t *testing.T) { service(t, p, name) })
 	}
 }
@@ -160,6 +162,7 @@ func TestComposePorts(t *testing.T) {
 	}{
 		{"hatchet-lite", []uint32{8888, 7077}},
 		{"hatchet-worker", []uint32{8090}},
+		{"minio", []uint32{9000}},
 	}
 	for _, tt := range tests {
 		s := service(t, p, tt.service)
@@ -192,6 +195,7 @@ func TestHatchetWorkerDependencies(t *testing.T) {
 		{"postgres", types.ServiceConditionHealthy},
 		{"rabbitmq", types.ServiceConditionHealthy},
 		{"hatchet-token", types.ServiceConditionCompletedSuccessfully},
+		{"minio-bucket", types.ServiceConditionCompletedSuccessfully},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {
@@ -392,5 +396,35 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !entrypoint {
 		t.Error(`the Dockerfile's final stage has no ENTRYPOINT ["/hatchet-worker"]`)
+	}
+}
+
+// TestHatchetWorkerReadsMinIO: the worker's storage variables are what the
+// service accepts and name the compose MinIO with its own root keys, and the
+// bucket the one-shot creates is the prefixes' bucket.
+func TestHatchetWorkerReadsMinIO(t *testing.T) {
+	p := project(t)
+	worker, minio, bucket := service(t, p, "hatchet-worker"), service(t, p, "minio"), service(t, p, "minio-bucket")
+	environ := []string{"SHIM_API_TOKEN=t"}
+	for k, v := range worker.Environment {
+		if v != nil && (strings.Contains(k, "STORAGE") || strings.HasSuffix(k, "_DIR_PREFIX")) {
+			environ = append(environ, k+"="+*v)
+		}
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		t.Fatalf("the service refuses compose's storage settings: %v", err)
+	}
+	for name, fs := range map[string]config.FileStorage{"execution": cfg.Documents.ExecutionStorage, "api": cfg.Documents.APIStorage} {
+		if fs.Provider != config.ProviderMinIO || fs.EndpointURL != "http://minio:9000" ||
+			fs.Key != env(minio, "MINIO_ROOT_USER") || fs.Secret != env(minio, "MINIO_ROOT_PASSWORD") {
+			t.Errorf("%s storage = %+v, want the compose MinIO with its root keys", name, fs)
+		}
+	}
+	for _, prefix := range []string{cfg.Documents.ExecutionPrefix, cfg.Documents.APIPrefix} {
+		b, _, _ := strings.Cut(prefix, "/")
+		if cmd := strings.Join(bucket.Entrypoint, " "); !strings.Contains(cmd, "mb --ignore-existing platform/"+b) {
+			t.Errorf("minio-bucket (%s) does not create bucket %q of prefix %q", cmd, b, prefix)
+		}
 	}
 }

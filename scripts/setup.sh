@@ -2,8 +2,10 @@
 # setup.sh installs and starts what hatchet-worker needs on a Debian machine:
 # PostgreSQL, RabbitMQ, Debian's Python Celery (with its database and Redis
 # result backends), and the MariaDB and Redis servers the connector-validation
-# and result-backend tests connect to. It is idempotent: installed packages are
-# kept and running services are left alone.
+# and result-backend tests connect to. It also installs the MinIO server binary
+# (built with go install, once); the document tests start their own MinIO
+# processes from it. It is idempotent: installed packages are kept and running
+# services are left alone.
 set -euo pipefail
 
 as_postgres() {
@@ -95,6 +97,20 @@ fi
 if ! mariadb -h 127.0.0.1 -u root -e 'select 1' >/dev/null 2>&1; then
 	log "allowing passwordless root on 127.0.0.1 for MariaDB"
 	$SUDO mariadb -u root -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+fi
+
+# MinIO, the platform's object storage, is a Go module: build it once (about
+# 3 minutes, 150 MB). Tests start it themselves (internal/testenv.StartMinIO)
+# on a free port with a temporary data directory.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+minio_bin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin/minio"
+if [ -n "${MINIO_BIN:-}" ] || [ -x "$minio_bin" ] || command -v minio >/dev/null; then
+	log "minio present"
+elif command -v go >/dev/null; then
+	log "building minio $MINIO_VERSION (once, about 3 minutes)"
+	go install "github.com/minio/minio@$MINIO_VERSION"
+else
+	log "go not found: cannot build minio (the document storage tests need it)"
 fi
 
 /usr/bin/python3 -c 'import celery, sqlalchemy, psycopg2, redis' || { log "python3-celery not importable by /usr/bin/python3"; exit 1; }

@@ -20,6 +20,9 @@ type Route struct {
 	// Metadata picks run metadata out of the input for the dashboard's
 	// filters (e.g. the document path); nil adds none.
 	Metadata func(input json.RawMessage) map[string]string `json:"-"`
+	// Check refuses input the workflow must not run, whichever backend the
+	// request goes to; its error's message is the 422's. Nil accepts all.
+	Check func(input json.RawMessage) error `json:"-"`
 }
 
 // LegacyTask names a Celery task and maps a shim request to its arguments.

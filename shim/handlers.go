@@ -33,6 +33,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 		s.reject(err)
 		return err
 	}
+	if err := check(route, req); err != nil {
+		s.reject(err)
+		return err
+	}
 	d := s.route(route, req)
 	s.metrics.decisions.WithLabelValues(route.Name, d.Backend, d.Reason).Inc()
 	e, fresh, err := s.store.Claim(r.Context(), Execution{
@@ -60,6 +64,17 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	s.log.Info("execution accepted", "execution_id", e.ID, "workflow", e.Workflow, "organization_id", e.OrganizationID,
 		"backend", e.Backend, "reason", e.Reason, "backend_ref", e.BackendRef)
 	writeJSON(w, http.StatusAccepted, ExecuteResponse{ExecutionID: e.ID, Backend: e.Backend, Status: StateQueued, Reason: e.Reason})
+	return nil
+}
+
+// check runs the route's input check, refusing with a 422.
+func check(route Route, req ExecuteRequest) error {
+	if route.Check == nil {
+		return nil
+	}
+	if err := route.Check(req.Input); err != nil {
+		return apiError(http.StatusUnprocessableEntity, CodeInvalid, err.Error())
+	}
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
@@ -42,6 +43,30 @@ type stack struct {
 	reg       *prometheus.Registry
 	celery    *celerybridge.Client
 	llm       string
+	// passwdLink is a link to /etc/passwd inside a document root.
+	passwdLink string
+}
+
+// documentRoots reads documents from the samples and from a directory
+// holding a link to /etc/passwd, for the escape tests; it returns the
+// source and the link.
+func documentRoots(t testing.TB) (*documents.Source, string) {
+	t.Helper()
+	samples, _ := filepath.Abs("../helpers/extract/testdata")
+	links := t.TempDir()
+	link := filepath.Join(links, "passwd.pdf")
+	if err := os.Symlink("/etc/passwd", link); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := documents.NewRoots(samples, links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := documents.NewSource(roots, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, link
 }
 
 func newStack(t testing.TB, opts ...shim.Option) *stack {
@@ -53,7 +78,8 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := workflows.Deps{Log: slog.Default(), Extractor: ex}
+	docs, passwdLink := documentRoots(t)
+	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, Documents: docs}
 	defs := []workflows.Definition{workflows.DocumentProcessing(deps), workflows.ConnectorValidation(deps)}
 	wfs, err := workflows.BuildAll(conn.Client, defs)
 	if err != nil {
@@ -76,6 +102,7 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 
 	routes := shim.PlatformRoutes()
 	routes[0].Legacy.Queue = queue // keep this test's tasks on its own worker
+	routes[0].Check = workflows.DocumentPathCheck(docs)
 	catalog, err := shim.NewCatalog([]shim.Route{routes[0], routes[2]},
 		[]string{workflows.DocumentProcessingName, workflows.ConnectorValidationName})
 	if err != nil {
@@ -87,7 +114,7 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 	}
 	t.Cleanup(store.Close)
 
-	s := &stack{flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery}
+	s := &stack{flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery, passwdLink: passwdLink}
 	s.writeFlags(t, `{"use_task_abstraction": false}`)
 	s.flags, err = featureflag.New(ctx, featureflag.Config{File: s.flagsFile}, featureflag.WithPollInterval(50*time.Millisecond))
 	if err != nil {
@@ -435,6 +462,10 @@ func TestAPIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("document path escapes", func(t *testing.T) {
+		testDocumentEscapes(t, s)
+	})
+
 	t.Run("idempotency", func(t *testing.T) {
 		for _, flags := range []string{`{"use_task_abstraction": true}`, `{"use_task_abstraction": false}`} {
 			on := strings.Contains(flags, "true")
@@ -709,4 +740,35 @@ func celeryOnly(t *testing.T, celery *celerybridge.Client, route shim.Route) *st
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return &stack{url: hs.URL, llm: "http://127.0.0.1:1/v1"}
+}
+
+// testDocumentEscapes sends document paths outside DOCUMENTS_ROOTS to each
+// backend: every one is refused with a 422 before anything is submitted.
+func testDocumentEscapes(t *testing.T, s *stack) {
+	samples, _ := filepath.Abs("../helpers/extract/testdata")
+	paths := map[string]string{
+		"system file":   "/etc/passwd",
+		"dot-dot":       samples + "/../../../../../../etc/passwd",
+		"symbolic link": s.passwdLink,
+		"relative":      "etc/passwd",
+	}
+	for _, on := range []bool{true, false} {
+		s.writeFlags(t, fmt.Sprintf(`{"use_task_abstraction": %v}`, on))
+		s.waitFlags(t, func(r featureflag.Rules) bool { return r.UseTaskAbstraction == on })
+		for name, p := range paths {
+			t.Run(fmt.Sprintf("%s/hatchet=%v", name, on), func(t *testing.T) {
+				in := s.input()
+				in["document_path"] = p
+				code, body := s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-esc", "input": in})
+				e, _ := body["error"].(map[string]any)
+				msg, _ := e["message"].(string)
+				if code != http.StatusUnprocessableEntity || e["code"] != shim.CodeInvalid || !strings.Contains(msg, "document_path") {
+					t.Fatalf("got %d %v, want 422 refusing the document_path", code, body)
+				}
+				if strings.Contains(msg, "root:x:0:0") {
+					t.Errorf("the refusal shows the file: %s", msg)
+				}
+			})
+		}
+	}
 }

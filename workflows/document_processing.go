@@ -1,14 +1,19 @@
 package workflows
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
+	"unicode/utf8"
 
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/chunk"
+	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/helpers/llm"
 )
@@ -43,17 +48,35 @@ type LLMSettings struct {
 	APIKey  string `json:"api_key,omitempty"`
 }
 
-// ExtractOutput is extract-text's output.
+// ExtractOutput is extract-text's output. It describes the text rather
+// than carrying it: task outputs show in the dashboard and travel through
+// the engine's database, so the steps after it read the document again and
+// check the text against SHA256.
 type ExtractOutput struct {
-	Text       string `json:"text"`
+	// Document is where the document was read: a local path or
+	// s3://bucket/key.
+	Document string `json:"document"`
+	// Bytes is the document's size.
+	Bytes int64 `json:"bytes"`
+	// SHA256 is the hex digest of the extracted text.
+	SHA256 string `json:"sha256"`
+	// Characters is the text's length in runes.
+	Characters int    `json:"characters"`
 	Pages      int    `json:"pages"`
 	Method     string `json:"method"`
-	Characters int    `json:"characters"`
 }
 
-// ChunkOutput is chunk-text's output.
+// ChunkOutput is chunk-text's output: where each chunk lies in the text,
+// not its content.
 type ChunkOutput struct {
-	Chunks []chunk.Chunk `json:"chunks"`
+	Chunks []ChunkSpan `json:"chunks"`
+}
+
+// ChunkSpan locates one chunk in the extracted text, in runes.
+type ChunkSpan struct {
+	Index int `json:"index"`
+	Start int `json:"start"`
+	End   int `json:"end"`
 }
 
 // PromptResult is one prompt's answer for one chunk.
@@ -67,12 +90,91 @@ type DocumentOutput struct {
 	ProcessedResults map[string][]PromptResult `json:"processed_results"`
 }
 
+// ErrDocumentChanged reports a document whose text differs between the
+// steps of one run: it was replaced while the run went on.
+var ErrDocumentChanged = errors.New("document changed during the run")
+
+// DocumentSource checks and opens the documents runs name
+// (*documents.Source).
+type DocumentSource interface {
+	// Check refuses a document_path that must not be read, without reading.
+	Check(documentPath string) error
+	// Open checks documentPath again and opens the document.
+	Open(ctx context.Context, documentPath string) (*documents.Document, error)
+}
+
+// refuseAll is the DocumentSource of a worker configured without one.
+type refuseAll struct{}
+
+// Check refuses every path as a source without roots or storages does.
+func (refuseAll) Check(string) error { return documents.ErrNoRoots }
+
+// Open refuses every path.
+func (refuseAll) Open(context.Context, string) (*documents.Document, error) {
+	return nil, documents.ErrNoRoots
+}
+
+// documentHints name the setting behind each refusal, for the operator.
+var documentHints = []struct {
+	err  error
+	hint string
+}{
+	{documents.ErrNoRoots, "set DOCUMENTS_ROOTS to the directories documents may be read from"},
+	{documents.ErrOutsideRoots, "only files inside DOCUMENTS_ROOTS are read"},
+	{documents.ErrOutsideStorage, "only objects under WORKFLOW_EXECUTION_DIR_PREFIX or API_EXECUTION_DIR_PREFIX are read"},
+	{documents.ErrNoStorage, "set WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS or API_FILE_STORAGE_CREDENTIALS"},
+}
+
+// hinted adds to a documents error the setting behind it, if any.
+func hinted(err error) error {
+	for _, h := range documentHints {
+		if errors.Is(err, h.err) {
+			return fmt.Errorf("%w (%s)", err, h.hint)
+		}
+	}
+	return err
+}
+
+// documentFailure wraps a documents error for a task: storage that is down
+// is retried, anything else fails the run at once.
+func documentFailure(err error) error {
+	if documents.Retryable(err) {
+		return fmt.Errorf("read document: %w", err)
+	}
+	return badInput("read document: %w", hinted(err))
+}
+
+// DocumentPathCheck returns the shim's check for document-processing-v2
+// input: the document_path must be one src may read. Its error message is
+// what the caller sees in the 422.
+func DocumentPathCheck(src DocumentSource) func(input json.RawMessage) error {
+	return func(input json.RawMessage) error {
+		var in struct {
+			DocumentPath string `json:"document_path"`
+		}
+		if err := json.Unmarshal(input, &in); err != nil {
+			return errors.New("document_path must be a string")
+		}
+		if in.DocumentPath == "" {
+			return errors.New("document_path is required")
+		}
+		if err := src.Check(in.DocumentPath); err != nil {
+			return fmt.Errorf("document_path: %w", hinted(err))
+		}
+		return nil
+	}
+}
+
 // perOrgDocuments bounds one organisation's documents in flight.
 const perOrgDocuments = 10
 
 // DocumentProcessing is the seed's DAG replacing the runner, structure tool
 // and prompt service: extract-text → chunk-text → process-llm.
+// Without deps.Documents every document_path is refused.
 func DocumentProcessing(deps Deps) Definition {
+	if deps.Documents == nil {
+		deps.Documents = refuseAll{}
+	}
 	d := &documentTasks{deps: deps}
 	return Definition{
 		Name:        DocumentProcessingName,
@@ -97,21 +199,55 @@ func (d *documentTasks) extract(ctx hatchet.Context, in DocumentInput) (ExtractO
 		return ExtractOutput{}, err
 	}
 	progress(ctx, d.deps.Log, "extracting text", "document", in.DocumentPath)
-	res, err := extract.ExtractFile(ctx, d.deps.Extractor, in.DocumentPath)
+	_, out, err := d.readText(ctx, in.DocumentPath)
+	if err != nil {
+		return ExtractOutput{}, err
+	}
+	progress(ctx, d.deps.Log, "text extracted", "document", out.Document, "bytes", out.Bytes, "method", out.Method,
+		"pages", out.Pages, "characters", out.Characters, "sha256", out.SHA256)
+	return out, nil
+}
+
+// readText opens the document, extracts its text and describes both.
+// Failures that the same input would meet again are not retried.
+func (d *documentTasks) readText(ctx context.Context, documentPath string) (string, ExtractOutput, error) {
+	doc, err := d.deps.Documents.Open(ctx, documentPath)
+	if err != nil {
+		return "", ExtractOutput{}, documentFailure(err)
+	}
+	defer doc.Close()
+	res, err := d.deps.Extractor.Extract(ctx, doc, doc.Location.Name())
 	if err != nil {
 		if permanentExtractError(err) {
-			return ExtractOutput{}, badInput("extract %s: %w", in.DocumentPath, err)
+			return "", ExtractOutput{}, badInput("extract %s: %w", doc.Location, err)
 		}
-		return ExtractOutput{}, fmt.Errorf("extract %s: %w", in.DocumentPath, err)
+		return "", ExtractOutput{}, fmt.Errorf("extract %s: %w", doc.Location, err)
 	}
-	out := ExtractOutput{Text: res.Text, Pages: res.Pages, Method: res.Method, Characters: len([]rune(res.Text))}
-	progress(ctx, d.deps.Log, "text extracted", "method", out.Method, "pages", out.Pages, "characters", out.Characters)
-	return out, nil
+	sum := sha256.Sum256([]byte(res.Text))
+	return res.Text, ExtractOutput{Document: doc.Location.String(), Bytes: doc.Size(), SHA256: hex.EncodeToString(sum[:]),
+		Characters: utf8.RuneCountInString(res.Text), Pages: res.Pages, Method: res.Method}, nil
+}
+
+// textAgain reads and extracts the document once more for a later step
+// and checks it still yields the text extract-text described.
+func (d *documentTasks) textAgain(ctx hatchet.Context, in DocumentInput) ([]rune, error) {
+	var want ExtractOutput
+	if err := ctx.StepOutput("extract-text", &want); err != nil {
+		return nil, fmt.Errorf("read extract-text output: %w", err)
+	}
+	text, got, err := d.readText(ctx, in.DocumentPath)
+	if err != nil {
+		return nil, err
+	}
+	if got.SHA256 != want.SHA256 {
+		return nil, badInput("%w: %s gave text with sha256 %s in extract-text and %s now", ErrDocumentChanged, got.Document, want.SHA256, got.SHA256)
+	}
+	return []rune(text), nil
 }
 
 func permanentExtractError(err error) bool {
 	for _, target := range []error{extract.ErrUnsupportedFormat, extract.ErrEmpty, extract.ErrCorrupt,
-		extract.ErrEncrypted, extract.ErrTooLarge, extract.ErrNoText, os.ErrNotExist, os.ErrPermission} {
+		extract.ErrEncrypted, extract.ErrTooLarge, extract.ErrNoText} {
 		if errors.Is(err, target) {
 			return true
 		}
@@ -120,16 +256,20 @@ func permanentExtractError(err error) bool {
 }
 
 func (d *documentTasks) chunk(ctx hatchet.Context, in DocumentInput) (ChunkOutput, error) {
-	var text ExtractOutput
-	if err := ctx.StepOutput("extract-text", &text); err != nil {
-		return ChunkOutput{}, fmt.Errorf("read extract-text output: %w", err)
+	text, err := d.textAgain(ctx, in)
+	if err != nil {
+		return ChunkOutput{}, err
 	}
-	chunks, err := chunk.Split(text.Text, in.ChunkSize, in.ChunkOverlap, chunk.WholeWhenZero())
+	chunks, err := chunk.Split(string(text), in.ChunkSize, in.ChunkOverlap, chunk.WholeWhenZero())
 	if err != nil {
 		return ChunkOutput{}, badInput("chunk: %w", err)
 	}
+	spans := make([]ChunkSpan, len(chunks))
+	for i, c := range chunks {
+		spans[i] = ChunkSpan{Index: c.Index, Start: c.Start, End: c.End}
+	}
 	progress(ctx, d.deps.Log, "text chunked", "chunks", len(chunks), "chunk_size", in.ChunkSize, "chunk_overlap", in.ChunkOverlap)
-	return ChunkOutput{Chunks: chunks}, nil
+	return ChunkOutput{Chunks: spans}, nil
 }
 
 func (d *documentTasks) prompt(ctx hatchet.Context, in DocumentInput) (DocumentOutput, error) {
@@ -141,12 +281,19 @@ func (d *documentTasks) prompt(ctx hatchet.Context, in DocumentInput) (DocumentO
 	if err != nil {
 		return DocumentOutput{}, badInput("%w", err)
 	}
+	text, err := d.textAgain(ctx, in)
+	if err != nil {
+		return DocumentOutput{}, err
+	}
 	out := DocumentOutput{ProcessedResults: make(map[string][]PromptResult, len(in.Outputs))}
 	total := 0
 	for _, o := range in.Outputs {
 		results := make([]PromptResult, 0, len(chunks.Chunks))
 		for _, c := range chunks.Chunks {
-			resp, err := client.Prompt(ctx, "", o.Prompt, c.Text)
+			if c.Start < 0 || c.Start > c.End || c.End > len(text) {
+				return DocumentOutput{}, badInput("chunk %d [%d, %d) lies outside the text's %d characters", c.Index, c.Start, c.End, len(text))
+			}
+			resp, err := client.Prompt(ctx, "", o.Prompt, string(text[c.Start:c.End]))
 			if err != nil {
 				return DocumentOutput{}, llmFailure(o.Name, c.Index, err)
 			}
@@ -172,9 +319,13 @@ func llmFailure(output string, index int, err error) error {
 }
 
 func (in DocumentInput) validate(deps Deps) error {
-	switch {
-	case in.DocumentPath == "":
+	if in.DocumentPath == "" {
 		return badInput("document_path is required")
+	}
+	if err := deps.Documents.Check(in.DocumentPath); err != nil {
+		return documentFailure(err)
+	}
+	switch {
 	case len(in.Outputs) == 0:
 		return badInput("outputs must name at least one prompt")
 	case in.LLM != nil && in.LLM.APIKey != "":

@@ -14,6 +14,9 @@ type Deps struct {
 	Log *slog.Logger
 	// Extractor turns documents into text (local or the x2text service).
 	Extractor extract.Extractor
+	// Documents opens the documents runs name, refusing paths outside
+	// DOCUMENTS_ROOTS and the storage prefixes.
+	Documents DocumentSource
 	// LLM resolves the language model a document run uses.
 	LLM LLMAdapters
 	// Celery calls legacy Celery tasks; nil when no broker is configured.

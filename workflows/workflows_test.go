@@ -16,6 +16,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/connector"
+	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
@@ -43,9 +44,27 @@ func startWorker(t *testing.T, defs ...workflows.Definition) *hatchet.Client {
 	return conn.Client
 }
 
-func testdata(name string) string {
-	p, _ := filepath.Abs(filepath.Join("..", "helpers", "extract", "testdata", name))
+// testdataDir holds the sample documents; tests configure it as the one
+// document root.
+func testdataDir() string {
+	p, _ := filepath.Abs(filepath.Join("..", "helpers", "extract", "testdata"))
 	return p
+}
+
+func testdata(name string) string { return filepath.Join(testdataDir(), name) }
+
+// localDocuments reads local files inside roots and nothing else.
+func localDocuments(t *testing.T, roots ...string) *documents.Source {
+	t.Helper()
+	r, err := documents.NewRoots(roots...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := documents.NewSource(r, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }
 
 func TestDocumentProcessingDAG(t *testing.T) {
@@ -58,7 +77,8 @@ func TestDocumentProcessingDAG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters}))
+	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters,
+		Documents: localDocuments(t, testdataDir())}))
 
 	tests := []struct {
 		file       string
@@ -102,6 +122,7 @@ func TestDocumentProcessingDAG(t *testing.T) {
 			if got := out.ProcessedResults["invoice_number"][0].Response; got != "Extract: "+tt.firstLine {
 				t.Errorf("first response = %q, want the document's first line through the LLM", got)
 			}
+			checkNoTextInOutputs(t, res, in.DocumentPath, tt.wantChunks)
 		})
 	}
 }
@@ -110,12 +131,14 @@ func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 	llmSrv := testenv.NewLLMServer(t, "")
 	ex, _ := extract.New("", "")
 	adapters, _ := workflows.ParseLLMAdapters("")
-	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters}))
-	empty := filepath.Join(t.TempDir(), "empty.txt")
+	dir := t.TempDir()
+	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters,
+		Documents: localDocuments(t, dir, testdataDir())}))
+	empty := filepath.Join(dir, "empty.txt")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	corrupt := filepath.Join(t.TempDir(), "corrupt.pdf")
+	corrupt := filepath.Join(dir, "corrupt.pdf")
 	if err := os.WriteFile(corrupt, []byte("%PDF-1.4\nthis is not a pdf"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +155,7 @@ func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 		{"overlap too big", workflows.DocumentInput{DocumentPath: testdata("sample.pdf"), Outputs: outputs, LLM: llm, ChunkSize: 10, ChunkOverlap: 10}, "overlap"},
 		{"empty file", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: llm}, "empty"},
 		{"corrupt pdf", workflows.DocumentInput{DocumentPath: corrupt, Outputs: outputs, LLM: llm}, "corrupt"},
-		{"missing file", workflows.DocumentInput{DocumentPath: "/nonexistent/doc.pdf", Outputs: outputs, LLM: llm}, "no such file"},
+		{"missing file", workflows.DocumentInput{DocumentPath: filepath.Join(dir, "none.pdf"), Outputs: outputs, LLM: llm}, "not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -33,10 +34,28 @@ func ExtractFile(ctx context.Context, e Extractor, path string) (*Result, error)
 	return e.Extract(ctx, f, filepath.Base(path))
 }
 
+// sizer is a reader that knows its length before it is read, such as
+// bytes.Reader or a documents.Document.
+type sizer interface{ Size() int64 }
+
+// readUpTo reads at most n bytes of r. A reader that knows its size is read
+// into one buffer of that size instead of one grown by doubling, which would
+// hold up to twice the document at its peak.
+func readUpTo(r io.Reader, n int64) ([]byte, error) {
+	lr := io.LimitReader(r, n)
+	s, ok := r.(sizer)
+	if !ok || s.Size() <= 0 || s.Size() >= n {
+		return io.ReadAll(lr)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, s.Size()+bytes.MinRead))
+	_, err := buf.ReadFrom(lr)
+	return buf.Bytes(), err
+}
+
 // readAll reads r whole, failing with ErrEmpty on no bytes and ErrTooLarge
 // past max.
 func readAll(r io.Reader, name string, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	data, err := readUpTo(r, max+1)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("extract: read %q: %w", name, err)

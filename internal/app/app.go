@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -131,7 +132,10 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 	for i, d := range defs {
 		names[i] = d.Name
 	}
-	catalog, err := shim.NewCatalog(shim.PlatformRoutes(), names)
+	routes := withChecks(shim.PlatformRoutes(), map[string]func(json.RawMessage) error{
+		workflows.DocumentProcessingName: workflows.DocumentPathCheck(s.deps.Documents),
+	})
+	catalog, err := shim.NewCatalog(routes, names)
 	if err != nil {
 		return err
 	}
@@ -162,6 +166,17 @@ func (s *service) startShim(ctx context.Context, defs []workflows.Definition) er
 		s.log.Warn("shim API runs WITHOUT authentication (SHIM_INSECURE_DEV=true); never do this in production")
 	}
 	return nil
+}
+
+// withChecks attaches input checks, which need the service's configuration,
+// to the routes they belong to.
+func withChecks(routes []shim.Route, checks map[string]func(json.RawMessage) error) []shim.Route {
+	for i, r := range routes {
+		if c, ok := checks[r.Name]; ok {
+			routes[i].Check = c
+		}
+	}
+	return routes
 }
 
 // pruneInterval is how often execution records past retention are deleted.

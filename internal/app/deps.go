@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/config"
@@ -22,6 +24,8 @@ type Dependencies struct {
 	Celery *celerybridge.Client
 	// Platform is the platform database (schema created if missing).
 	Platform *pgxpool.Pool
+	// Documents opens the documents runs name; the shim checks paths with it.
+	Documents *documents.Source
 	// Workflows is what workflows.Registry takes.
 	Workflows workflows.Deps
 	log       *slog.Logger
@@ -67,11 +71,49 @@ func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []cel
 	if err != nil {
 		return err
 	}
-	d.Workflows = workflows.Deps{Log: d.log, Platform: d.Platform, Extractor: ex, LLM: adapters}
+	if d.Documents, err = NewDocumentSource(cfg.Documents); err != nil {
+		return err
+	}
+	d.Workflows = workflows.Deps{Log: d.log, Platform: d.Platform, Extractor: ex, LLM: adapters, Documents: d.Documents}
 	if d.Celery != nil {
 		d.Workflows.Celery = d.Celery
 	}
 	return nil
+}
+
+// Storage names, as errors and logs show them.
+const (
+	StorageExecution = "workflow-execution"
+	StorageAPI       = "api"
+)
+
+// NewDocumentSource opens the document roots (each must exist) and the
+// object storages cfg configures.
+func NewDocumentSource(cfg config.Documents) (*documents.Source, error) {
+	roots, err := documents.NewRoots(cfg.RootDirs()...)
+	if err != nil {
+		return nil, fmt.Errorf("DOCUMENTS_ROOTS: %w", err)
+	}
+	exec, err := objectStore(cfg.ExecutionStorage, cfg.ReadTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS: %w", err)
+	}
+	api, err := objectStore(cfg.APIStorage, cfg.ReadTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("API_FILE_STORAGE_CREDENTIALS: %w", err)
+	}
+	return documents.NewSource(roots, cfg.MaxBytes,
+		documents.Storage{Name: StorageExecution, Prefix: cfg.ExecutionPrefix, Store: exec},
+		documents.Storage{Name: StorageAPI, Prefix: cfg.APIPrefix, Store: api})
+}
+
+// objectStore returns the store fs names, or nil when it names none.
+func objectStore(fs config.FileStorage, timeout time.Duration) (*documents.ObjectStore, error) {
+	if !fs.Configured() {
+		return nil, nil
+	}
+	return documents.NewObjectStore(documents.Credentials{Provider: fs.Provider, EndpointURL: fs.EndpointURL,
+		Key: fs.Key, Secret: fs.Secret, Region: fs.Region}, documents.WithReadTimeout(timeout))
 }
 
 // Close closes the broker connection and the platform database.

@@ -18,16 +18,17 @@ import (
 
 // Config is the whole configuration of the service.
 type Config struct {
-	Hatchet  Hatchet
-	Embedded Embedded
-	Celery   Celery
-	Service  Service
-	Worker   Worker
-	Log      Log
-	Routing  Routing
-	Shim     Shim
-	Helpers  Helpers
-	Platform Platform
+	Hatchet   Hatchet
+	Embedded  Embedded
+	Celery    Celery
+	Service   Service
+	Worker    Worker
+	Log       Log
+	Routing   Routing
+	Shim      Shim
+	Helpers   Helpers
+	Documents Documents
+	Platform  Platform
 }
 
 // Hatchet configures the connection to an external Hatchet engine. With no
@@ -130,6 +131,136 @@ type Helpers struct {
 	LLMMaxRetries int           `env:"LLM_MAX_RETRIES" envDefault:"3"`
 }
 
+// Documents configures where document-processing-v2 reads documents: local
+// directories, and the platform's object storages under their prefixes.
+type Documents struct {
+	// Roots lists the directories local document paths may resolve into,
+	// separated by commas or colons; empty refuses every local path.
+	Roots       string        `env:"DOCUMENTS_ROOTS"`
+	MaxBytes    int64         `env:"DOCUMENTS_MAX_BYTES" envDefault:"104857600"`
+	ReadTimeout time.Duration `env:"DOCUMENTS_READ_TIMEOUT" envDefault:"5m"`
+	// ExecutionCredentials and APICredentials are the platform's storage
+	// variables as JSON; Load parses them into ExecutionStorage and
+	// APIStorage.
+	ExecutionCredentials string `env:"WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS"`
+	ExecutionPrefix      string `env:"WORKFLOW_EXECUTION_DIR_PREFIX" envDefault:"unstract/execution"`
+	APICredentials       string `env:"API_FILE_STORAGE_CREDENTIALS"`
+	APIPrefix            string `env:"API_EXECUTION_DIR_PREFIX" envDefault:"unstract/api"`
+	// ExecutionStorage is ExecutionCredentials parsed.
+	ExecutionStorage FileStorage `env:"-"`
+	// APIStorage is APICredentials parsed.
+	APIStorage FileStorage `env:"-"`
+}
+
+// RootDirs returns Roots split at commas and colons, blanks dropped.
+func (d Documents) RootDirs() []string {
+	var out []string
+	for _, dir := range strings.FieldsFunc(d.Roots, func(r rune) bool { return r == ',' || r == os.PathListSeparator }) {
+		if dir = strings.TrimSpace(dir); dir != "" {
+			out = append(out, dir)
+		}
+	}
+	return out
+}
+
+// FileStorage is one of the platform's storage credential variables,
+// {"provider": "minio", "credentials": {"endpoint_url", "key", "secret",
+// "region_name"}}, parsed. Provider is empty when the variable is unset or
+// names the platform's "local" provider: then there is no object storage.
+type FileStorage struct {
+	Provider    string
+	EndpointURL string
+	Key         string
+	Secret      string
+	Region      string
+}
+
+// Configured reports whether the variable names an object storage.
+func (f FileStorage) Configured() bool { return f.Provider != "" }
+
+// Providers accepted in the storage credential variables.
+const (
+	ProviderMinIO = "minio"
+	ProviderS3    = "s3"
+	ProviderLocal = "local"
+)
+
+// fileStorageJSON is the platform's JSON shape; other credential fields
+// (fsspec options) are ignored.
+type fileStorageJSON struct {
+	Provider    string `json:"provider"`
+	Credentials struct {
+		EndpointURL string `json:"endpoint_url"`
+		Key         string `json:"key"`
+		Secret      string `json:"secret"`
+		Region      string `json:"region_name"`
+	} `json:"credentials"`
+}
+
+// parseFileStorage parses the variable name holding raw. Its problems never
+// quote raw, which holds the secret.
+func parseFileStorage(add func(string, ...any), name, raw string) FileStorage {
+	if strings.TrimSpace(raw) == "" {
+		return FileStorage{}
+	}
+	var j fileStorageJSON
+	if err := json.Unmarshal([]byte(raw), &j); err != nil {
+		add("%s: not valid JSON of the form {\"provider\": \"minio\", \"credentials\": {\"endpoint_url\", \"key\", \"secret\"}}", name)
+		return FileStorage{}
+	}
+	c := j.Credentials
+	fs := FileStorage{Provider: strings.ToLower(j.Provider), EndpointURL: c.EndpointURL, Key: c.Key, Secret: c.Secret, Region: c.Region}
+	switch fs.Provider {
+	case ProviderLocal:
+		return FileStorage{}
+	case ProviderMinIO, ProviderS3:
+	default:
+		add("%s: provider %q not supported (want %s, %s or %s)", name, j.Provider, ProviderMinIO, ProviderS3, ProviderLocal)
+		return FileStorage{}
+	}
+	if fs.Key == "" || fs.Secret == "" {
+		add("%s: credentials need a key and a secret", name)
+	}
+	switch {
+	case fs.EndpointURL == "" && fs.Provider == ProviderMinIO:
+		add("%s: minio credentials need an endpoint_url", name)
+	case fs.EndpointURL != "":
+		validURL(add, name+" endpoint_url", fs.EndpointURL, "http", "https")
+	}
+	return fs
+}
+
+// parse validates the documents settings and fills the parsed storages.
+func (d *Documents) parse(add func(string, ...any)) {
+	for _, dir := range d.RootDirs() {
+		if !filepath.IsAbs(dir) {
+			add("DOCUMENTS_ROOTS: %q is not an absolute path", dir)
+		}
+	}
+	if d.MaxBytes <= 0 {
+		add("DOCUMENTS_MAX_BYTES=%d: must be positive", d.MaxBytes)
+	}
+	if d.ReadTimeout <= 0 {
+		add("DOCUMENTS_READ_TIMEOUT=%s: must be positive", d.ReadTimeout)
+	}
+	validPrefix(add, "WORKFLOW_EXECUTION_DIR_PREFIX", d.ExecutionPrefix)
+	validPrefix(add, "API_EXECUTION_DIR_PREFIX", d.APIPrefix)
+	d.ExecutionStorage = parseFileStorage(add, "WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS", d.ExecutionCredentials)
+	d.APIStorage = parseFileStorage(add, "API_FILE_STORAGE_CREDENTIALS", d.APICredentials)
+}
+
+// validPrefix accepts "bucket" or "bucket/key-prefix" without empty, "."
+// or ".." segments.
+func validPrefix(add func(string, ...any), name, prefix string) {
+	trimmed := strings.Trim(prefix, "/")
+	for seg := range strings.SplitSeq(trimmed, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			add("%s=%q: want bucket or bucket/key-prefix", name, prefix)
+			return
+		}
+	}
+}
+
 // Platform names the platform's own database, where user onboarding
 // provisions organisations, users and memberships.
 type Platform struct {
@@ -168,6 +299,7 @@ func Load(environ []string) (Config, error) {
 		}
 	}
 	problems = append(problems, cfg.validate()...)
+	cfg.Documents.parse(func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) })
 	cfg.Embedded.EngineLogFormat = cfg.Log.Format
 	if cfg.Embedded.TokenFile == "" {
 		cfg.Embedded.TokenFile = defaultTokenFile(vars)

@@ -39,6 +39,10 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadEveryVariable(t *testing.T) {
+	const (
+		execCreds = `{"provider":"minio","credentials":{"endpoint_url":"http://minio:9000","key":"mk","secret":"ms"}}`
+		apiCreds  = `{"provider":"s3","credentials":{"key":"ak","secret":"as","region_name":"eu-west-1","use_ssl":true}}`
+	)
 	environ := []string{
 		"HATCHET_CLIENT_TOKEN=tok",
 		"HATCHET_CLIENT_HOST_PORT=hatchet:7077",
@@ -77,6 +81,13 @@ func TestLoadEveryVariable(t *testing.T) {
 		"LLM_TIMEOUT=90s",
 		"LLM_MAX_RETRIES=5",
 		"PLATFORM_DATABASE_URL=postgres://u@db/unstract",
+		"DOCUMENTS_ROOTS=/data/docs,/srv/uploads",
+		"DOCUMENTS_MAX_BYTES=2048",
+		"DOCUMENTS_READ_TIMEOUT=30s",
+		"WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS=" + execCreds,
+		"WORKFLOW_EXECUTION_DIR_PREFIX=docs/execution",
+		"API_FILE_STORAGE_CREDENTIALS=" + apiCreds,
+		"API_EXECUTION_DIR_PREFIX=docs/api",
 	}
 	cfg, err := Load(environ)
 	if err != nil {
@@ -95,6 +106,13 @@ func TestLoadEveryVariable(t *testing.T) {
 		Helpers: Helpers{X2TextURL: "http://x2text:3004", X2TextAPIKey: "xk",
 			LLMAdapters: `{"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k"}}`,
 			LLMTimeout:  90 * time.Second, LLMMaxRetries: 5},
+		Documents: Documents{Roots: "/data/docs,/srv/uploads", MaxBytes: 2048, ReadTimeout: 30 * time.Second,
+			ExecutionCredentials: execCreds,
+			ExecutionPrefix:      "docs/execution",
+			APICredentials:       apiCreds,
+			APIPrefix:            "docs/api",
+			ExecutionStorage:     FileStorage{Provider: ProviderMinIO, EndpointURL: "http://minio:9000", Key: "mk", Secret: "ms"},
+			APIStorage:           FileStorage{Provider: ProviderS3, Key: "ak", Secret: "as", Region: "eu-west-1"}},
 		Platform: Platform{DatabaseURL: "postgres://u@db/unstract"},
 	}
 	if cfg != want {
@@ -162,6 +180,16 @@ func TestLoadRejects(t *testing.T) {
 		{"celery pinned but disabled", []string{"TASK_QUEUE_BACKEND=celery", "CELERY_ENABLED=false"}, []string{"CELERY_ENABLED=true"}},
 		{"helpers", []string{"X2TEXT_URL=ftp://x", "LLM_ADAPTERS={", "LLM_MAX_RETRIES=11", "PLATFORM_DATABASE_URL=redis://x"},
 			[]string{"X2TEXT_URL", "LLM_ADAPTERS", "LLM_MAX_RETRIES=11", "PLATFORM_DATABASE_URL"}},
+		{"documents", []string{"DOCUMENTS_ROOTS=/data,relative/dir", "DOCUMENTS_MAX_BYTES=0", "DOCUMENTS_READ_TIMEOUT=0s",
+			"WORKFLOW_EXECUTION_DIR_PREFIX=unstract/../x", "API_EXECUTION_DIR_PREFIX=/"},
+			[]string{`"relative/dir" is not an absolute path`, "DOCUMENTS_MAX_BYTES=0", "DOCUMENTS_READ_TIMEOUT=0s",
+				"WORKFLOW_EXECUTION_DIR_PREFIX", "API_EXECUTION_DIR_PREFIX"}},
+		{"storage credentials", []string{`WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS={"provider":"minio"`,
+			`API_FILE_STORAGE_CREDENTIALS={"provider":"gcs","credentials":{}}`},
+			[]string{"WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS: not valid JSON", `provider "gcs" not supported`}},
+		{"incomplete minio credentials", []string{`WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS={"provider":"minio","credentials":{"key":"k"}}`,
+			`API_FILE_STORAGE_CREDENTIALS={"provider":"minio","credentials":{"endpoint_url":"minio:9000","key":"k","secret":"s"}}`},
+			[]string{"need a key and a secret", "need an endpoint_url", "API_FILE_STORAGE_CREDENTIALS endpoint_url"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,7 +235,9 @@ func TestResultBackendSchemes(t *testing.T) {
 }
 
 func TestErrorNeverShowsPasswords(t *testing.T) {
-	_, err := Load([]string{"SHIM_INSECURE_DEV=true", "CELERY_BROKER_URL=amqp://user:hunter2@%zz/", "DATABASE_URL=postgres://u:hunter2@h:99999999/x y"})
+	_, err := Load([]string{"SHIM_INSECURE_DEV=true", "CELERY_BROKER_URL=amqp://user:hunter2@%zz/", "DATABASE_URL=postgres://u:hunter2@h:99999999/x y",
+		`WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS={"provider":"minio","credentials":{"endpoint_url":"http://minio:9000","secret":"hunter2"`,
+		`API_FILE_STORAGE_CREDENTIALS={"provider":"minio","credentials":{"endpoint_url":"http://x:hunter2@%zz","key":"k","secret":"hunter2"}}`})
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -261,5 +291,49 @@ func TestShimTokens(t *testing.T) {
 	}
 	if _, err := Load([]string{"SHIM_API_TOKEN= , "}); err == nil || !strings.Contains(err.Error(), "SHIM_API_TOKEN is required") {
 		t.Errorf("Load with only separators = %v, want the token required", err)
+	}
+}
+
+func TestDocumentsStorage(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want FileStorage
+	}{
+		{"unset", "", FileStorage{}},
+		{"local provider", `{"provider":"local"}`, FileStorage{}},
+		{"platform sample", `{"provider": "minio", "credentials": {"endpoint_url": "http://unstract-minio:9000", "key": "minio", "secret": "minio123"}}`,
+			FileStorage{Provider: ProviderMinIO, EndpointURL: "http://unstract-minio:9000", Key: "minio", Secret: "minio123"}},
+		{"upper-case provider", `{"provider":"MINIO","credentials":{"endpoint_url":"https://s3.local","key":"k","secret":"s"}}`,
+			FileStorage{Provider: ProviderMinIO, EndpointURL: "https://s3.local", Key: "k", Secret: "s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load([]string{"SHIM_API_TOKEN=t", "WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS=" + tt.raw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Documents.ExecutionStorage; got != tt.want || got.Configured() != (tt.want.Provider != "") {
+				t.Errorf("ExecutionStorage = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDocumentsRootDirs(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{"", nil},
+		{"/data", []string{"/data"}},
+		{"/data,/srv/docs", []string{"/data", "/srv/docs"}},
+		{"/data:/srv/docs", []string{"/data", "/srv/docs"}},
+		{" /data , ,/srv/docs: ", []string{"/data", "/srv/docs"}},
+	}
+	for _, tt := range tests {
+		if got := (Documents{Roots: tt.raw}).RootDirs(); !slices.Equal(got, tt.want) {
+			t.Errorf("RootDirs(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
 	}
 }
