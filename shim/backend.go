@@ -30,6 +30,11 @@ const (
 	StateSucceeded = "succeeded"
 	StateFailed    = "failed"
 	StateCancelled = "cancelled"
+	// StateUnknown is an accepted execution its backend cannot show any
+	// more (e.g. a Hatchet run lost in a Postgres outage); error.type says
+	// why and error.message what to do. It is final unless the backend
+	// shows the execution again.
+	StateUnknown = "unknown"
 )
 
 // Status is what GET /api/v2/workflows/executions/{id} returns.
@@ -49,9 +54,17 @@ type Status struct {
 	FinishedAt     *time.Time          `json:"finished_at,omitempty"`
 }
 
-// Final reports whether the execution has ended.
-func (s Status) Final() bool {
-	return s.State == StateSucceeded || s.State == StateFailed || s.State == StateCancelled
+// Final reports whether the execution has ended (unknown counts: its
+// backend cannot show it any more).
+func (s Status) Final() bool { return final(s.State) }
+
+// final reports whether state is one an execution ends in.
+func final(state string) bool {
+	switch state {
+	case StateSucceeded, StateFailed, StateCancelled, StateUnknown:
+		return true
+	}
+	return false
 }
 
 // FailureInfo describes why an execution failed.

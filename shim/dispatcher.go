@@ -28,6 +28,9 @@ type Store interface {
 	Release(ctx context.Context, c Claim) error
 	// Get returns the execution with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Execution, error)
+	// MarkUnknown records that the execution's backend cannot show it, and
+	// reports whether this call was the first to.
+	MarkUnknown(ctx context.Context, id string) (bool, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
@@ -56,7 +59,7 @@ type Dispatcher struct {
 type DispatcherOption func(*Dispatcher)
 
 // WithAttemptTimeout bounds one backend submission (default 20s); a claim's
-// lease is three times as long (see lease).
+// lease is four times as long (see lease).
 func WithAttemptTimeout(d time.Duration) DispatcherOption {
 	return func(x *Dispatcher) { x.attempt = d }
 }
@@ -92,12 +95,13 @@ func NewDispatcher(routes Catalog, router Router, store Store, backends map[feat
 // Bounds of one submission. A claim's lease must outlast everything its
 // holder does with it, or a retry could take it over and submit again: two
 // backend attempts (the chosen backend, then the fallback), each bounded by
-// the attempt timeout, and the store writes around them, bounded by half an
-// attempt each side.
-func (d *Dispatcher) lease() time.Duration { return 3 * d.attempt }
+// the attempt timeout, the claim before them and the recording of the ref
+// after them (retried through a store restart), bounded by an attempt
+// each.
+func (d *Dispatcher) lease() time.Duration { return 4 * d.attempt }
 
 // recordMargin is the time kept after the backend attempts for recording.
-func (d *Dispatcher) recordMargin() time.Duration { return d.attempt / 2 }
+func (d *Dispatcher) recordMargin() time.Duration { return d.attempt }
 
 // Accepted is the outcome of Execute.
 type Accepted struct {
@@ -182,7 +186,7 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, ro
 		return c.Execution, d.release(ctx, c, err)
 	}
 	c.BackendRef = ref
-	if err := d.store.SetRef(ctx, c, ref); err != nil {
+	if err := d.recordRef(ctx, c, ref); err != nil {
 		d.log.ErrorContext(ctx, "accepted work not recorded", "execution_id", c.ID, "backend", c.Backend, "backend_ref", ref, "err", err)
 		return c.Execution, err
 	}
@@ -235,6 +239,9 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	st, err := b.Status(ctx, e)
 	if errors.Is(err, ErrUnavailable) {
 		return Status{}, fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
+	}
+	if err == nil && st.State == StateUnknown {
+		d.noteUnknown(ctx, e, st)
 	}
 	return st, err
 }

@@ -24,6 +24,10 @@ var (
 	// ErrUnavailable: the backend could not accept or answer now (engine or
 	// broker down); nothing was accepted (503).
 	ErrUnavailable = errors.New("backend unavailable")
+	// ErrStoreUnavailable: the execution store's database could not be
+	// reached or ended the session (a Postgres restart or outage), as
+	// opposed to refusing the statement (503; retry with the same key).
+	ErrStoreUnavailable = errors.New("execution store unavailable")
 )
 
 // Error is a domain error whose message is meant for the client; Kind is

@@ -24,6 +24,7 @@ type memRecord struct {
 	e          Execution
 	token      string
 	leaseUntil time.Time
+	unknown    bool
 }
 
 func newMemStore() *memStore { return &memStore{recs: map[string]*memRecord{}} }
@@ -108,6 +109,18 @@ func (m *memStore) Get(_ context.Context, id string) (Execution, error) {
 		return Execution{}, ErrNotFound
 	}
 	return r.e, nil
+}
+
+func (m *memStore) MarkUnknown(_ context.Context, id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[id]
+	if !ok {
+		return false, ErrNotFound
+	}
+	first := !r.unknown
+	r.unknown = true
+	return first, nil
 }
 
 func (m *memStore) Ping(context.Context) error { return nil }

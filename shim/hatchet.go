@@ -6,9 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sort"
+	"strings"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/jsonnum"
@@ -16,13 +22,32 @@ import (
 
 // Hatchet runs executions as Hatchet workflow runs.
 type Hatchet struct {
-	client *hatchet.Client
-	ready  func(context.Context) error
+	client    *hatchet.Client
+	ready     func(context.Context) error
+	lostAfter time.Duration
 }
 
+// DefaultLostAfter is how long after acceptance a run the engine has no
+// record of still counts as being created. Hatchet's Postgres message queue
+// drops a message five minutes after writing it (MessageQueueItem.expiresAt),
+// so a trigger not turned into a run by then never will be.
+const DefaultLostAfter = 5 * time.Minute
+
+// HatchetOption configures the Hatchet backend.
+type HatchetOption func(*Hatchet)
+
+// WithLostAfter sets how long after acceptance a run the engine has no
+// record of is reported queued; after that it is reported unknown
+// (default DefaultLostAfter).
+func WithLostAfter(d time.Duration) HatchetOption { return func(h *Hatchet) { h.lostAfter = d } }
+
 // NewHatchet returns the Hatchet backend; ready reports engine health.
-func NewHatchet(client *hatchet.Client, ready func(context.Context) error) *Hatchet {
-	return &Hatchet{client: client, ready: ready}
+func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts ...HatchetOption) *Hatchet {
+	h := &Hatchet{client: client, ready: ready, lostAfter: DefaultLostAfter}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Metadata keys attached to every run, for the dashboard's filters.
@@ -60,22 +85,133 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 	return ref.RunId, nil
 }
 
-// Status reads the run through the engine's REST API.
+// Status reads the run through the engine's REST API, which answers from
+// its read model. That model is filled by messages the engine may lose in a
+// Postgres outage, so a run it does not show, or shows unfinished, is also
+// read from the engine's own records (gRPC GetRunDetails). A run neither
+// knows lostAfter after acceptance is reported unknown.
 func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
 	st := statusOf(e)
 	if e.BackendRef == "" {
-		st.State, st.BackendState = StateQueued, "SUBMITTING"
-		return st, nil
+		return h.unsubmitted(st), nil
 	}
 	d, err := h.client.Runs().Get(ctx, e.BackendRef)
 	if hatchetrun.NotYetVisible(err) {
-		st.State, st.BackendState = StateQueued, string(rest.V1TaskStatusQUEUED)
-		return st, nil
+		return h.fromRecords(ctx, st)
 	}
 	if err != nil {
 		return Status{}, fmt.Errorf("%w: read hatchet run %s: %w", ErrUnavailable, e.BackendRef, err)
 	}
-	return withRun(st, d), nil
+	st = withRun(st, d)
+	if !final(st.State) {
+		return h.confirm(ctx, st), nil
+	}
+	return st, nil
+}
+
+// Reasons (error.type) of an unknown Hatchet execution.
+const (
+	// UnknownNotSubmitted: the request that claimed the execution never
+	// recorded a run.
+	UnknownNotSubmitted = "not_submitted"
+	// UnknownRunNotFound: the engine accepted the run but has no record of it.
+	UnknownRunNotFound = "run_not_found"
+)
+
+// unsubmitted reports a claim without a run: being submitted, or, after
+// lostAfter, abandoned by a request that lost the store mid-way.
+func (h *Hatchet) unsubmitted(st Status) Status {
+	st.State, st.BackendState = StateQueued, "SUBMITTING"
+	if time.Since(st.CreatedAt) >= h.lostAfter {
+		st.State, st.BackendState = StateUnknown, "NOT_SUBMITTED"
+		st.Error = &FailureInfo{Type: UnknownNotSubmitted, Message: "the request that claimed this execution never recorded " +
+			"a Hatchet run (the shim lost its database mid-request); send the request again with the same idempotency key to submit it"}
+	}
+	return st
+}
+
+// fromRecords reads a run the read model does not show from the engine's
+// own records: still being created until lostAfter, unknown after.
+func (h *Hatchet) fromRecords(ctx context.Context, st Status) (Status, error) {
+	rec, found, err := h.records(ctx, st)
+	switch {
+	case err != nil:
+		return Status{}, err
+	case found:
+		return rec, nil
+	case time.Since(st.CreatedAt) < h.lostAfter:
+		st.State, st.BackendState = StateQueued, string(rest.V1TaskStatusQUEUED)
+		return st, nil
+	}
+	st.State, st.BackendState = StateUnknown, "NOT_FOUND"
+	st.Error = &FailureInfo{Type: UnknownRunNotFound, Message: fmt.Sprintf("the Hatchet engine has no record of run %s, "+
+		"accepted %s ago: it was lost (e.g. in a Postgres outage of an engine whose message queue is Postgres) and did not run; "+
+		"submit the work again with a new idempotency key", st.BackendRef, time.Since(st.CreatedAt).Round(time.Second))}
+	return st, nil
+}
+
+// confirm returns the engine's own record of an unfinished run when it says
+// the run is finished (the read model missed the update), else st.
+func (h *Hatchet) confirm(ctx context.Context, st Status) Status {
+	rec, found, err := h.records(ctx, st)
+	if err != nil || !found || !final(rec.State) {
+		return st
+	}
+	return rec
+}
+
+// records reads the run from the engine's own tables. A result gathers the
+// outputs: the one task's output, or, for a run of several tasks, an object
+// of outputs by task name.
+func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) {
+	id, err := uuid.Parse(st.BackendRef)
+	if err != nil {
+		return st, false, nil
+	}
+	d, err := h.client.Runs().GetDetails(ctx, id)
+	if status.Code(err) == codes.NotFound {
+		return st, false, nil
+	}
+	if err != nil {
+		return Status{}, false, fmt.Errorf("%w: read hatchet run details %s: %w", ErrUnavailable, st.BackendRef, err)
+	}
+	st.BackendState, st.State = string(d.Status), hatchetState(d.Status)
+	outputs := map[string]json.RawMessage{}
+	var failures []string
+	for name, t := range d.TaskRuns {
+		outputs[name] = t.Output
+		if t.Error != nil && *t.Error != "" {
+			failures = append(failures, name+": "+*t.Error)
+		}
+	}
+	switch d.Status {
+	case rest.V1TaskStatusCOMPLETED:
+		st.Result = joinOutputs(outputs)
+	case rest.V1TaskStatusFAILED:
+		st.Error = &FailureInfo{Message: joinFailures(failures)}
+	}
+	return st, true, nil
+}
+
+func joinOutputs(outputs map[string]json.RawMessage) json.RawMessage {
+	if len(outputs) == 1 {
+		for _, o := range outputs {
+			return o
+		}
+	}
+	b, err := json.Marshal(outputs)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func joinFailures(failures []string) string {
+	if len(failures) == 0 {
+		return "workflow run failed"
+	}
+	sort.Strings(failures)
+	return strings.Join(failures, "; ")
 }
 
 // withRun fills st from the run's details. Only an ended run has a finish

@@ -1,48 +1,43 @@
-package shim
+package shim_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
-	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+	"github.com/google/uuid"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
-// TestWithRun checks what a Hatchet run's details become: an unfinished run
-// has no finish time and no error (even while retrying a failed attempt); a
-// failed one has its error once, not JSON-quoted.
-func TestWithRun(t *testing.T) {
-	at := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
-	msg := func(s string) *string { return &s }
+// TestHatchetRunTheEngineNeverMade asks the real engine about a run it has
+// no record of: queued while it may still be being created, unknown with
+// the reason once SHIM_LOST_AFTER has passed.
+func TestHatchetRunTheEngineNeverMade(t *testing.T) {
+	conn := hatchettest.Engine(t)
+	h := shim.NewHatchet(conn.Client, conn.Ready, shim.WithLostAfter(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	tests := []struct {
-		name       string
-		run        rest.V1WorkflowRun
-		state      string
-		finished   bool
-		wantError  string
-		wantResult bool
+		age  time.Duration
+		want string
 	}{
-		{"running after a failed attempt", rest.V1WorkflowRun{Status: rest.V1TaskStatusRUNNING, StartedAt: &at, FinishedAt: &at,
-			ErrorMessage: msg("attempt 1 failed")}, StateRunning, false, "", false},
-		{"queued", rest.V1WorkflowRun{Status: rest.V1TaskStatusQUEUED}, StateQueued, false, "", false},
-		{"failed", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, StartedAt: &at, FinishedAt: &at,
-			ErrorMessage: msg(`"either llm or llm_adapter_id is required"`)}, StateFailed, true, "either llm or llm_adapter_id is required", false},
-		{"failed without a message", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, FinishedAt: &at}, StateFailed, true, "workflow run failed", false},
-		{"completed", rest.V1WorkflowRun{Status: rest.V1TaskStatusCOMPLETED, FinishedAt: &at, Output: map[string]any{"ok": true}},
-			StateSucceeded, true, "", true},
+		{10 * time.Second, shim.StateQueued},
+		{2 * time.Minute, shim.StateUnknown},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := withRun(Status{}, &rest.V1WorkflowRunDetails{Run: tt.run})
-			if st.State != tt.state || (st.FinishedAt != nil) != tt.finished || (st.Result != nil) != tt.wantResult {
-				t.Errorf("state %s finished_at %v result %s; want %s, finished %v, result %v", st.State, st.FinishedAt, st.Result, tt.state, tt.finished, tt.wantResult)
-			}
-			got := ""
-			if st.Error != nil {
-				got = st.Error.Message
-			}
-			if got != tt.wantError {
-				t.Errorf("error %q, want %q", got, tt.wantError)
-			}
-		})
+		st, err := h.Status(ctx, shim.Execution{ID: uuid.NewString(), Backend: featureflag.BackendHatchet,
+			BackendRef: uuid.NewString(), CreatedAt: time.Now().Add(-tt.age)})
+		if err != nil {
+			t.Fatalf("Status (%s old): %v", tt.age, err)
+		}
+		if st.State != tt.want {
+			t.Errorf("a run the engine never made, %s old: status %s, want %s", tt.age, st.State, tt.want)
+		}
+		if tt.want == shim.StateUnknown && (st.Error == nil || st.Error.Type != shim.UnknownRunNotFound) {
+			t.Errorf("unknown run: error = %+v, want type %s", st.Error, shim.UnknownRunNotFound)
+		}
 	}
 }

@@ -37,34 +37,41 @@ func apiError(status int, code, msg string) *APIError {
 	return &APIError{Status: status, Code: code, Message: msg}
 }
 
-// statuses maps domain errors to their status and code, most specific
+// statuses maps domain errors to their status, code and the message of an
+// error that carries none for the client (not an *Error), most specific
 // first.
 var statuses = []struct {
 	kind   error
 	status int
 	code   string
+	msg    string
 }{
-	{ErrInvalidInput, http.StatusUnprocessableEntity, CodeInvalid},
-	{ErrUnknownWorkflow, http.StatusNotFound, CodeUnknownWorkflow},
-	{ErrNotFound, http.StatusNotFound, CodeNotFound},
-	{ErrNotCancellable, http.StatusConflict, CodeNotCancellable},
-	{ErrConflict, http.StatusConflict, CodeInProgress},
-	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
+	{ErrInvalidInput, http.StatusUnprocessableEntity, CodeInvalid, "invalid input"},
+	{ErrUnknownWorkflow, http.StatusNotFound, CodeUnknownWorkflow, "unknown workflow"},
+	{ErrNotFound, http.StatusNotFound, CodeNotFound, "no such execution"},
+	{ErrNotCancellable, http.StatusConflict, CodeNotCancellable, "the execution cannot be cancelled"},
+	{ErrConflict, http.StatusConflict, CodeInProgress, "conflict"},
+	{ErrStoreUnavailable, http.StatusServiceUnavailable, CodeUnavailable,
+		"the execution store is unavailable; retry later (with the same idempotency key)"},
+	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "backend unavailable; retry later"},
 }
 
-// toAPIError gives err its status, code and client message; anything that
-// is neither an *APIError nor a domain *Error is a 500 hiding internals.
+// toAPIError gives err its status, code and client message: a domain *Error
+// keeps its message, another error of a domain kind gets the kind's; any
+// other error is a 500 hiding internals.
 func toAPIError(err error) *APIError {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae
 	}
 	var de *Error
-	if errors.As(err, &de) {
-		for _, s := range statuses {
-			if errors.Is(de, s.kind) {
-				return apiError(s.status, s.code, de.Msg)
-			}
+	for _, s := range statuses {
+		switch {
+		case !errors.Is(err, s.kind):
+		case errors.As(err, &de):
+			return apiError(s.status, s.code, de.Msg)
+		default:
+			return apiError(s.status, s.code, s.msg)
 		}
 	}
 	return apiError(http.StatusInternalServerError, CodeInternal, "internal error")

@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type dispatchMetrics struct {
 	decisions *prometheus.CounterVec
 	accepted  *prometheus.CounterVec
+	unknown   *prometheus.CounterVec
 }
 
 // newDispatchMetrics creates the series and registers them on reg when it
@@ -20,9 +21,13 @@ func newDispatchMetrics(reg prometheus.Registerer) *dispatchMetrics {
 			Name: "shim_executions_accepted_total",
 			Help: "Executions durably accepted by a backend (202), by workflow and backend.",
 		}, []string{"workflow", "backend"}),
+		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shim_executions_unknown_total",
+			Help: "Accepted executions their backend could no longer show, counted once each, by workflow, backend and reason.",
+		}, []string{"workflow", "backend", "reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.accepted)
+		reg.MustRegister(m.decisions, m.accepted, m.unknown)
 	}
 	return m
 }

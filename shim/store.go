@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -83,7 +84,8 @@ CREATE TABLE IF NOT EXISTS hatchet_worker.executions (
 );
 ALTER TABLE hatchet_worker.executions
 	ADD COLUMN IF NOT EXISTS claim_token uuid,
-	ADD COLUMN IF NOT EXISTS lease_until timestamptz;
+	ADD COLUMN IF NOT EXISTS lease_until timestamptz,
+	ADD COLUMN IF NOT EXISTS unknown_since timestamptz;
 CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
@@ -176,7 +178,7 @@ func (s *PGStore) insert(ctx context.Context, c *Claim, lease time.Duration) (bo
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("claim execution: %w", err)
+		return false, storeErr("claim execution", err)
 	}
 	return true, nil
 }
@@ -196,7 +198,7 @@ func (s *PGStore) takeOver(ctx context.Context, c *Claim, lease time.Duration) (
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("take over stale claim: %w", err)
+		return false, storeErr("take over stale claim", err)
 	}
 	c.State = ClaimTakenOver
 	return true, nil
@@ -230,12 +232,23 @@ func (s *PGStore) Release(ctx context.Context, c Claim) error {
 func (s *PGStore) write(ctx context.Context, what, sql string, args ...any) error {
 	tag, err := s.pool.Exec(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return storeErr(what, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%s: %w", what, ErrClaimLost)
 	}
 	return nil
+}
+
+// MarkUnknown records that the execution's backend cannot show it, and
+// reports whether this call was the first to record it.
+func (s *PGStore) MarkUnknown(ctx context.Context, id string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET unknown_since = now()
+		WHERE id = $1 AND unknown_since IS NULL`, id)
+	if err != nil {
+		return false, storeErr("record unknown execution", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // Get returns the execution with id, or ErrNotFound.
@@ -260,10 +273,33 @@ func (s *PGStore) one(ctx context.Context, where string, args ...any) (Execution
 		return Execution{}, ErrNotFound
 	}
 	if err != nil {
-		return Execution{}, fmt.Errorf("read execution: %w", err)
+		return Execution{}, storeErr("read execution", err)
 	}
 	if key != nil {
 		e.IdempotencyKey = *key
 	}
 	return e, nil
+}
+
+// storeErr wraps err from operation op, marking database outages with
+// ErrStoreUnavailable.
+func storeErr(op string, err error) error {
+	if outage(err) {
+		return fmt.Errorf("%w: %s: %w", ErrStoreUnavailable, op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// outage reports whether err means the database was unreachable or ended
+// the session: a network or connect error, or a server error of class 08
+// (connection exception), 53 (insufficient resources) or 57 (operator
+// intervention, e.g. 57P01 admin_shutdown during a restart). Any other
+// server error refused the statement itself.
+func outage(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		class := pgErr.Code[:min(2, len(pgErr.Code))]
+		return class == "08" || class == "53" || class == "57"
+	}
+	return !errors.Is(err, context.Canceled)
 }

@@ -108,3 +108,24 @@ func execSQL(t *testing.T, dbURL, sql string, args ...any) {
 		t.Fatal(err)
 	}
 }
+
+// TestStoreMarkUnknown checks that an execution is recorded unknown once:
+// only the first call reports it, so the metric counts it once.
+func TestStoreMarkUnknown(t *testing.T) {
+	ctx := context.Background()
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_unknown"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonHatchetOnly}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if first, err := store.MarkUnknown(ctx, c.ID); err != nil || first != want {
+			t.Errorf("MarkUnknown #%d = %t, %v; want %t", i+1, first, err, want)
+		}
+	}
+}

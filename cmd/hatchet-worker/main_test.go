@@ -222,8 +222,10 @@ func launchService(t *testing.T, bin string, env ...string) *service {
 		"HATCHET_EMBEDDED_TOKEN_FILE="+s.tokenF,
 		"LOG_FORMAT=json",
 		"SHIM_API_TOKEN="+shimToken,
-		"PLATFORM_DATABASE_URL="+hatchettest.DatabaseURL(t, "hw_test_cmd_platform"),
 	)
+	if !hasKey(env, "PLATFORM_DATABASE_URL") {
+		s.cmd.Env = append(s.cmd.Env, "PLATFORM_DATABASE_URL="+hatchettest.DatabaseURL(t, "hw_test_cmd_platform"))
+	}
 	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -237,6 +239,16 @@ func launchService(t *testing.T, bin string, env ...string) *service {
 		}
 	})
 	return s
+}
+
+// hasKey reports whether env (KEY=VALUE entries) sets key.
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *service) waitReady(t *testing.T) {

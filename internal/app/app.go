@@ -169,7 +169,8 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		return err
 	}
 	s.bg.Go(func() error { return ignoreCancel(s.flags.Watch(bgCtx)) })
-	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready)}
+	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready,
+		shim.WithLostAfter(s.cfg.Shim.LostAfter))}
 	if s.deps.Celery != nil {
 		backends[featureflag.BackendCelery] = shim.NewCelery(s.deps.Celery)
 	}

@@ -70,6 +70,14 @@ type Embedded struct {
 	APIPort     int    `env:"HATCHET_EMBEDDED_API_PORT" envDefault:"8080"`
 	TokenFile   string `env:"HATCHET_EMBEDDED_TOKEN_FILE"`
 	EngineLog   string `env:"HATCHET_EMBEDDED_LOG_LEVEL" envDefault:"warn"`
+	// MsgQueue is the engine's internal message queue: MsgQueuePostgres (in
+	// DATABASE_URL, no other dependency) or MsgQueueRabbitMQ (at
+	// MsgQueueURL), which keeps the engine's messages through a Postgres
+	// outage (see README, Known limits).
+	MsgQueue string `env:"HATCHET_EMBEDDED_MSGQUEUE" envDefault:"postgres"`
+	// MsgQueueURL is the RabbitMQ of MsgQueueRabbitMQ; empty means
+	// CELERY_BROKER_URL.
+	MsgQueueURL string `env:"HATCHET_EMBEDDED_MSGQUEUE_URL"`
 	// EngineLogFormat follows LOG_FORMAT so the engine's lines match ours.
 	EngineLogFormat string `env:"-"`
 }
@@ -117,6 +125,9 @@ type Shim struct {
 	// Retention is how long execution records (status lookups, idempotency
 	// keys) are kept; 0 keeps them forever.
 	Retention time.Duration `env:"SHIM_RETENTION" envDefault:"720h"`
+	// LostAfter is how long after acceptance a Hatchet execution the engine
+	// has no record of is reported queued before it is reported unknown.
+	LostAfter time.Duration `env:"SHIM_LOST_AFTER" envDefault:"5m"`
 }
 
 // Tokens are the accepted shim tokens: SHIM_API_TOKEN split at commas, so
@@ -286,6 +297,12 @@ type Platform struct {
 	DatabaseURL string `env:"PLATFORM_DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/unstract?sslmode=disable"`
 }
 
+// Message queues accepted by HATCHET_EMBEDDED_MSGQUEUE.
+const (
+	MsgQueuePostgres = "postgres"
+	MsgQueueRabbitMQ = "rabbitmq"
+)
+
 // Use names a part of the configuration. A command loads only the parts it
 // uses, so it is neither stopped by nor needs settings it never reads.
 type Use uint
@@ -347,6 +364,9 @@ func Load(environ []string, uses ...Use) (Config, error) {
 	cfg.Embedded.EngineLogFormat = cfg.Log.Format
 	if cfg.Embedded.TokenFile == "" {
 		cfg.Embedded.TokenFile = defaultTokenFile(vars)
+	}
+	if cfg.Embedded.MsgQueue == MsgQueueRabbitMQ && cfg.Embedded.MsgQueueURL == "" {
+		cfg.Embedded.MsgQueueURL = cfg.Celery.BrokerURL
 	}
 	if len(problems) > 0 {
 		return cfg, &Error{Problems: problems}
@@ -499,6 +519,10 @@ func (c *Config) validateEngine(p *problems) {
 		if c.Embedded.GRPCPort != 0 && c.Embedded.GRPCPort == c.Embedded.APIPort {
 			p.add("HATCHET_EMBEDDED_GRPC_PORT and HATCHET_EMBEDDED_API_PORT are both %d", c.Embedded.GRPCPort)
 		}
+		oneOf(p.add, "HATCHET_EMBEDDED_MSGQUEUE", c.Embedded.MsgQueue, MsgQueuePostgres, MsgQueueRabbitMQ)
+		if c.Embedded.MsgQueueURL != "" {
+			validURL(p.add, "HATCHET_EMBEDDED_MSGQUEUE_URL", c.Embedded.MsgQueueURL, false, "amqp", "amqps")
+		}
 	}
 	if strings.TrimSpace(c.Worker.Name) == "" {
 		p.add("HATCHET_WORKER_NAME must not be empty")
@@ -546,6 +570,9 @@ func (c *Config) validateShim(p *problems) {
 	}
 	if c.Shim.MaxBodyBytes < 1024 {
 		p.add("SHIM_MAX_BODY_BYTES=%d: must be at least 1024", c.Shim.MaxBodyBytes)
+	}
+	if c.Shim.LostAfter < 10*time.Second {
+		p.add("SHIM_LOST_AFTER=%s: must be at least 10s", c.Shim.LostAfter)
 	}
 	if r := c.Shim.Retention; r != 0 && r < time.Hour {
 		p.add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)

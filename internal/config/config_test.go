@@ -25,13 +25,15 @@ func TestLoadDefaults(t *testing.T) {
 		t.Error("no token must mean the embedded engine")
 	}
 	checks := map[string][2]any{
-		"DATABASE_URL":         {cfg.Embedded.DatabaseURL, "postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"},
-		"SERVICE_ADDR":         {cfg.Service.Addr, ":8090"},
-		"TASK_QUEUE_BACKEND":   {cfg.Routing.Backend, featureflag.BackendHatchet},
-		"LOG_FORMAT":           {cfg.Log.Format, "text"},
-		"token file":           {cfg.Embedded.TokenFile, "/home/op/.local/state/hatchet-worker/hatchet-token"},
-		"CELERY_RESULT":        {cfg.Celery.ResultBackend, "rpc://"},
-		"HATCHET_WORKER_SLOTS": {cfg.Worker.Slots, 100},
+		"DATABASE_URL":                  {cfg.Embedded.DatabaseURL, "postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"},
+		"SERVICE_ADDR":                  {cfg.Service.Addr, ":8090"},
+		"TASK_QUEUE_BACKEND":            {cfg.Routing.Backend, featureflag.BackendHatchet},
+		"LOG_FORMAT":                    {cfg.Log.Format, "text"},
+		"token file":                    {cfg.Embedded.TokenFile, "/home/op/.local/state/hatchet-worker/hatchet-token"},
+		"CELERY_RESULT":                 {cfg.Celery.ResultBackend, "rpc://"},
+		"HATCHET_WORKER_SLOTS":          {cfg.Worker.Slots, 100},
+		"HATCHET_EMBEDDED_MSGQUEUE":     {cfg.Embedded.MsgQueue, MsgQueuePostgres},
+		"HATCHET_EMBEDDED_MSGQUEUE_URL": {cfg.Embedded.MsgQueueURL, ""},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {
@@ -59,6 +61,8 @@ func TestLoadEveryVariable(t *testing.T) {
 		"HATCHET_EMBEDDED_API_PORT=7101",
 		"HATCHET_EMBEDDED_TOKEN_FILE=/run/tok",
 		"HATCHET_EMBEDDED_LOG_LEVEL=error",
+		"HATCHET_EMBEDDED_MSGQUEUE=rabbitmq",
+		"HATCHET_EMBEDDED_MSGQUEUE_URL=amqp://u:p@mq:5672/hatchet",
 		"CELERY_BROKER_URL=amqp://u:p@mq:5672/vh",
 		"CELERY_RESULT_BACKEND=db+postgresql://u:p@db/celery",
 		"SERVICE_ADDR=127.0.0.1:9000",
@@ -77,6 +81,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SHIM_INSECURE_DEV=true",
 		"SHIM_MAX_BODY_BYTES=4096",
 		"SHIM_RETENTION=168h",
+		"SHIM_LOST_AFTER=90s",
 		"CELERY_ENABLED=true",
 		"X2TEXT_URL=http://x2text:3004",
 		"X2TEXT_API_KEY=xk",
@@ -97,14 +102,15 @@ func TestLoadEveryVariable(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := Config{
-		Hatchet:  Hatchet{Token: "tok", HostPort: "hatchet:7077", TLSStrategy: "none", Namespace: "staging"},
-		Embedded: Embedded{DatabaseURL: "postgresql://u:p@db:5433/h", GRPCPort: 7100, APIPort: 7101, TokenFile: "/run/tok", EngineLog: "error", EngineLogFormat: "json"},
-		Celery:   Celery{Enabled: true, BrokerURL: "amqp://u:p@mq:5672/vh", ResultBackend: "db+postgresql://u:p@db/celery"},
-		Service:  Service{Addr: "127.0.0.1:9000", ShutdownTimeout: 45 * time.Second},
-		Worker:   Worker{Name: "w1", Slots: 7},
-		Log:      Log{Level: "debug", Format: "json"},
-		Routing:  Routing{Backend: "hatchet", UseTaskAbstraction: true, Percentage: 12.5, FlagsFile: flagsFile, AllowRequestOverride: true, Fallback: true},
-		Shim:     Shim{APIToken: "secret", InsecureDev: true, MaxBodyBytes: 4096, Retention: 168 * time.Hour},
+		Hatchet: Hatchet{Token: "tok", HostPort: "hatchet:7077", TLSStrategy: "none", Namespace: "staging"},
+		Embedded: Embedded{DatabaseURL: "postgresql://u:p@db:5433/h", GRPCPort: 7100, APIPort: 7101, TokenFile: "/run/tok", EngineLog: "error", EngineLogFormat: "json",
+			MsgQueue: MsgQueueRabbitMQ, MsgQueueURL: "amqp://u:p@mq:5672/hatchet"},
+		Celery:  Celery{Enabled: true, BrokerURL: "amqp://u:p@mq:5672/vh", ResultBackend: "db+postgresql://u:p@db/celery"},
+		Service: Service{Addr: "127.0.0.1:9000", ShutdownTimeout: 45 * time.Second},
+		Worker:  Worker{Name: "w1", Slots: 7},
+		Log:     Log{Level: "debug", Format: "json"},
+		Routing: Routing{Backend: "hatchet", UseTaskAbstraction: true, Percentage: 12.5, FlagsFile: flagsFile, AllowRequestOverride: true, Fallback: true},
+		Shim:    Shim{APIToken: "secret", InsecureDev: true, MaxBodyBytes: 4096, Retention: 168 * time.Hour, LostAfter: 90 * time.Second},
 		Helpers: Helpers{X2TextURL: "http://x2text:3004", X2TextAPIKey: "xk",
 			LLMAdapters: `{"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k"}}`,
 			Adapters:    map[string]LLMAdapter{"gpt": {BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKey: "k"}},
@@ -140,6 +146,18 @@ func TestLoadEveryVariable(t *testing.T) {
 	}
 }
 
+// TestRabbitMQQueueUsesTheBroker checks that the embedded engine's RabbitMQ
+// queue defaults to the Celery broker.
+func TestRabbitMQQueueUsesTheBroker(t *testing.T) {
+	cfg, err := Load([]string{"SHIM_API_TOKEN=t", "HATCHET_EMBEDDED_MSGQUEUE=rabbitmq", "CELERY_BROKER_URL=amqp://u:p@mq:5672/vh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Embedded.MsgQueueURL != "amqp://u:p@mq:5672/vh" {
+		t.Errorf("HATCHET_EMBEDDED_MSGQUEUE_URL = %q, want CELERY_BROKER_URL", cfg.Embedded.MsgQueueURL)
+	}
+}
+
 func TestLoadRejects(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -159,11 +177,14 @@ func TestLoadRejects(t *testing.T) {
 			[]string{"CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL"}},
 		{"ports", []string{"HATCHET_EMBEDDED_GRPC_PORT=70000", "HATCHET_EMBEDDED_API_PORT=70000"},
 			[]string{"HATCHET_EMBEDDED_GRPC_PORT=70000", "HATCHET_EMBEDDED_API_PORT=70000", "both 70000"}},
+		{"engine message queue", []string{"HATCHET_EMBEDDED_MSGQUEUE=kafka", "HATCHET_EMBEDDED_MSGQUEUE_URL=redis://x"},
+			[]string{`HATCHET_EMBEDDED_MSGQUEUE="kafka"`, "HATCHET_EMBEDDED_MSGQUEUE_URL"}},
 		{"percent and slots out of range", []string{"TASK_ABSTRACTION_PERCENT=101", "HATCHET_WORKER_SLOTS=0"},
 			[]string{"TASK_ABSTRACTION_PERCENT=101", "HATCHET_WORKER_SLOTS=0"}},
 		{"service addr", []string{"SERVICE_ADDR=8090"}, []string{"SERVICE_ADDR"}},
 		{"body limit", []string{"SHIM_MAX_BODY_BYTES=10"}, []string{"SHIM_MAX_BODY_BYTES=10"}},
 		{"retention too short", []string{"SHIM_RETENTION=5m"}, []string{"SHIM_RETENTION=5m0s"}},
+		{"lost-after too short", []string{"SHIM_LOST_AFTER=1s"}, []string{"SHIM_LOST_AFTER=1s"}},
 		{"shim without token", []string{"SHIM_API_TOKEN="}, []string{"SHIM_API_TOKEN is required"}},
 		{"celery pinned but disabled", []string{"TASK_QUEUE_BACKEND=celery", "CELERY_ENABLED=false"}, []string{"CELERY_ENABLED=true"}},
 		{"helpers", []string{"X2TEXT_URL=ftp://x", "LLM_ADAPTERS={", "LLM_MAX_RETRIES=11", "PLATFORM_DATABASE_URL=redis://x"},

@@ -44,12 +44,13 @@ type Embedded struct {
 	// TokenFile is where Token was written.
 	TokenFile string
 
-	server    *server.ServerConfig
-	cancel    context.CancelFunc
-	interrupt chan any
-	engineErr chan error
-	apiErr    chan error
-	log       *slog.Logger
+	server     *server.ServerConfig
+	cancel     context.CancelFunc
+	interrupt  chan any
+	engineErr  chan error
+	apiErr     chan error
+	reclaimErr chan error // nil unless the message queue is Postgres
+	log        *slog.Logger
 }
 
 // StartEmbedded prepares the database (create, migrate, seed, keys), starts the
@@ -73,7 +74,7 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 	if err != nil {
 		return nil, errors.Join(err, l.api.Close())
 	}
-	e, err := launch(cf, l, log)
+	e, err := launch(cf, cfg, l, log)
 	if err != nil {
 		return nil, errors.Join(err, l.api.Close())
 	}
@@ -92,7 +93,7 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 		e.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	log.Info("embedded engine ready", "grpc", e.GRPCAddr, "api", e.APIURL,
+	log.Info("embedded engine ready", "grpc", e.GRPCAddr, "api", e.APIURL, "msgqueue", cfg.MsgQueue,
 		"token_file", e.TokenFile, "tenant", tenant, "took", time.Since(started).Round(time.Millisecond))
 	return e, nil
 }
@@ -150,9 +151,9 @@ func prepare(ctx context.Context, cfg config.Embedded, k keys, l listeners, log 
 
 // configureEnv sets the variables Hatchet's configuration loader reads.
 // Variables the operator set already (SERVER_*) are left as they are, except
-// the ones this service owns: database, keys, ports and listeners. Hatchet's
-// health server is off: it listens on every interface, with no setting to
-// narrow it, so Ready asks the engine in process instead.
+// the ones this service owns: database, message queue, keys, ports and
+// listeners. Hatchet's health server is off: it listens on every interface,
+// with no setting to narrow it, so Ready asks the engine in process instead.
 func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 	format := "console"
 	if cfg.EngineLogFormat == "json" {
@@ -171,9 +172,12 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		"SERVER_ENCRYPTION_JWT_PRIVATE_KEYSET": k.JWTPrivate,
 		"SERVER_ENCRYPTION_JWT_PUBLIC_KEYSET":  k.JWTPublic,
 		"SERVER_AUTH_COOKIE_SECRETS":           k.CookieSecrets,
+		"SERVER_MSGQUEUE_KIND":                 cfg.MsgQueue,
+	}
+	if cfg.MsgQueue == config.MsgQueueRabbitMQ {
+		owned["SERVER_MSGQUEUE_RABBITMQ_URL"] = cfg.MsgQueueURL
 	}
 	defaults := map[string]string{
-		"SERVER_MSGQUEUE_KIND": "postgres",
 		// One process's engine and API share the server with the platform:
 		// keep each of their pools small (Hatchet's default is 50).
 		"DATABASE_MAX_CONNS": "10",
@@ -235,8 +239,10 @@ func prepareKeys(ctx context.Context, dbURL string) (keys, error) {
 	return loadOrCreateKeys(ctx, conn)
 }
 
-// launch starts the engine services and the API in goroutines that Stop ends.
-func launch(cf *loader.ConfigLoader, l listeners, log *slog.Logger) (*Embedded, error) {
+// launch starts the engine services, the API and, on a Postgres message
+// queue, the reclaimer of messages whose handler failed, in goroutines that
+// Stop ends.
+func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog.Logger) (*Embedded, error) {
 	cleanupServer, sc, err := cf.CreateServerFromConfig(Version)
 	if err != nil {
 		return nil, fmt.Errorf("load hatchet engine config: %w", err)
@@ -254,6 +260,10 @@ func launch(cf *loader.ConfigLoader, l listeners, log *slog.Logger) (*Embedded, 
 	}
 	go func() { e.engineErr <- runEngine(ctx, sc, cleanupServer) }()
 	go func() { e.apiErr <- serveAPI(cf, l.api, e.interrupt) }()
+	if cfg.MsgQueue == config.MsgQueuePostgres {
+		e.reclaimErr = make(chan error, 1)
+		go func() { e.reclaimErr <- runReclaimer(ctx, cfg.DatabaseURL, log) }()
+	}
 	return e, nil
 }
 
@@ -398,7 +408,11 @@ func (e *Embedded) Stop(ctx context.Context) error {
 	e.cancel()
 	close(e.interrupt)
 	var errs []error
-	for name, ch := range map[string]chan error{"engine": e.engineErr, "api": e.apiErr} {
+	waits := map[string]chan error{"engine": e.engineErr, "api": e.apiErr}
+	if e.reclaimErr != nil {
+		waits["message reclaimer"] = e.reclaimErr
+	}
+	for name, ch := range waits {
 		select {
 		case err := <-ch:
 			if err != nil {
