@@ -195,7 +195,7 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, ro
 
 // release gives the claim up after cause and returns the error to report.
 func (d *Dispatcher) release(ctx context.Context, c Claim, cause error) error {
-	if err := d.store.Release(ctx, c); err != nil {
+	if err := d.untilStored(ctx, "release claim", c, func(ctx context.Context) error { return d.store.Release(ctx, c) }); err != nil {
 		d.log.ErrorContext(ctx, "release unaccepted execution", "execution_id", c.ID, "err", err)
 	}
 	if !errors.Is(cause, ErrUnavailable) {

@@ -225,3 +225,38 @@ func TestStatusUnknown(t *testing.T) {
 		t.Errorf("Status = %v, want ErrNotFound", err)
 	}
 }
+
+// TestExecuteThroughStoreRestart makes the store refuse the writes that
+// settle a claim a few times, as while its database restarts: the ref of
+// accepted work is still recorded, and the claim of refused work still
+// released, so a retry with the key is neither a duplicate nor blocked.
+func TestExecuteThroughStoreRestart(t *testing.T) {
+	tests := []struct {
+		name    string
+		celery  func(context.Context) error
+		wantErr error
+		records int
+	}{
+		{"accepted work is recorded", nil, nil, 1},
+		{"refused work is released", unavailable, ErrUnavailable, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(toCelery, false)
+			f.celery.submit = tt.celery
+			f.store.outage.Store(3)
+			a, err := f.d.Execute(context.Background(), request("legacy", "k"))
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("Execute = %v, want %v", err, tt.wantErr)
+			}
+			if n := f.store.count(); n != tt.records {
+				t.Errorf("%d records, want %d", n, tt.records)
+			}
+			if err == nil {
+				if rec, _ := f.store.Get(context.Background(), a.ID); rec.BackendRef != a.BackendRef || rec.BackendRef == "" {
+					t.Errorf("record %+v, want ref %s", rec, a.BackendRef)
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package shim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,9 @@ import (
 
 // memStore is an in-memory Store with the same claim semantics as PGStore.
 type memStore struct {
+	// outage is how many of the next claim writes fail as in a database
+	// restart.
+	outage atomic.Int64
 	mu     sync.Mutex
 	recs   map[string]*memRecord // by id
 	leases []time.Duration       // every lease asked for
@@ -64,6 +68,9 @@ func (m *memStore) byKey(e Execution) *memRecord {
 
 // held returns c's record when c holds its claim; m.mu must be held.
 func (m *memStore) held(c Claim) (*memRecord, error) {
+	if m.outage.Add(-1) >= 0 {
+		return nil, fmt.Errorf("%w: connection refused", ErrStoreUnavailable)
+	}
 	r, ok := m.recs[c.ID]
 	if !ok || r.token != c.Token || r.e.BackendRef != "" {
 		return nil, ErrClaimLost

@@ -175,7 +175,11 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 	if err != nil {
 		return Status{}, false, fmt.Errorf("%w: read hatchet run details %s: %w", ErrUnavailable, st.BackendRef, err)
 	}
-	st.BackendState, st.State = string(d.Status), hatchetState(d.Status)
+	runStatus := d.Status
+	if runStatus == rest.V1TaskStatusFAILED && !d.Done {
+		runStatus = rest.V1TaskStatusRUNNING // an attempt failed; its retry follows
+	}
+	st.BackendState, st.State = string(runStatus), hatchetState(runStatus)
 	outputs := map[string]json.RawMessage{}
 	var failures []string
 	for name, t := range d.TaskRuns {
@@ -184,7 +188,7 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 			failures = append(failures, name+": "+*t.Error)
 		}
 	}
-	switch d.Status {
+	switch runStatus {
 	case rest.V1TaskStatusCOMPLETED:
 		st.Result = joinOutputs(outputs)
 	case rest.V1TaskStatusFAILED:

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// refRetryMax caps the wait between two attempts to record a backend ref
-// while the store's database restarts.
+// refRetryMax caps the wait between two attempts of a store write while
+// the store's database restarts.
 const refRetryMax = 2 * time.Second
 
 // recordRef stores ref for the claim once the backend has accepted the
@@ -18,16 +18,28 @@ const refRetryMax = 2 * time.Second
 // second time. When the store stays away the answer is a 503 and the claim
 // keeps no reference (a retry after its lease submits again).
 func (d *Dispatcher) recordRef(ctx context.Context, c Claim, ref string) error {
+	err := d.untilStored(ctx, "record backend ref", c, func(ctx context.Context) error { return d.store.SetRef(ctx, c, ref) })
+	if err != nil {
+		return fmt.Errorf("%s accepted execution %s as %s but it could not be recorded: %w", c.Backend, c.ID, ref, err)
+	}
+	return nil
+}
+
+// untilStored runs write until it succeeds, fails for another reason than a
+// store outage, or ctx ends, backing off in between. Writes that settle a
+// claim use it: given up at once, they would leave the claim to block
+// retries with its key until its lease ends.
+func (d *Dispatcher) untilStored(ctx context.Context, what string, c Claim, write func(context.Context) error) error {
 	wait := 100 * time.Millisecond
 	for {
-		err := d.store.SetRef(ctx, c, ref)
+		err := write(ctx)
 		if err == nil || !errors.Is(err, ErrStoreUnavailable) {
 			return err
 		}
-		d.log.WarnContext(ctx, "execution store unavailable, retrying", "execution_id", c.ID, "backend_ref", ref, "err", err)
+		d.log.WarnContext(ctx, "execution store unavailable, retrying", "op", what, "execution_id", c.ID, "err", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s accepted execution %s as %s but it could not be recorded: %w", c.Backend, c.ID, ref, err)
+			return err
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, refRetryMax)
