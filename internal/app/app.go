@@ -66,6 +66,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	}
 	defer func() { err = errors.Join(err, s.close()) }()
 	if err := s.start(ctx, bgCtx); err != nil {
+		if ctx.Err() != nil { // a signal during start-up: a clean stop
+			log.Info("stopped during start-up", "cause", context.Cause(ctx), "err", err)
+			return nil
+		}
 		return err
 	}
 	s.started.Store(true)
@@ -104,14 +108,22 @@ func (s *service) startup(context.Context) error {
 }
 
 // start connects everything and starts the worker and the shim; its
-// background goroutines run on bgCtx.
+// background goroutines run on bgCtx. The broker and result backend
+// connect in the background; an external engine is waited for (see
+// awaitEngine). It returns early when ctx ends.
 func (s *service) start(ctx, bgCtx context.Context) error {
+	if err := s.openDependencies(ctx); err != nil {
+		return err
+	}
+	if err := s.awaitEngine(ctx); err != nil {
+		return err
+	}
 	var err error
 	if s.conn, err = engine.Connect(ctx, s.cfg, s.log); err != nil {
 		return err
 	}
 	s.ops.AddCheck("engine", s.conn.Ready)
-	if err := s.openDependencies(ctx); err != nil {
+	if err := s.openStore(ctx); err != nil {
 		return err
 	}
 	defs := workflows.Registry(s.deps.Workflows)
@@ -121,11 +133,12 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 	return s.startShim(bgCtx, defs)
 }
 
-// openDependencies opens what the workflows call and the shim's store.
+// openDependencies opens what the workflows call.
 func (s *service) openDependencies(ctx context.Context) error {
 	var err error
-	// A broker outage at start-up must not stop the Hatchet side: the bridge
-	// connects in the background and /readyz reports the broker meanwhile.
+	// A broker or result backend outage at start-up must not stop the
+	// Hatchet side: the bridge connects both in the background and /readyz
+	// reports them meanwhile.
 	bridge := []celerybridge.Option{celerybridge.WithMetrics(celerybridge.NewMetrics(s.ops.Registry)),
 		celerybridge.WithBackgroundConnect()}
 	if s.deps, err = OpenDependencies(ctx, s.cfg, s.log, bridge...); err != nil {
@@ -133,14 +146,62 @@ func (s *service) openDependencies(ctx context.Context) error {
 	}
 	if s.deps.Celery != nil {
 		s.ops.AddCheck("broker", s.deps.Celery.Ready)
+		s.ops.AddCheck("result_backend", s.deps.Celery.ResultsReady)
 	}
+	return nil
+}
+
+// openStore opens the shim's execution store, in the engine's database.
+func (s *service) openStore(ctx context.Context) error {
 	if s.conn.Embedded == nil { // the embedded engine created it already
 		if err := pgdb.Ensure(ctx, s.cfg.Embedded.DatabaseURL); err != nil {
 			return fmt.Errorf("execution store: %w", err)
 		}
 	}
+	var err error
 	s.store, err = shim.OpenStore(ctx, s.cfg.Embedded.DatabaseURL)
 	return err
+}
+
+// engineRetryMax bounds the wait between probes of an unreachable engine.
+const engineRetryMax = 10 * time.Second
+
+// awaitEngine waits until an external engine answers (engine.Probe), so an
+// unreachable one does not stop the service: meanwhile the log says once
+// why, naming its address, and the engine readiness check reports the
+// latest reason. It returns when ctx ends, and at once for the embedded
+// engine or a token that names no engine.
+func (s *service) awaitEngine(ctx context.Context) error {
+	if !s.cfg.Hatchet.External() {
+		return nil
+	}
+	var last atomic.Pointer[error]
+	s.ops.AddCheck("engine", func(context.Context) error {
+		if err := last.Load(); err != nil {
+			return *err
+		}
+		return errors.New("connecting")
+	})
+	for attempt, delay := 1, time.Second; ; attempt, delay = attempt+1, min(2*delay, engineRetryMax) {
+		err := engine.Probe(ctx, s.cfg.Hatchet)
+		switch {
+		case err == nil:
+			if attempt > 1 {
+				s.log.Info("hatchet engine reachable", "attempts", attempt)
+			}
+			return nil
+		case !errors.Is(err, engine.ErrUnreachable) || ctx.Err() != nil:
+			return err
+		case attempt == 1:
+			s.log.Warn("hatchet engine unreachable; retrying until it answers", "err", err)
+		}
+		last.Store(&err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 func (s *service) startWorker(defs []workflows.Definition) error {

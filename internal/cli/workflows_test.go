@@ -3,9 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"github.com/unstract/hatchet-worker/internal/worker"
 	"log/slog"
 	"net"
@@ -22,6 +20,7 @@ import (
 
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -276,26 +275,12 @@ func TestEmbeddedPortsBusy(t *testing.T) {
 	}
 }
 
-// fakeToken is an unsigned token naming a gRPC address, enough for the
-// client to know where the engine is.
-func fakeToken(grpcAddr string) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	claims := fmt.Sprintf(`{"sub":"707d0855-80ab-4e1f-a156-f1c4546cbf52","exp":%d,"grpc_broadcast_address":%q,"server_url":"http://%s"}`,
-		time.Now().Add(time.Hour).Unix(), grpcAddr, grpcAddr)
-	return enc([]byte(`{"alg":"ES256","typ":"JWT"}`)) + "." + enc([]byte(claims)) + "." + enc([]byte("sig"))
-}
-
 // TestUnreachableEngineNamed runs the commands that need the engine against
 // a token whose engine refuses connections: each names the address and the
 // reason within 10 s and exits 2.
 func TestUnreachableEngineNamed(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	env := map[string]string{"HATCHET_CLIENT_TOKEN": fakeToken(addr), "HATCHET_CLIENT_TLS_STRATEGY": "none", "CELERY_ENABLED": "false"}
+	addr := testenv.FreeAddr(t)
+	env := map[string]string{"HATCHET_CLIENT_TOKEN": testenv.FakeHatchetToken(addr), "HATCHET_CLIENT_TLS_STRATEGY": "none", "CELERY_ENABLED": "false"}
 	for _, args := range [][]string{{"register"}, {"test", "--workflow", "connector-validation", "--input", "{}"}} {
 		t.Run(args[0], func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
