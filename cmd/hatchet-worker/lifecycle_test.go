@@ -174,3 +174,21 @@ func postgresSettings(t *testing.T) connector.Settings {
 	port, _ := strconv.Atoi(u.Port())
 	return connector.Settings{Type: connector.TypePostgres, Host: u.Hostname(), Port: port, User: u.User.Username(), Database: "postgres"}
 }
+
+// TestSIGTERMDuringStartup sends SIGTERM while the embedded engine is still
+// starting on a fresh database: the service stops within 10 s and exits 0,
+// a clean stop rather than a failed start.
+func TestSIGTERMDuringStartup(t *testing.T) {
+	svc := launchService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_sigterm_startup"))
+	deadline := time.Now().Add(time.Minute)
+	for svc.logLine(`"http listening"`) == "" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if svc.logLine(`"service ready"`) != "" {
+		t.Skip("start-up finished before the signal could be sent")
+	}
+	svc.stopWithin(t, namedWithin)
+	if svc.logLine("stopped during start-up") == "" {
+		t.Errorf("no line says the service stopped during start-up\n%s", svc.log.String())
+	}
+}
