@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -97,18 +98,32 @@ func plainListener(t *testing.T) string {
 // called check and a log line with msg both contain every one of want.
 func (s *service) waitNamed(t *testing.T, check, msg string, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(namedWithin)
-	var reason string
-	for time.Now().Before(deadline) {
-		reason = s.check(check)
-		if containsAll(reason, want) && containsAll(s.logLine(msg), want) {
-			t.Logf("/readyz %s: %s", check, reason)
-			return
+	s.within(t, namedWithin, func() bool { return containsAll(s.check(check), want) && containsAll(s.logLine(msg), want) },
+		func() string {
+			return fmt.Sprintf("/readyz %s = %q and log line %q; want both to name %q", check, s.check(check), s.logLine(msg), want)
+		})
+	t.Logf("/readyz %s: %s", check, s.check(check))
+}
+
+// waitCheck waits, at most namedWithin from now, until the /readyz check
+// called check contains every one of want.
+func (s *service) waitCheck(t *testing.T, check string, want ...string) {
+	t.Helper()
+	s.within(t, namedWithin, func() bool { return containsAll(s.check(check), want) },
+		func() string { return fmt.Sprintf("/readyz %s = %q; want it to name %q", check, s.check(check), want) })
+}
+
+// within polls cond until it holds, failing with what's explanation (and
+// the log) after d.
+func (s *service) within(t *testing.T, d time.Duration, cond func() bool, what func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("within %v: %s\n%s", d, what(), s.log.String())
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("within %v: /readyz %s = %q and log line %q; want both to name %q\n%s",
-		namedWithin, check, reason, s.logLine(msg), want, s.log.String())
 }
 
 // check returns the /readyz answer of one check ("" if absent).

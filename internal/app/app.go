@@ -30,20 +30,28 @@ import (
 
 // service holds what Run started, so shutdown can stop it in order.
 type service struct {
-	cfg     config.Config
-	log     *slog.Logger
-	ops     *ops.Server
-	mux     *http.ServeMux
-	http    *http.Server
-	flags   *featureflag.Flags
-	bg      *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
-	stopBg  context.CancelFunc
-	conn    *engine.Conn
-	deps    *Dependencies
-	store   *shim.PGStore
-	worker  *worker.Worker
-	started atomic.Bool
+	cfg    config.Config
+	log    *slog.Logger
+	ops    *ops.Server
+	mux    *http.ServeMux
+	http   *http.Server
+	flags  *featureflag.Flags
+	bg     *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
+	stopBg context.CancelFunc
+	conn   *engine.Conn
+	deps   *Dependencies
+	store  *shim.PGStore
+	worker *worker.Worker
+	phase  atomic.Int32 // phaseStarting, phaseRunning or phaseStopping
 }
+
+// The phases of the service's life, in order; the readiness check
+// "service" reports them.
+const (
+	phaseStarting int32 = iota
+	phaseRunning
+	phaseStopping
+)
 
 // Run runs the service until ctx ends and returns nil after a clean shutdown.
 // The routes and the feature flags are checked before anything starts. When
@@ -58,7 +66,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	s.bg, bgCtx = errgroup.WithContext(bgCtx)
 	s.stopBg = stopBg
-	s.ops.AddCheck("startup", s.startup)
+	s.ops.AddCheck("service", s.lifecycle)
 	s.ops.Register(s.mux)
 	if err := s.listen(); err != nil {
 		stopBg()
@@ -67,12 +75,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	defer func() { err = errors.Join(err, s.close()) }()
 	if err := s.start(ctx, bgCtx); err != nil {
 		if ctx.Err() != nil { // a signal during start-up: a clean stop
+			s.phase.Store(phaseStopping)
 			log.Info("stopped during start-up", "cause", context.Cause(ctx), "err", err)
 			return nil
 		}
 		return err
 	}
-	s.started.Store(true)
+	s.phase.Store(phaseRunning)
 	log.Info("service ready", "addr", s.http.Addr, "took", time.Since(began).Round(time.Millisecond))
 	select {
 	case <-ctx.Done():
@@ -100,9 +109,14 @@ func (s *service) loadRouting(ctx context.Context) error {
 	return nil
 }
 
-func (s *service) startup(context.Context) error {
-	if !s.started.Load() {
+// lifecycle is the readiness check of the service's own phase: "starting"
+// until everything started, "stopping" from the first signal on.
+func (s *service) lifecycle(context.Context) error {
+	switch s.phase.Load() {
+	case phaseStarting:
 		return errors.New("starting")
+	case phaseStopping:
+		return errors.New("stopping")
 	}
 	return nil
 }
@@ -305,7 +319,7 @@ func (s *service) listen() error {
 
 // drain stops taking tasks and waits for the running ones.
 func (s *service) drain(ctx context.Context) error {
-	s.started.Store(false) // /readyz fails from here on
+	s.phase.Store(phaseStopping) // /readyz fails from here on
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Service.ShutdownTimeout)
 	defer cancel()
 	return s.worker.Drain(drainCtx)
