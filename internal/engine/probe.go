@@ -35,8 +35,9 @@ func GRPCAddress(h config.Hatchet) (string, error) {
 }
 
 // Probe checks, within probeTimeout, that the external engine h names
-// answers at its gRPC address: it connects and, unless the TLS strategy is
-// none, completes a TLS handshake. Its error wraps ErrUnreachable and names
+// answers at its gRPC address: it connects and, with the tls strategy,
+// completes a TLS handshake (mtls needs the SDK's client certificate, so
+// only the connection is checked). Its error wraps ErrUnreachable and names
 // the address and the reason, with a hint when TLS is misconfigured.
 func Probe(ctx context.Context, h config.Hatchet) error {
 	addr, err := GRPCAddress(h)
@@ -50,12 +51,12 @@ func Probe(ctx context.Context, h config.Hatchet) error {
 		return fmt.Errorf("%w at %s: %w", ErrUnreachable, addr, err)
 	}
 	defer conn.Close()
-	if h.TLSStrategy == "none" {
+	if h.TLSStrategy != "tls" {
 		return nil
 	}
 	if err := handshake(ctx, conn, addr); err != nil {
-		return fmt.Errorf("%w at %s: TLS handshake (HATCHET_CLIENT_TLS_STRATEGY=%s): %w%s",
-			ErrUnreachable, addr, h.TLSStrategy, err, tlsHint(err))
+		return fmt.Errorf("%w at %s: TLS handshake (HATCHET_CLIENT_TLS_STRATEGY=tls): %w%s",
+			ErrUnreachable, addr, err, tlsHint(err))
 	}
 	return nil
 }

@@ -65,6 +65,7 @@ func TestProbe(t *testing.T) {
 		{"plain engine, tls client", plain, "tls", []string{plain, "first record does not look like a TLS handshake", "HATCHET_CLIENT_TLS_STRATEGY=none"}},
 		{"plain engine, plain client", plain, "none", nil},
 		{"tls engine, tls client", tlsSrv.Listener.Addr().String(), "tls", nil},
+		{"mtls: connection only", plain, "mtls", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
