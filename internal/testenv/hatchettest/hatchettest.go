@@ -74,13 +74,7 @@ func start(admin string) (*engine.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load([]string{
-		"DATABASE_URL=" + dbURL,
-		"HATCHET_EMBEDDED_GRPC_PORT=0",
-		"HATCHET_EMBEDDED_API_PORT=0",
-		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
-		"HATCHET_EMBEDDED_LOG_LEVEL=error",
-	}, config.UseEngine)
+	cfg, err := EngineConfig(dbURL, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +87,18 @@ func start(admin string) (*engine.Conn, error) {
 // server never drop each other's database.
 func databaseName() string {
 	return testenv.CheckoutName("hw_test_" + sanitize(filepath.Base(os.Args[0])))
+}
+
+// EngineConfig is the configuration of a test's embedded engine on dbURL:
+// free ports, its token file in dir, and only errors in its own log.
+func EngineConfig(dbURL, dir string) (config.Config, error) {
+	return config.Load([]string{
+		"DATABASE_URL=" + dbURL,
+		"HATCHET_EMBEDDED_GRPC_PORT=0",
+		"HATCHET_EMBEDDED_API_PORT=0",
+		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
+		"HATCHET_EMBEDDED_LOG_LEVEL=error",
+	}, config.UseEngine)
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
