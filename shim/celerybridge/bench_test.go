@@ -1,8 +1,14 @@
 package celerybridge_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,15 +217,99 @@ func (p *publishBench) deleteQueue() {
 // against the fixture worker with the rpc:// backend.
 func BenchmarkRoundTrip(b *testing.B) {
 	w := testenv.StartCeleryWorker(b, testenv.WithCeleryQueues("cb-bench-rt-"+runID))
+	c := dialRoundTrip(b, w)
+	b.ResetTimer()
+	b.ReportMetric(roundTrips(b, c, w.Queues[0], b.N).Seconds()*1e3/float64(b.N), "ms/call")
+}
+
+// BenchmarkRoundTripVsPython alternates chunks of Go Calls and Python
+// send_task(...).get() round trips through the same worker and queue, and
+// reports both latencies and go/python.
+func BenchmarkRoundTripVsPython(b *testing.B) {
+	w := testenv.StartCeleryWorker(b, testenv.WithCeleryQueues("cb-bench-rtpy-"+runID))
+	c := dialRoundTrip(b, w)
+	py := startPythonRoundTrips(b, w)
+	const chunk = 100
+	var goTime, pyTime time.Duration
+	b.ResetTimer()
+	for left := b.N; left > 0; left -= chunk {
+		n := min(left, chunk)
+		goTime += roundTrips(b, c, w.Queues[0], n)
+		pyTime += py.run(b, n)
+	}
+	b.ReportMetric(goTime.Seconds()*1e3/float64(b.N), "go-ms/call")
+	b.ReportMetric(pyTime.Seconds()*1e3/float64(b.N), "py-ms/call")
+	b.ReportMetric(goTime.Seconds()/pyTime.Seconds(), "go/py")
+}
+
+func dialRoundTrip(b *testing.B, w *testenv.CeleryWorker) *celerybridge.Client {
+	b.Helper()
 	c, err := celerybridge.Dial(context.Background(), w.BrokerURL, celerybridge.WithResultBackend("rpc://"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close(context.Background())
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := c.Call(context.Background(), "echo", []any{"x"}, nil, celerybridge.WithQueue(w.Queues[0])); err != nil {
+	b.Cleanup(func() { _ = c.Close(context.Background()) })
+	if _, err := c.Call(context.Background(), "echo", []any{"warm"}, nil, celerybridge.WithQueue(w.Queues[0])); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// roundTrips makes n Calls one after another and returns the time taken.
+func roundTrips(b *testing.B, c *celerybridge.Client, queue string, n int) time.Duration {
+	began := time.Now()
+	for range n {
+		if _, err := c.Call(context.Background(), "echo", []any{"x"}, nil, celerybridge.WithQueue(queue)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return time.Since(began)
+}
+
+// pythonRoundTrips is a running testdata/roundtrip.py.
+type pythonRoundTrips struct {
+	in  io.Writer
+	out *bufio.Scanner
+}
+
+func startPythonRoundTrips(b *testing.B, w *testenv.CeleryWorker) *pythonRoundTrips {
+	b.Helper()
+	dir, err := testenv.CeleryAppDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(testenv.CeleryPython, filepath.Join(dir, "roundtrip.py"), w.BrokerURL, w.Queues[0])
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
+	p := &pythonRoundTrips{in: in, out: bufio.NewScanner(out)}
+	if !p.out.Scan() || p.out.Text() != "ready" {
+		b.Fatalf("roundtrip.py did not start: %q %v", p.out.Text(), p.out.Err())
+	}
+	return p
+}
+
+// run asks for n round trips and returns the time Python measured.
+func (p *pythonRoundTrips) run(b *testing.B, n int) time.Duration {
+	if _, err := fmt.Fprintln(p.in, n); err != nil {
+		b.Fatal(err)
+	}
+	if !p.out.Scan() {
+		b.Fatalf("roundtrip.py: %v", p.out.Err())
+	}
+	secs, err := strconv.ParseFloat(p.out.Text(), 64)
+	if err != nil {
+		b.Fatalf("roundtrip.py answered %q", p.out.Text())
+	}
+	return time.Duration(secs * float64(time.Second))
 }
