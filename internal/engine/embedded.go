@@ -1,3 +1,5 @@
+//go:build !hatchet_external
+
 package engine
 
 import (
@@ -27,9 +29,6 @@ import (
 	"github.com/unstract/hatchet-worker/internal/logging"
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 )
-
-// Version is the Hatchet engine version embedded in this binary.
-const Version = "v0.105.0"
 
 // readyTimeout bounds how long Start waits for the engine to answer.
 const readyTimeout = 90 * time.Second
