@@ -1,6 +1,9 @@
 package featureflag
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Backend names where a request runs.
 type Backend string
@@ -10,6 +13,14 @@ const (
 	BackendHatchet Backend = "hatchet"
 	BackendCelery  Backend = "celery"
 )
+
+// Other returns the backend that is not b, where a fallback goes.
+func (b Backend) Other() Backend {
+	if b == BackendHatchet {
+		return BackendCelery
+	}
+	return BackendHatchet
+}
 
 // backendFor maps "use the task abstraction" to a Backend.
 func backendFor(hatchet bool) Backend {
@@ -23,8 +34,12 @@ func backendFor(hatchet bool) Backend {
 // precedence.
 type Reason string
 
-// The rules, in precedence order.
+// The rules, in precedence order; the Router's own come first.
 const (
+	// ReasonHatchetOnly: the workflow has no legacy Celery task.
+	ReasonHatchetOnly Reason = "hatchet-only"
+	// ReasonPinned: TASK_QUEUE_BACKEND pins every request to one backend.
+	ReasonPinned     Reason = "backend-pinned"
 	ReasonRequest    Reason = "request"
 	ReasonOrgDeny    Reason = "org-deny"
 	ReasonOrgAllow   Reason = "org-allow"
@@ -32,6 +47,12 @@ const (
 	ReasonPercentage Reason = "percentage"
 	ReasonGlobal     Reason = "global"
 )
+
+// fallbackPrefix marks the Reason of a decision moved to the other backend.
+const fallbackPrefix = "fallback:"
+
+// IsFallback reports whether r is the reason of a fallback decision.
+func (r Reason) IsFallback() bool { return strings.HasPrefix(string(r), fallbackPrefix) }
 
 // Request is what a routing decision depends on.
 type Request struct {
@@ -44,6 +65,8 @@ type Request struct {
 	Key string
 	// Override is the request's own use_abstraction choice, if any.
 	Override *bool
+	// HatchetOnly marks a workflow without a legacy Celery task.
+	HatchetOnly bool
 }
 
 // Decision is the outcome of Decide.

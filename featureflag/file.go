@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -39,9 +40,55 @@ func decodeFile(path string, data []byte) (fileSpec, error) {
 		return spec, fmt.Errorf("%w: %q (want .json, .yaml or .yml)", ErrUnsupportedFormat, ext)
 	}
 	if err != nil {
-		return spec, fmt.Errorf("%w: decode %s: %w", ErrInvalid, path, err)
+		return spec, fmt.Errorf("%w: %s: %s", ErrInvalid, path, describe(err))
 	}
 	return spec, nil
+}
+
+// Patterns of the YAML decoder's messages, which name Go types.
+var (
+	yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	yamlWrongType    = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
+)
+
+// kinds names Go types the way the file's author thinks of them.
+var kinds = map[string]string{"float64": "a number", "bool": "true or false", "string": "a string",
+	"[]string": "a list of strings", "*float64": "a number", "*bool": "true or false"}
+
+// kind names the Go type t for a file's author.
+func kind(t string) string {
+	if k, ok := kinds[t]; ok {
+		return k
+	}
+	if strings.HasPrefix(t, "map[") || strings.Contains(t, ".") {
+		return "a mapping"
+	}
+	return t
+}
+
+// describe rewrites a decoding error in the file's own terms, without the
+// Go type names the decoders use.
+func describe(err error) string {
+	var ye *yaml.TypeError
+	var jt *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &ye):
+		lines := make([]string, len(ye.Errors))
+		for i, e := range ye.Errors {
+			e = yamlUnknownField.ReplaceAllString(e, `unknown field "$1"`)
+			lines[i] = yamlWrongType.ReplaceAllStringFunc(e, func(m string) string {
+				sub := yamlWrongType.FindStringSubmatch(m)
+				if sub[2] != "" {
+					return fmt.Sprintf("%q is not %s", sub[2], kind(sub[3]))
+				}
+				return fmt.Sprintf("a %s is not %s", sub[1], kind(sub[3]))
+			})
+		}
+		return strings.Join(lines, "; ")
+	case errors.As(err, &jt):
+		return fmt.Sprintf("field %q must be %s", jt.Field, kind(jt.Type.String()))
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "json: "), "yaml: ")
 }
 
 // decodeJSON decodes exactly one JSON object with no unknown fields.

@@ -2,6 +2,7 @@ package featureflag
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +80,34 @@ func TestOverlay(t *testing.T) {
 		if got.UseTaskAbstraction != tt.want.UseTaskAbstraction || got.AllowRequestOverride != tt.want.AllowRequestOverride || got.Percentage != tt.want.Percentage {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestDecodeErrorsSpeakTheFilesLanguage checks that decoding errors name the
+// file's fields and kinds of value, not Go types.
+func TestDecodeErrorsSpeakTheFilesLanguage(t *testing.T) {
+	tests := []struct {
+		path, data, want string
+	}{
+		{"f.yaml", "use_task_abstracton: true\n", `line 1: unknown field "use_task_abstracton"`},
+		{"f.yaml", "workflows:\n  w: {percentag: 3}\n", `line 2: unknown field "percentag"`},
+		{"f.json", `{"use_task_abstracton": true}`, `unknown field "use_task_abstracton"`},
+		{"f.yaml", "percentage: abc\n", `line 1: "abc" is not a number`},
+		{"f.yaml", "workflows: [1]\n", `line 1: a seq is not a mapping`},
+		{"f.json", `{"percentage": "abc"}`, `field "percentage" must be a number`},
+		{"f.json", `{"workflows": {"w": {"enabled": 3}}}`, `field "workflows.enabled" must be true or false`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := decodeFile(tt.path, []byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %s", err, tt.want)
+			}
+			for _, goName := range []string{"fileSpec", "WorkflowRules", "featureflag.", "float64", "Go struct"} {
+				if err != nil && strings.Contains(err.Error(), goName) {
+					t.Errorf("error %q names the Go type %s", err, goName)
+				}
+			}
+		})
 	}
 }

@@ -3,24 +3,14 @@ package shim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
+
+	"github.com/unstract/hatchet-worker/featureflag"
 )
 
-// Backend names, as returned in "backend".
-const (
-	BackendHatchet = "hatchet"
-	BackendCelery  = "celery"
-)
-
-// ErrUnavailable wraps a backend failure that means "could not accept the
-// work now" (engine or broker down); the shim answers 503 or falls back.
-var ErrUnavailable = errors.New("backend unavailable")
-
-// ErrNotCancellable reports an execution its backend cannot cancel.
-var ErrNotCancellable = errors.New("execution cannot be cancelled")
-
-// Backend runs executions on one system: Hatchet or legacy Celery.
+// Backend runs executions on one system: Hatchet or legacy Celery. Its
+// errors are domain errors: ErrUnavailable when it cannot accept or answer
+// now, ErrInvalidInput when the input cannot run there.
 type Backend interface {
 	// Submit hands the work over and returns only once it is durably
 	// accepted, with the backend's reference for it.
@@ -49,19 +39,32 @@ const (
 
 // Status is what GET /api/v2/workflows/executions/{id} returns.
 type Status struct {
-	ExecutionID    string          `json:"execution_id"`
-	Workflow       string          `json:"workflow"`
-	OrganizationID string          `json:"organization_id"`
-	Backend        string          `json:"backend"`
-	Reason         string          `json:"reason"`
-	State          string          `json:"status"`
-	BackendState   string          `json:"backend_status"`
-	BackendRef     string          `json:"backend_ref,omitempty"`
-	Result         json.RawMessage `json:"result,omitempty"`
-	Error          *FailureInfo    `json:"error,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	StartedAt      *time.Time      `json:"started_at,omitempty"`
-	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
+	ExecutionID    string              `json:"execution_id"`
+	Workflow       string              `json:"workflow"`
+	OrganizationID string              `json:"organization_id"`
+	Backend        featureflag.Backend `json:"backend"`
+	Reason         featureflag.Reason  `json:"reason"`
+	State          string              `json:"status"`
+	BackendState   string              `json:"backend_status"`
+	BackendRef     string              `json:"backend_ref,omitempty"`
+	Result         json.RawMessage     `json:"result,omitempty"`
+	Error          *FailureInfo        `json:"error,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
+	StartedAt      *time.Time          `json:"started_at,omitempty"`
+	FinishedAt     *time.Time          `json:"finished_at,omitempty"`
+}
+
+// Final reports whether the execution has ended (unknown counts: its
+// backend cannot show it any more).
+func (s Status) Final() bool { return final(s.State) }
+
+// final reports whether state is one an execution ends in.
+func final(state string) bool {
+	switch state {
+	case StateSucceeded, StateFailed, StateCancelled, StateUnknown:
+		return true
+	}
+	return false
 }
 
 // FailureInfo describes why an execution failed.

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 )
 
 // Route is one workflow the backend can ask for, with its Hatchet workflow
-// and, where the platform has one, its legacy Celery task.
+// and, where the platform has one, its legacy Celery task. Each workflow
+// declares its route beside its definition (workflows.Definition.Route).
 type Route struct {
 	// Name is what the backend sends in "workflow".
 	Name string `json:"workflow"`
@@ -62,79 +62,6 @@ func NewCatalog(routes []Route, known []string) (Catalog, error) {
 		return nil, fmt.Errorf("shim catalog: %w", errors.Join(problems...))
 	}
 	return c, nil
-}
-
-// Platform task names and queues (see FIELD-NOTES: the platform's queues).
-const (
-	TaskProcessFileBatch = "workflow_manager.workflow_v2.file_execution_tasks.process_file_batch"
-	QueueFileProcessing  = "file_processing"
-)
-
-// PlatformRoutes are the workflows the backend calls through the shim.
-// User onboarding and connector validation have no Celery task on the
-// platform (Django does them inline), so they always run on Hatchet.
-func PlatformRoutes() []Route {
-	return []Route{
-		{Name: "document-processing-v2", Hatchet: "document-processing-v2", Legacy: &LegacyTask{
-			Task: TaskProcessFileBatch, Queue: QueueFileProcessing, Args: fileBatchArgs,
-		}, Metadata: documentMetadata},
-		{Name: "user-onboarding", Hatchet: "user-onboarding"},
-		{Name: "connector-validation", Hatchet: "connector-validation"},
-	}
-}
-
-// documentInput is the part of document-processing-v2's input the legacy
-// file-batch task needs.
-type documentInput struct {
-	DocumentPath   string `json:"document_path"`
-	WorkflowID     string `json:"workflow_id"`
-	PipelineID     string `json:"pipeline_id"`
-	UseFileHistory *bool  `json:"use_file_history"`
-}
-
-// fileBatchArgs maps a document request to process_file_batch(file_batch_data)
-// with {files: [[name, FileHash]], file_data: {...}}.
-func fileBatchArgs(e Execution, input json.RawMessage) ([]any, map[string]any, error) {
-	var in documentInput
-	if err := json.Unmarshal(input, &in); err != nil {
-		return nil, nil, fmt.Errorf("document input: %w", err)
-	}
-	if in.DocumentPath == "" {
-		return nil, nil, errors.New("document input: document_path is required")
-	}
-	useHistory := true
-	if in.UseFileHistory != nil {
-		useHistory = *in.UseFileHistory
-	}
-	name := path.Base(in.DocumentPath)
-	batch := map[string]any{
-		"files": []any{[]any{name, map[string]any{"file_name": name, "file_path": in.DocumentPath}}},
-		"file_data": map[string]any{
-			"workflow_id":      in.WorkflowID,
-			"execution_id":     e.ID,
-			"organization_id":  e.OrganizationID,
-			"pipeline_id":      nilIfEmpty(in.PipelineID),
-			"scheduled":        false,
-			"use_file_history": useHistory,
-		},
-	}
-	return []any{batch}, map[string]any{}, nil
-}
-
-// documentMetadata tags a document run with its path.
-func documentMetadata(input json.RawMessage) map[string]string {
-	var in documentInput
-	if json.Unmarshal(input, &in) != nil || in.DocumentPath == "" {
-		return nil
-	}
-	return map[string]string{"document_path": in.DocumentPath}
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // Names returns the route names.

@@ -37,11 +37,11 @@ const publishTimeout = 15 * time.Second
 // While the bridge is reconnecting it fails at once with ErrUnavailable.
 func (c *Celery) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
 	if r.Legacy == nil {
-		return "", fmt.Errorf("%w: workflow %s has no legacy Celery task", ErrUnavailable, r.Name)
+		return "", fail(ErrUnavailable, nil, "workflow %s has no legacy Celery task", r.Name)
 	}
 	args, kwargs, err := r.Legacy.Args(e, input)
 	if err != nil {
-		return "", apiError(422, CodeInvalid, "input cannot be mapped to the legacy task: "+err.Error())
+		return "", fail(ErrInvalidInput, err, "input cannot be mapped to the legacy task: %v", err)
 	}
 	if err := c.client.Ready(ctx); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)

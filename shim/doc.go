@@ -1,15 +1,31 @@
-// Package shim is the dual-mode HTTP API the platform's backend calls while
-// it migrates from Celery to Hatchet.
+// Package shim is the dual-mode API the platform's backend calls while it
+// migrates from Celery to Hatchet.
 //
-// One request flows straight through: the handler decodes and validates it,
-// looks the workflow up in the Catalog, asks the routing decision (feature
-// flags) which backend serves it and why, records the execution in the Store
-// (which also makes idempotency keys work), and hands the work to that
-// Backend — a Hatchet workflow run or a legacy Celery task through
-// shim/celerybridge. The answer, 202, is sent only once the backend has
-// durably accepted the work; a backend that is down gives 503 (or, when
-// fallback is enabled, the other backend, and the reason says so).
+// One request reads straight through:
 //
-// Status and cancel requests find the execution in the Store and ask the
-// backend that holds it. Every error is {"error": {"code", "message"}}.
+//   - Server (HTTP only): authenticates, decodes the body, and maps errors to
+//     a status and a JSON body {"error": {"code", "message"}}, for every path
+//     (unknown ones included).
+//   - Dispatcher (plain Go): finds the workflow's Route in the Catalog, asks
+//     the Router (featureflag.Router: flags, pin, Hatchet-only, fallback)
+//     for one Decision, claims the execution in the Store — which makes
+//     idempotency keys exactly-once — and submits it to a Backend, falling
+//     back to the other when the router allows; it records the backend's
+//     ref and returns only once the work is durably accepted.
+//   - Backend: a Hatchet workflow run (Hatchet) or a legacy Celery task
+//     through shim/celerybridge (Celery).
+//   - Store: PGStore keeps the records in Postgres.
+//
+// The Dispatcher and the backends return domain errors (ErrInvalidInput,
+// ErrUnknownWorkflow, ErrNotFound, ErrConflict, ErrNotCancellable,
+// ErrUnavailable); only the Server turns them into status codes.
+//
+// # Idempotency
+//
+// A request claims its record with a lease before it submits. Concurrent
+// requests with the same key see the live lease (ErrConflict, 409) or, once
+// the work was accepted, replay it. Every backend attempt is bounded, and the
+// lease outlasts two attempts (fallback included) and the writes around
+// them, so a claim is never taken over while its holder may still submit;
+// when a holder dies, exactly one retry takes the claim over.
 package shim

@@ -1,66 +1,63 @@
 package shim
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
+	"fmt"
 )
 
-// Error codes in the "code" field of an error response.
-const (
-	CodeBadJSON         = "bad_json"
-	CodeInvalid         = "invalid_request"
-	CodeUnknownWorkflow = "unknown_workflow"
-	CodeNotFound        = "not_found"
-	CodeTooLarge        = "body_too_large"
-	CodeUnauthorized    = "unauthorized"
-	CodeMethod          = "method_not_allowed"
-	CodeUnavailable     = "backend_unavailable"
-	CodeNotCancellable  = "not_cancellable"
-	CodeInProgress      = "in_progress"
-	CodeInternal        = "internal"
+// Domain errors the dispatcher and the backends return; callers branch on
+// them with errors.Is. The HTTP layer maps them to status codes, the CLI to
+// exit codes.
+var (
+	// ErrInvalidInput: the request cannot be run as given (422).
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrUnknownWorkflow: no route has the requested workflow name (404).
+	ErrUnknownWorkflow = errors.New("unknown workflow")
+	// ErrNotFound: the store does not know the execution id (404).
+	ErrNotFound = errors.New("execution not found")
+	// ErrConflict: the request conflicts with the execution's state, e.g. its
+	// idempotency key is being submitted by another request (409).
+	ErrConflict = errors.New("conflict")
+	// ErrNotCancellable: the execution cannot be cancelled (409); it also
+	// matches ErrConflict.
+	ErrNotCancellable = fmt.Errorf("%w: execution cannot be cancelled", ErrConflict)
+	// ErrUnavailable: the backend could not accept or answer now (engine or
+	// broker down); nothing was accepted (503).
+	ErrUnavailable = errors.New("backend unavailable")
+	// ErrStoreUnavailable: the execution store's database could not be
+	// reached or ended the session (a Postgres restart or outage), as
+	// opposed to refusing the statement (503; retry with the same key).
+	ErrStoreUnavailable = errors.New("execution store unavailable")
 )
 
-// APIError is an error with the HTTP status and code the client sees.
-type APIError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+// Error is a domain error whose message is meant for the client; Kind is
+// one of the sentinels above and Err, when set, the cause for the log.
+type Error struct {
+	Kind error
+	Msg  string
+	Err  error
 }
 
-// Error returns the message.
-func (e *APIError) Error() string { return e.Message }
+// Error returns the client's message.
+func (e *Error) Error() string { return e.Msg }
 
-func apiError(status int, code, msg string) *APIError {
-	return &APIError{Status: status, Code: code, Message: msg}
+// Is matches e's Kind and what Kind matches.
+func (e *Error) Is(target error) bool { return errors.Is(e.Kind, target) }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// fail returns an *Error of kind with a formatted message and cause (nil
+// for none).
+func fail(kind, cause error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
 
-// writeError writes err as {"error": {"code", "message"}}. An outage of the
-// execution store or a backend is a 503; other errors that are not
-// *APIError become a 500 whose message hides internals.
-func writeError(w http.ResponseWriter, err error) {
-	ae := errorOf(err)
-	writeJSON(w, ae.Status, map[string]*APIError{"error": ae})
-}
-
-// errorOf maps err to the status and body the client sees.
-func errorOf(err error) *APIError {
-	var ae *APIError
-	switch {
-	case errors.As(err, &ae):
-		return ae
-	case errors.Is(err, ErrStoreUnavailable):
-		return apiError(http.StatusServiceUnavailable, CodeUnavailable,
-			"the execution store is unavailable; retry later (with the same idempotency key)")
-	case errors.Is(err, ErrUnavailable):
-		return apiError(http.StatusServiceUnavailable, CodeUnavailable, "backend unavailable; retry later")
-	default:
-		return apiError(http.StatusInternalServerError, CodeInternal, "internal error")
+// quote quotes s for a message, cut to 80 bytes: ids and names come from
+// the client.
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	return `"` + s + `"`
 }

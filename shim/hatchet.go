@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/jsonnum"
 )
 
@@ -65,7 +65,7 @@ const (
 func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
 	var inexact *jsonnum.InexactError
 	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
-		return "", apiError(http.StatusUnprocessableEntity, CodeInvalid, "input "+inexact.Error())
+		return "", fail(ErrInvalidInput, err, "input %v", inexact)
 	}
 	meta := map[string]string{}
 	if r.Metadata != nil {
@@ -75,7 +75,7 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 		MetaOrganization: e.OrganizationID,
 		MetaExecution:    e.ID,
 		MetaSource:       "shim",
-		MetaReason:       e.Reason,
+		MetaReason:       string(e.Reason),
 		MetaWorkflow:     r.Name,
 	})
 	ref, err := h.client.RunNoWait(ctx, r.Hatchet, input, hatchet.WithRunMetadata(meta))
@@ -96,26 +96,13 @@ func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
 		return h.unsubmitted(st), nil
 	}
 	d, err := h.client.Runs().Get(ctx, e.BackendRef)
-	if notYetVisible(err) {
+	if hatchetrun.NotYetVisible(err) {
 		return h.fromRecords(ctx, st)
 	}
 	if err != nil {
 		return Status{}, fmt.Errorf("%w: read hatchet run %s: %w", ErrUnavailable, e.BackendRef, err)
 	}
-	run := d.Run
-	st.BackendState = string(run.Status)
-	st.State = hatchetState(run.Status)
-	st.StartedAt, st.FinishedAt = run.StartedAt, run.FinishedAt
-	if run.Status == rest.V1TaskStatusCOMPLETED {
-		if b, err := json.Marshal(run.Output); err == nil {
-			st.Result = b
-		}
-	}
-	if run.ErrorMessage != nil && *run.ErrorMessage != "" {
-		st.Error = &FailureInfo{Message: *run.ErrorMessage}
-	} else if run.Status == rest.V1TaskStatusFAILED {
-		st.Error = &FailureInfo{Message: taskErrors(d.Tasks)}
-	}
+	st = withRun(st, d)
 	if !final(st.State) {
 		return h.confirm(ctx, st), nil
 	}
@@ -188,7 +175,11 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 	if err != nil {
 		return Status{}, false, fmt.Errorf("%w: read hatchet run details %s: %w", ErrUnavailable, st.BackendRef, err)
 	}
-	st.BackendState, st.State = string(d.Status), hatchetState(d.Status)
+	runStatus := d.Status
+	if runStatus == rest.V1TaskStatusFAILED && !d.Done {
+		runStatus = rest.V1TaskStatusRUNNING // an attempt failed; its retry follows
+	}
+	st.BackendState, st.State = string(runStatus), hatchetState(runStatus)
 	outputs := map[string]json.RawMessage{}
 	var failures []string
 	for name, t := range d.TaskRuns {
@@ -197,7 +188,7 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 			failures = append(failures, name+": "+*t.Error)
 		}
 	}
-	switch d.Status {
+	switch runStatus {
 	case rest.V1TaskStatusCOMPLETED:
 		st.Result = joinOutputs(outputs)
 	case rest.V1TaskStatusFAILED:
@@ -227,32 +218,30 @@ func joinFailures(failures []string) string {
 	return strings.Join(failures, "; ")
 }
 
-// final reports whether state is one an execution ends in.
-func final(state string) bool {
-	switch state {
-	case StateSucceeded, StateFailed, StateCancelled, StateUnknown:
-		return true
+// withRun fills st from the run's details. Only an ended run has a finish
+// time, and only a failed one an error: a run retrying a failed attempt is
+// still running.
+func withRun(st Status, d *rest.V1WorkflowRunDetails) Status {
+	run := d.Run
+	st.BackendState = string(run.Status)
+	st.State = hatchetState(run.Status)
+	st.StartedAt = run.StartedAt
+	if hatchetrun.Final(run.Status) {
+		st.FinishedAt = run.FinishedAt
 	}
-	return false
-}
-
-// notYetVisible reports the API's 404 for a run its read model does not
-// show; the SDK only says so in its error text.
-func notYetVisible(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "got status 404")
-}
-
-func taskErrors(tasks []rest.V1TaskSummary) string {
-	var msgs []string
-	for _, t := range tasks {
-		if t.ErrorMessage != nil && *t.ErrorMessage != "" {
-			msgs = append(msgs, t.DisplayName+": "+*t.ErrorMessage)
+	switch run.Status {
+	case rest.V1TaskStatusCOMPLETED:
+		if b, err := json.Marshal(run.Output); err == nil {
+			st.Result = b
 		}
+	case rest.V1TaskStatusFAILED:
+		msg := hatchetrun.Error(d)
+		if msg == "" {
+			msg = "workflow run failed"
+		}
+		st.Error = &FailureInfo{Message: msg}
 	}
-	if len(msgs) == 0 {
-		return "workflow run failed"
-	}
-	return strings.Join(msgs, "; ")
+	return st
 }
 
 func hatchetState(s rest.V1TaskStatus) string {
@@ -272,13 +261,12 @@ func hatchetState(s rest.V1TaskStatus) string {
 
 // Cancel cancels the run and its tasks.
 func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
-	id, err := uuid.Parse(e.BackendRef)
-	if err != nil {
-		return errors.Join(ErrNotCancellable, err)
-	}
-	ids := []uuid.UUID{id}
-	if _, err := h.client.Runs().Cancel(ctx, rest.V1CancelTaskRequest{ExternalIds: &ids}); err != nil {
-		return fmt.Errorf("%w: cancel hatchet run: %w", ErrUnavailable, err)
+	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
+	switch {
+	case errors.Is(err, hatchetrun.ErrBadID):
+		return fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
+	case err != nil:
+		return fail(ErrUnavailable, err, "%v", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 )
@@ -27,7 +28,7 @@ func TestHatchetRunTheEngineNeverMade(t *testing.T) {
 		{2 * time.Minute, shim.StateUnknown},
 	}
 	for _, tt := range tests {
-		st, err := h.Status(ctx, shim.Execution{ID: uuid.NewString(), Backend: shim.BackendHatchet,
+		st, err := h.Status(ctx, shim.Execution{ID: uuid.NewString(), Backend: featureflag.BackendHatchet,
 			BackendRef: uuid.NewString(), CreatedAt: time.Now().Add(-tt.age)})
 		if err != nil {
 			t.Fatalf("Status (%s old): %v", tt.age, err)

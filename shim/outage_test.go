@@ -33,7 +33,7 @@ func TestOutageAnswers503(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			writeError(rec, tt.err)
+			writeError(rec, toAPIError(tt.err))
 			var body struct {
 				Error APIError `json:"error"`
 			}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/unstract/hatchet-worker/internal/jsonerr"
 )
 
 // ExecuteRequest is the body of POST /api/v2/workflows/execute.
@@ -22,8 +24,9 @@ type ExecuteRequest struct {
 // maxKeyLen bounds idempotency keys and organisation ids.
 const maxKeyLen = 255
 
-// DecodeExecute reads and validates an execute request from r, reading at
-// most limit bytes. Every failure is an *APIError with the right status.
+// DecodeExecute reads an execute request from r, reading at most limit
+// bytes. Every failure is an *APIError with the right status; the
+// Dispatcher validates the fields.
 func DecodeExecute(r io.Reader, limit int64) (ExecuteRequest, error) {
 	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
@@ -40,19 +43,21 @@ func DecodeExecute(r io.Reader, limit int64) (ExecuteRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: "+jsonProblem(err))
+		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: "+jsonerr.Describe(err))
 	}
 	if dec.More() {
 		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: trailing data after the object")
 	}
-	return req, req.validate()
+	return req, nil
 }
 
 func tooLarge(limit int64) *APIError {
 	return apiError(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
 }
 
-func (r ExecuteRequest) validate() error {
+// Validate checks the required fields and their sizes; a failure is
+// ErrInvalidInput.
+func (r ExecuteRequest) Validate() error {
 	var missing []string
 	if strings.TrimSpace(r.Workflow) == "" {
 		missing = append(missing, "workflow")
@@ -64,31 +69,13 @@ func (r ExecuteRequest) validate() error {
 		missing = append(missing, "input")
 	}
 	if len(missing) > 0 {
-		return apiError(http.StatusUnprocessableEntity, CodeInvalid, "missing required fields: "+strings.Join(missing, ", "))
+		return fail(ErrInvalidInput, nil, "missing required fields: %s", strings.Join(missing, ", "))
 	}
 	if !json.Valid(r.Input) || r.Input[0] != '{' {
-		return apiError(http.StatusUnprocessableEntity, CodeInvalid, "input must be a JSON object")
+		return fail(ErrInvalidInput, nil, "input must be a JSON object")
 	}
 	if len(r.OrganizationID) > maxKeyLen || len(r.IdempotencyKey) > maxKeyLen {
-		return apiError(http.StatusUnprocessableEntity, CodeInvalid, fmt.Sprintf("organization_id and idempotency_key are limited to %d bytes", maxKeyLen))
+		return fail(ErrInvalidInput, nil, "organization_id and idempotency_key are limited to %d bytes", maxKeyLen)
 	}
 	return nil
-}
-
-// jsonProblem describes a decoding error without echoing the body.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
-	default:
-		return err.Error()
-	}
 }

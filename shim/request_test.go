@@ -35,6 +35,9 @@ func TestDecodeExecute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := DecodeExecute(strings.NewReader(tt.body), 1024)
+			if err == nil {
+				err = req.Validate()
+			}
 			if tt.status == 0 {
 				if err != nil {
 					t.Fatalf("rejected: %v", err)
@@ -44,10 +47,10 @@ func TestDecodeExecute(t *testing.T) {
 				}
 				return
 			}
-			var ae *APIError
-			if !errors.As(err, &ae) {
-				t.Fatalf("err = %v, want *APIError", err)
+			if err == nil {
+				t.Fatal("accepted")
 			}
+			ae := toAPIError(err)
 			if ae.Status != tt.status || ae.Code != tt.code {
 				t.Errorf("got %d %s (%s), want %d %s", ae.Status, ae.Code, ae.Message, tt.status, tt.code)
 			}
@@ -56,7 +59,7 @@ func TestDecodeExecute(t *testing.T) {
 }
 
 // FuzzDecodeExecute checks the decoder never panics, and that it either
-// accepts a request that passes validation or answers a 4xx APIError.
+// decodes a request or answers a 4xx APIError.
 func FuzzDecodeExecute(f *testing.F) {
 	f.Add(`{"workflow":"w","input":{},"organization_id":"o"}`)
 	f.Add(`{"workflow":"w","input":{"nested":[1,2,{"x":null}]},"organization_id":"o","use_abstraction":false}`)
@@ -66,8 +69,8 @@ func FuzzDecodeExecute(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		req, err := DecodeExecute(strings.NewReader(body), 4096)
 		if err == nil {
-			if verr := req.validate(); verr != nil {
-				t.Fatalf("accepted an invalid request: %v", verr)
+			if verr := req.Validate(); verr != nil && !errors.Is(verr, ErrInvalidInput) {
+				t.Fatalf("validation failed with %v, want ErrInvalidInput", verr)
 			}
 			return
 		}

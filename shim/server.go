@@ -3,36 +3,22 @@ package shim
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Decision is a routing verdict: the backend and the rule that chose it.
-type Decision struct {
-	Backend string `json:"backend"`
-	Reason  string `json:"reason"`
-}
-
-// DecideFunc routes one request.
-type DecideFunc func(workflow, org, key string, override *bool) Decision
-
-// Server serves the shim API.
+// Server serves the shim API over a Dispatcher: it authenticates, decodes,
+// and maps errors to a status and a JSON body, for every path.
 type Server struct {
-	catalog  Catalog
-	store    *Store
-	backends map[string]Backend
-	decide   DecideFunc
+	d        *Dispatcher
 	flags    func() any
 	tokens   [][]byte
 	maxBody  int64
-	fallback bool
 	log      *slog.Logger
-	metrics  *metrics
+	rejected *prometheus.CounterVec
 }
 
 // Option configures a Server.
@@ -54,69 +40,76 @@ func WithTokens(tokens ...string) Option {
 // WithMaxBody limits request bodies to n bytes (default 1 MiB).
 func WithMaxBody(n int64) Option { return func(s *Server) { s.maxBody = n } }
 
-// WithFallback sends work to the other backend when the chosen one is down.
-func WithFallback(on bool) Option { return func(s *Server) { s.fallback = on } }
-
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithFlags sets the function whose value GET /api/v2/flags returns.
 func WithFlags(f func() any) Option { return func(s *Server) { s.flags = f } }
 
-// WithMetrics registers the shim's metrics on reg.
+// WithMetrics registers shim_requests_rejected_total on reg.
 func WithMetrics(reg prometheus.Registerer) Option {
-	return func(s *Server) { s.metrics = newMetrics(reg) }
+	return func(s *Server) { s.rejected = newRejected(reg) }
 }
 
-// NewServer returns a Server routing with decide over the given backends
-// (keyed BackendHatchet, BackendCelery; Celery may be absent).
-func NewServer(c Catalog, store *Store, backends map[string]Backend, decide DecideFunc, opts ...Option) *Server {
-	s := &Server{catalog: c, store: store, backends: backends, decide: decide, maxBody: 1 << 20, log: slog.Default()}
+// NewServer returns a Server for d.
+func NewServer(d *Dispatcher, opts ...Option) *Server {
+	s := &Server{d: d, maxBody: 1 << 20, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
 	}
-	if s.metrics == nil {
-		s.metrics = newMetrics(nil)
+	if s.rejected == nil {
+		s.rejected = newRejected(nil)
 	}
 	return s
 }
 
-// Register adds the API routes to mux.
+// endpoints are the API's paths and their one method each.
+var endpoints = map[string]string{
+	"/api/v2/workflows/execute":                http.MethodPost,
+	"/api/v2/workflows/executions/{id}":        http.MethodGet,
+	"/api/v2/workflows/executions/{id}/cancel": http.MethodPost,
+	"/api/v2/workflows":                        http.MethodGet,
+	"/api/v2/flags":                            http.MethodGet,
+}
+
+// Register adds the API routes to mux, and a JSON 404 for every path no
+// other handler on mux serves.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.Handle("POST /api/v2/workflows/execute", s.auth(s.execute))
-	mux.Handle("GET /api/v2/workflows/executions/{id}", s.auth(s.status))
-	mux.Handle("POST /api/v2/workflows/executions/{id}/cancel", s.auth(s.cancel))
-	mux.Handle("GET /api/v2/workflows", s.auth(s.listWorkflows))
-	mux.Handle("GET /api/v2/flags", s.auth(s.showFlags))
-	for path, allow := range map[string]string{
-		"/api/v2/workflows/execute":                "POST",
-		"/api/v2/workflows/executions/{id}":        "GET",
-		"/api/v2/workflows/executions/{id}/cancel": "POST",
-		"/api/v2/workflows":                        "GET",
-		"/api/v2/flags":                            "GET",
-	} {
-		mux.Handle(path, methodNotAllowed(allow))
+	handlers := map[string]handlerFunc{
+		"/api/v2/workflows/execute":                s.execute,
+		"/api/v2/workflows/executions/{id}":        s.status,
+		"/api/v2/workflows/executions/{id}/cancel": s.cancel,
+		"/api/v2/workflows":                        s.listWorkflows,
+		"/api/v2/flags":                            s.showFlags,
 	}
-	mux.Handle("/api/v2/", s.auth(func(w http.ResponseWriter, r *http.Request) error {
-		return apiError(http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.URL.Path)
-	}))
+	for path, method := range endpoints {
+		mux.Handle(method+" "+path, s.auth(handlers[path]))
+		mux.Handle(path, s.serve(methodNotAllowed(method)))
+	}
+	mux.Handle("/api/v2/", s.auth(notFound))
+	mux.Handle("/", s.serve(notFound))
 }
 
 // handlerFunc is an API handler that reports failures as errors.
 type handlerFunc func(http.ResponseWriter, *http.Request) error
 
-// auth checks the bearer token, then runs h, writing its error as JSON.
-func (s *Server) auth(h handlerFunc) http.Handler {
+// serve runs h, writing its error as JSON.
+func (s *Server) serve(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// auth checks the bearer token, then serves h.
+func (s *Server) auth(h handlerFunc) http.Handler {
+	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		if len(s.tokens) > 0 && !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hatchet-worker"`)
-			writeError(w, apiError(http.StatusUnauthorized, CodeUnauthorized, "missing or invalid bearer token"))
-			return
+			return apiError(http.StatusUnauthorized, CodeUnauthorized, "missing or invalid bearer token")
 		}
-		if err := h(w, r); err != nil {
-			s.logFailure(r, err)
-			writeError(w, err)
-		}
+		return h(w, r)
 	})
 }
 
@@ -131,44 +124,30 @@ func (s *Server) authorized(r *http.Request) bool {
 	return ok && match == 1
 }
 
-func (s *Server) logFailure(r *http.Request, err error) {
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Status < 500 {
-		s.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "code", ae.Code, "err", ae.Message)
-		return
+// fail answers err as {"error": {"code", "message"}}, counts it and logs it.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := toAPIError(err)
+	s.rejected.WithLabelValues(ae.Code).Inc()
+	if ae.Status < 500 {
+		s.log.DebugContext(r.Context(), "request rejected", "method", r.Method, "path", r.URL.Path, "code", ae.Code, "err", err)
+	} else {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, ae)
 }
 
 // methodNotAllowed answers requests to a known path with the wrong method.
-func methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func methodNotAllowed(allow string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", allow)
-		writeError(w, apiError(http.StatusMethodNotAllowed, CodeMethod, r.Method+" is not allowed on "+r.URL.Path+"; use "+allow))
-	})
+		return apiError(http.StatusMethodNotAllowed, CodeMethod, r.Method+" is not allowed on "+r.URL.Path+"; use "+allow)
+	}
 }
 
-// newID returns a new execution id.
-func newID() string { return uuid.NewString() }
-
-// backendFor returns the backend for name or a 503.
-func (s *Server) backendFor(name string) (Backend, error) {
-	b, ok := s.backends[name]
-	if !ok {
-		return nil, apiError(http.StatusServiceUnavailable, CodeUnavailable, name+" backend is not configured")
-	}
-	return b, nil
+// notFound answers a path no endpoint serves.
+func notFound(_ http.ResponseWriter, r *http.Request) error {
+	return apiError(http.StatusNotFound, CodeNotFound, "no such endpoint: "+quote(r.URL.Path))
 }
 
 // Ready reports whether the store and every configured backend answer.
-func (s *Server) Ready(ctx context.Context) error {
-	if err := s.store.Ping(ctx); err != nil {
-		return err
-	}
-	for name, b := range s.backends {
-		if err := b.Ready(ctx); err != nil {
-			return errors.New(name + ": " + err.Error())
-		}
-	}
-	return nil
-}
+func (s *Server) Ready(ctx context.Context) error { return s.d.Ready(ctx) }

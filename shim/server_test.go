@@ -1,9 +1,18 @@
 package shim
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/unstract/hatchet-worker/featureflag"
 )
 
 // TestTokens checks bearer authentication with one token, with two during a
@@ -28,7 +37,7 @@ func TestTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mux := http.NewServeMux()
-			NewServer(Catalog{}, nil, nil, nil, WithTokens(tt.accepted...)).Register(mux)
+			NewServer(NewDispatcher(Catalog{}, nil, nil, nil), WithTokens(tt.accepted...)).Register(mux)
 			req := httptest.NewRequest(http.MethodGet, "/api/v2/flags", nil)
 			if tt.sent != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.sent)
@@ -39,5 +48,69 @@ func TestTokens(t *testing.T) {
 				t.Errorf("status %d, want %d (body %s)", rec.Code, tt.want, rec.Body)
 			}
 		})
+	}
+}
+
+// TestErrorResponses checks that every failure, unknown paths included, is
+// a JSON error with its status and code, and is counted as rejected.
+func TestErrorResponses(t *testing.T) {
+	f := newFixture(toCelery, false)
+	f.celery.state = StateCancelled
+	if _, err := f.store.Claim(context.Background(), Execution{ID: "held", Workflow: "legacy", OrganizationID: "org",
+		IdempotencyKey: "busy", Backend: featureflag.BackendCelery}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	done, _ := f.d.Execute(context.Background(), request("legacy", ""))
+	srv := NewServer(f.d, WithTokens("tok"))
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	tests := []struct {
+		name, method, path, body string
+		noAuth                   bool
+		status                   int
+		code                     string
+	}{
+		{"unknown path", "GET", "/api/v3/x", "", true, http.StatusNotFound, CodeNotFound},
+		{"unknown API path", "GET", "/api/v2/nope", "", false, http.StatusNotFound, CodeNotFound},
+		{"no token", "GET", "/api/v2/flags", "", true, http.StatusUnauthorized, CodeUnauthorized},
+		{"wrong method", "DELETE", "/api/v2/flags", "", false, http.StatusMethodNotAllowed, CodeMethod},
+		{"bad JSON", "POST", "/api/v2/workflows/execute", "{", false, http.StatusBadRequest, CodeBadJSON},
+		{"missing fields", "POST", "/api/v2/workflows/execute", `{"workflow":"legacy"}`, false, http.StatusUnprocessableEntity, CodeInvalid},
+		{"unknown workflow", "POST", "/api/v2/workflows/execute", `{"workflow":"x","organization_id":"o","input":{}}`, false, http.StatusNotFound, CodeUnknownWorkflow},
+		{"key being submitted", "POST", "/api/v2/workflows/execute", `{"workflow":"legacy","organization_id":"org","idempotency_key":"busy","input":{}}`, false, http.StatusConflict, CodeInProgress},
+		{"unknown execution", "GET", "/api/v2/workflows/executions/nope", "", false, http.StatusNotFound, CodeNotFound},
+		{"cancel ended execution", "POST", "/api/v2/workflows/executions/" + done.ID + "/cancel", "", false, http.StatusConflict, CodeNotCancellable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if !tt.noAuth {
+				req.Header.Set("Authorization", "Bearer tok")
+			}
+			before := testutil.ToFloat64(srv.rejected.WithLabelValues(tt.code))
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			var body struct {
+				Error APIError `json:"error"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("body %q (%s) is not a JSON error: %v", rec.Body, rec.Header().Get("Content-Type"), err)
+			}
+			if rec.Code != tt.status || body.Error.Code != tt.code || body.Error.Message == "" {
+				t.Errorf("got %d %+v, want %d %s", rec.Code, body.Error, tt.status, tt.code)
+			}
+			if got := testutil.ToFloat64(srv.rejected.WithLabelValues(tt.code)) - before; got != 1 {
+				t.Errorf("shim_requests_rejected_total{code=%q} rose by %g, want 1", tt.code, got)
+			}
+		})
+	}
+}
+
+// TestInternalErrorHidden checks an error that is not a domain error is a
+// 500 whose message says nothing of it.
+func TestInternalErrorHidden(t *testing.T) {
+	ae := toAPIError(errors.New("pq: password authentication failed for user x"))
+	if ae.Status != http.StatusInternalServerError || ae.Code != CodeInternal || strings.Contains(ae.Message, "password") {
+		t.Errorf("got %+v", ae)
 	}
 }

@@ -69,7 +69,7 @@ func documentRoots(t testing.TB) (*documents.Source, string) {
 	return src, link
 }
 
-func newStack(t testing.TB, opts ...shim.Option) *stack {
+func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	t.Helper()
 	ctx := context.Background()
 	conn := hatchettest.Engine(t)
@@ -100,10 +100,11 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 	}
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
 
-	routes := shim.PlatformRoutes()
-	routes[0].Legacy.Queue = queue // keep this test's tasks on its own worker
-	routes[0].Check = workflows.DocumentPathCheck(docs)
-	catalog, err := shim.NewCatalog([]shim.Route{routes[0], routes[2]},
+	routes := workflows.Routes(defs) // document-processing-v2 (paths checked against docs), connector-validation
+	legacy := *routes[0].Legacy
+	legacy.Queue = queue // keep this test's tasks on its own worker
+	routes[0].Legacy = &legacy
+	catalog, err := shim.NewCatalog(routes,
 		[]string{workflows.DocumentProcessingName, workflows.ConnectorValidationName})
 	if err != nil {
 		t.Fatal(err)
@@ -124,18 +125,13 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 	t.Cleanup(stop)
 	go func() { _ = s.flags.Watch(watchCtx) }()
 
-	backends := map[string]shim.Backend{
-		shim.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready),
-		shim.BackendCelery:  shim.NewCelery(celery),
+	backends := map[featureflag.Backend]shim.Backend{
+		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready),
+		featureflag.BackendCelery:  shim.NewCelery(celery),
 	}
-	decide := func(wf, org, key string, override *bool) shim.Decision {
-		d := s.flags.Decide(featureflag.Request{Workflow: wf, Org: org, Key: key, Override: override})
-		return shim.Decision{Backend: string(d.Backend), Reason: string(d.Reason)}
-	}
-	srv := shim.NewServer(catalog, store, backends, decide, append([]shim.Option{
-		shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
-		shim.WithFlags(func() any { return s.flags.Snapshot() }),
-	}, opts...)...)
+	d := shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg))
+	srv := shim.NewServer(d, shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
+		shim.WithFlags(func() any { return s.flags.Snapshot() }))
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	hs := httptest.NewServer(mux)
@@ -143,6 +139,25 @@ func newStack(t testing.TB, opts ...shim.Option) *stack {
 	s.url = hs.URL
 	s.llm = llmSrv.BaseURL()
 	return s
+}
+
+// platformRoute returns the route the workflow name declares, with a legacy
+// task of its own to change and no input check (the tests using it are
+// about the backends, not about which documents may be read).
+func platformRoute(t testing.TB, name string) shim.Route {
+	t.Helper()
+	for _, r := range workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()})) {
+		if r.Name == name {
+			if r.Legacy != nil {
+				legacy := *r.Legacy
+				r.Legacy = &legacy
+			}
+			r.Check = nil
+			return r
+		}
+	}
+	t.Fatalf("no workflow %s routed through the shim", name)
+	return shim.Route{}
 }
 
 // writeFlags replaces the flags file atomically, as an operator's tooling would.
@@ -241,13 +256,13 @@ func TestSameRequestFollowsTheFlag(t *testing.T) {
 		backend string
 		check   func(t *testing.T, result map[string]any)
 	}{
-		{`{"use_task_abstraction": true}`, true, shim.BackendHatchet, func(t *testing.T, result map[string]any) {
+		{`{"use_task_abstraction": true}`, true, string(featureflag.BackendHatchet), func(t *testing.T, result map[string]any) {
 			out, _ := json.Marshal(result)
 			if !strings.Contains(string(out), `"processed_results":{"invoice":[{"response":"Extract: Invoice INV-2024-001"`) {
 				t.Errorf("hatchet result = %s", out)
 			}
 		}},
-		{`{"use_task_abstraction": false}`, false, shim.BackendCelery, func(t *testing.T, result map[string]any) {
+		{`{"use_task_abstraction": false}`, false, string(featureflag.BackendCelery), func(t *testing.T, result map[string]any) {
 			if result["successful_files"] != 1.0 || result["failed_files"] != 0.0 {
 				t.Errorf("celery result = %v", result)
 			}
@@ -493,7 +508,7 @@ func TestAPIContract(t *testing.T) {
 		}
 		w := list[1].(map[string]any) // sorted: connector-validation, document-processing-v2
 		legacy, _ := w["legacy"].(map[string]any)
-		if w["hatchet_workflow"] != workflows.DocumentProcessingName || legacy["task"] != shim.TaskProcessFileBatch || w["routes_to"] == nil {
+		if w["hatchet_workflow"] != workflows.DocumentProcessingName || legacy["task"] != workflows.TaskProcessFileBatch || w["routes_to"] == nil {
 			t.Errorf("workflow entry = %v", w)
 		}
 		if code, body := s.do(t, "GET", "/api/v2/flags", token, nil); code != 200 || body["Source"] == nil && body["source"] == nil {
@@ -522,8 +537,9 @@ func TestAPIContract(t *testing.T) {
 		s.waitFlags(t, func(r featureflag.Rules) bool { return !r.UseTaskAbstraction })
 		_, resp = s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-cancel", "input": s.input()})
 		id = resp["execution_id"].(string)
-		if code, body := s.do(t, "POST", "/api/v2/workflows/executions/"+id+"/cancel", token, nil); code != http.StatusAccepted || body["backend"] != shim.BackendCelery {
-			t.Errorf("cancel celery execution = %d %v, want 202", code, body)
+		code, body := s.do(t, "POST", "/api/v2/workflows/executions/"+id+"/cancel", token, nil)
+		if e, _ := body["error"].(map[string]any); code != http.StatusAccepted && (code != http.StatusConflict || e["code"] != shim.CodeNotCancellable) {
+			t.Errorf("cancel celery execution = %d %v, want 202, or 409 when it already ended", code, body)
 		}
 		if st := s.waitDone(t, id); st["status"] != shim.StateCancelled && st["status"] != shim.StateSucceeded {
 			t.Errorf("after revoke: %v", st)
@@ -546,12 +562,12 @@ func TestAPIContract(t *testing.T) {
 
 // TestFallback routes to Hatchet when Celery is down and fallback is on.
 func TestFallback(t *testing.T) {
-	s := newStack(t, shim.WithFallback(true))
+	s := newStack(t, featureflag.WithFallback(true))
 	if err := s.celery.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	code, body := s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-fb", "input": s.input()})
-	if code != http.StatusAccepted || body["backend"] != shim.BackendHatchet || body["reason"] != "fallback:global" {
+	if code != http.StatusAccepted || body["backend"] != string(featureflag.BackendHatchet) || body["reason"] != "fallback:global" {
 		t.Fatalf("got %d %v, want 202 on hatchet with reason fallback:global", code, body)
 	}
 	if st := s.waitDone(t, body["execution_id"].(string)); st["status"] != shim.StateSucceeded || st["reason"] != "fallback:global" {
@@ -680,7 +696,7 @@ func TestMissingLegacyQueueIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := shim.PlatformRoutes()[0]
+	route := platformRoute(t, workflows.DocumentProcessingName)
 	route.Legacy.Queue = "no_such_queue_" + strings.ToLower(t.Name())
 	s := celeryOnly(t, celery, route)
 	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
@@ -703,7 +719,7 @@ func TestBrokerDownIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := shim.PlatformRoutes()[0]
+	route := platformRoute(t, workflows.DocumentProcessingName)
 	s := celeryOnly(t, celery, route)
 	began := time.Now()
 	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "input": s.input()})
@@ -720,9 +736,18 @@ func TestBrokerDownIs503(t *testing.T) {
 // celery (closed when the test ends).
 func celeryOnly(t *testing.T, celery *celerybridge.Client, route shim.Route) *stack {
 	t.Helper()
-	ctx := context.Background()
-	t.Cleanup(func() { _ = celery.Close(ctx) })
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(t.Name())))
+	t.Cleanup(func() { _ = celery.Close(context.Background()) })
+	url, _ := serveRoute(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: shim.NewCelery(celery)})
+	return &stack{url: url, llm: "http://127.0.0.1:1/v1"}
+}
+
+// serveRoute serves a shim with one route on a fresh store, pinned to
+// Celery unless the route runs on Hatchet only; it returns the shim's URL
+// and the store's database.
+func serveRoute(t *testing.T, route shim.Route, backends map[featureflag.Backend]shim.Backend) (string, string) {
+	t.Helper()
+	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))
+	store, err := shim.OpenStore(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -731,15 +756,12 @@ func celeryOnly(t *testing.T, celery *celerybridge.Client, route shim.Route) *st
 	if err != nil {
 		t.Fatal(err)
 	}
-	toCelery := func(string, string, string, *bool) shim.Decision {
-		return shim.Decision{Backend: shim.BackendCelery, Reason: "global"}
-	}
-	srv := shim.NewServer(catalog, store, map[string]shim.Backend{shim.BackendCelery: shim.NewCelery(celery)}, toCelery, shim.WithTokens(token))
+	router := featureflag.NewRouter(nil, featureflag.WithPin(featureflag.BackendCelery))
 	mux := http.NewServeMux()
-	srv.Register(mux)
+	shim.NewServer(shim.NewDispatcher(catalog, router, store, backends), shim.WithTokens(token)).Register(mux)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
-	return &stack{url: hs.URL, llm: "http://127.0.0.1:1/v1"}
+	return hs.URL, dbURL
 }
 
 // testDocumentEscapes sends document paths outside DOCUMENTS_ROOTS to each

@@ -10,32 +10,63 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unstract/hatchet-worker/featureflag"
 )
 
-// ErrNotFound reports an execution id the store does not know.
-var ErrNotFound = errors.New("execution not found")
-
-// ErrStoreUnavailable wraps a store failure that means its database could
-// not be reached or ended the session (a Postgres restart or outage), as
-// opposed to refusing the statement; the shim answers 503.
-var ErrStoreUnavailable = errors.New("execution store unavailable")
+// ErrClaimLost reports a write by a request whose claim another request has
+// taken over (its lease ran out) or whose record is already complete.
+var ErrClaimLost = errors.New("claim lost")
 
 // Execution is the shim's durable record of one request: where it went and
 // how to find it there.
 type Execution struct {
-	ID             string    `json:"execution_id"`
-	Workflow       string    `json:"workflow"`
-	OrganizationID string    `json:"organization_id"`
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	Backend        string    `json:"backend"`
-	Reason         string    `json:"reason"`
-	BackendRef     string    `json:"backend_ref,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string              `json:"execution_id"`
+	Workflow       string              `json:"workflow"`
+	OrganizationID string              `json:"organization_id"`
+	IdempotencyKey string              `json:"idempotency_key,omitempty"`
+	Backend        featureflag.Backend `json:"backend"`
+	Reason         featureflag.Reason  `json:"reason"`
+	BackendRef     string              `json:"backend_ref,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
 }
 
-// Store keeps Execution records in Postgres (schema hatchet_worker), so
+// ClaimState is the outcome of Store.Claim.
+type ClaimState int
+
+// The outcomes of a claim.
+const (
+	// ClaimNew: the record was created; the caller holds its lease.
+	ClaimNew ClaimState = iota
+	// ClaimTakenOver: an earlier claim's lease ran out before its backend
+	// accepted the work (its process died); the caller now holds the lease.
+	ClaimTakenOver
+	// ClaimDone: a backend accepted the work earlier; replay the record.
+	ClaimDone
+	// ClaimHeld: another request holds a live lease on the record.
+	ClaimHeld
+)
+
+// Claim is a record returned by Store.Claim; Token is set when the caller
+// holds the lease, and only it may then record a ref, reroute or release.
+type Claim struct {
+	Execution
+	State ClaimState
+	Token string
+}
+
+// Held reports whether the caller holds the claim's lease.
+func (c Claim) Held() bool { return c.State == ClaimNew || c.State == ClaimTakenOver }
+
+// PGStore keeps Execution records in Postgres (schema hatchet_worker), so
 // status lookups and idempotency survive restarts and work across replicas.
-type Store struct {
+//
+// A request claims its record with a lease (claim_token, lease_until) before
+// submitting the work. Concurrent requests with the same idempotency key see
+// the live lease; once it ends without a backend ref (the claimant died),
+// exactly one request takes the claim over with a conditional UPDATE. Every
+// later write is conditional on the claim token.
+type PGStore struct {
 	pool *pgxpool.Pool
 }
 
@@ -51,15 +82,22 @@ CREATE TABLE IF NOT EXISTS hatchet_worker.executions (
 	backend_ref     text NOT NULL DEFAULT '',
 	created_at      timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE hatchet_worker.executions
+	ADD COLUMN IF NOT EXISTS claim_token uuid,
+	ADD COLUMN IF NOT EXISTS lease_until timestamptz,
+	ADD COLUMN IF NOT EXISTS unknown_since timestamptz;
 CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_created
-	ON hatchet_worker.executions (created_at);
-ALTER TABLE hatchet_worker.executions ADD COLUMN IF NOT EXISTS unknown_since timestamptz`
+	ON hatchet_worker.executions (created_at)`
+
+// legacyLease is the lease of records claimed before leases were recorded
+// (lease_until NULL): the grace those versions gave a claim, doubled.
+const legacyLease = "60 seconds"
 
 // OpenStore connects to the database at url and creates the table if needed.
-func OpenStore(ctx context.Context, url string) (*Store, error) {
+func OpenStore(ctx context.Context, url string) (*PGStore, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("execution store: %w", err)
@@ -68,13 +106,13 @@ func OpenStore(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("execution store schema: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &PGStore{pool: pool}, nil
 }
 
 // Prune deletes the records created before cutoff and returns how many it
 // deleted. Their ids then answer 404 and their idempotency keys start new
 // executions.
-func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *PGStore) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE created_at < $1`, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("prune executions: %w", err)
@@ -83,63 +121,128 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 }
 
 // Close releases the store's connections.
-func (s *Store) Close() { s.pool.Close() }
+func (s *PGStore) Close() { s.pool.Close() }
 
 // Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *PGStore) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Claim inserts e, or, when an execution with the same workflow,
-// organisation and idempotency key exists, returns that one and false.
-func (s *Store) Claim(ctx context.Context, e Execution) (Execution, bool, error) {
-	var key *string
-	if e.IdempotencyKey != "" {
-		key = &e.IdempotencyKey
+// claimAttempts bounds Claim's retries when the record it conflicted with
+// disappears (released) before it could be read.
+const claimAttempts = 3
+
+// Claim records e with a lease of the given length, or, when a record with
+// the same workflow, organisation and idempotency key exists, takes it over
+// if its lease ran out unsubmitted, or returns it (ClaimDone or ClaimHeld).
+func (s *PGStore) Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
+	for range claimAttempts {
+		c, err := s.claimOnce(ctx, e, lease)
+		if !errors.Is(err, ErrNotFound) {
+			return c, err
+		}
 	}
-	row := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
-		(id, workflow, organization_id, idempotency_key, backend, reason)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (workflow, organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, key, e.Backend, e.Reason)
-	err := row.Scan(&e.CreatedAt)
-	if err == nil {
-		return e, true, nil
+	return Claim{}, fmt.Errorf("claim execution: record for key %q kept disappearing", e.IdempotencyKey)
+}
+
+func (s *PGStore) claimOnce(ctx context.Context, e Execution, lease time.Duration) (Claim, error) {
+	c := Claim{Execution: e, State: ClaimNew, Token: uuid.NewString()}
+	if ok, err := s.insert(ctx, &c, lease); ok || err != nil {
+		return c, err
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Execution{}, false, storeErr("claim execution", err)
+	if ok, err := s.takeOver(ctx, &c, lease); ok || err != nil {
+		return c, err
 	}
 	prev, err := s.byKey(ctx, e.Workflow, e.OrganizationID, e.IdempotencyKey)
-	return prev, false, err
-}
-
-// SetRef records where the backend put the execution (e.g. a Hatchet run id).
-func (s *Store) SetRef(ctx context.Context, id, ref string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend_ref = $2 WHERE id = $1`, id, ref); err != nil {
-		return storeErr("record backend ref", err)
-	}
-	return nil
-}
-
-// Reroute records that a claimed execution went to another backend.
-func (s *Store) Reroute(ctx context.Context, id, backend, reason string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET backend = $2, reason = $3 WHERE id = $1`, id, backend, reason)
 	if err != nil {
-		return storeErr("record reroute", err)
+		return Claim{}, err
 	}
-	return nil
+	c = Claim{Execution: prev, State: ClaimHeld}
+	if prev.BackendRef != "" {
+		c.State = ClaimDone
+	}
+	return c, nil
 }
 
-// Forget deletes a claim whose work could not be accepted by any backend, so
-// a retry with the same idempotency key starts afresh.
-func (s *Store) Forget(ctx context.Context, id string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions WHERE id = $1`, id); err != nil {
-		return storeErr("forget execution", err)
+// insert creates c's record and reports false when its key is taken.
+func (s *PGStore) insert(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
+	var key *string
+	if c.IdempotencyKey != "" {
+		key = &c.IdempotencyKey
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
+		(id, workflow, organization_id, idempotency_key, backend, reason, claim_token, lease_until)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 millisecond')
+		ON CONFLICT (workflow, organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING created_at`, c.ID, c.Workflow, c.OrganizationID, key, c.Backend, c.Reason, c.Token, lease.Milliseconds()).
+		Scan(&c.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, storeErr("claim execution", err)
+	}
+	return true, nil
+}
+
+// takeOver takes over the record with c's key when its lease ran out before
+// a backend accepted it; the row lock lets exactly one request win. The
+// record keeps its id, backend and reason.
+func (s *PGStore) takeOver(ctx context.Context, c *Claim, lease time.Duration) (bool, error) {
+	err := s.pool.QueryRow(ctx, `UPDATE hatchet_worker.executions
+		SET claim_token = $4, lease_until = now() + $5 * interval '1 millisecond'
+		WHERE workflow = $1 AND organization_id = $2 AND idempotency_key = $3 AND backend_ref = ''
+			AND coalesce(lease_until, created_at + interval '`+legacyLease+`') < now()
+		RETURNING id::text, backend, reason, created_at`,
+		c.Workflow, c.OrganizationID, c.IdempotencyKey, c.Token, lease.Milliseconds()).
+		Scan(&c.ID, &c.Backend, &c.Reason, &c.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, storeErr("take over stale claim", err)
+	}
+	c.State = ClaimTakenOver
+	return true, nil
+}
+
+// SetRef records where the backend put the execution (e.g. a Hatchet run
+// id) and ends the lease. Only the claim holder may, and only once: any other
+// caller gets ErrClaimLost.
+func (s *PGStore) SetRef(ctx context.Context, c Claim, ref string) error {
+	return s.write(ctx, "record backend ref", `UPDATE hatchet_worker.executions
+		SET backend_ref = $3, claim_token = NULL, lease_until = NULL
+		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token, ref)
+}
+
+// Reroute records that the claim holder sends the execution to another
+// backend (fallback).
+func (s *PGStore) Reroute(ctx context.Context, c Claim, backend featureflag.Backend, reason featureflag.Reason) error {
+	return s.write(ctx, "record reroute", `UPDATE hatchet_worker.executions SET backend = $3, reason = $4
+		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token, backend, reason)
+}
+
+// Release deletes a claim whose work no backend accepted, so a retry with
+// the same idempotency key starts afresh.
+func (s *PGStore) Release(ctx context.Context, c Claim) error {
+	return s.write(ctx, "release claim", `DELETE FROM hatchet_worker.executions
+		WHERE id = $1 AND claim_token = $2 AND backend_ref = ''`, c.ID, c.Token)
+}
+
+// write runs a statement conditional on the claim and fails with
+// ErrClaimLost when it matched no row.
+func (s *PGStore) write(ctx context.Context, what, sql string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return storeErr(what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, ErrClaimLost)
 	}
 	return nil
 }
 
 // MarkUnknown records that the execution's backend cannot show it, and
 // reports whether this call was the first to record it.
-func (s *Store) MarkUnknown(ctx context.Context, id string) (bool, error) {
+func (s *PGStore) MarkUnknown(ctx context.Context, id string) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET unknown_since = now()
 		WHERE id = $1 AND unknown_since IS NULL`, id)
 	if err != nil {
@@ -149,18 +252,18 @@ func (s *Store) MarkUnknown(ctx context.Context, id string) (bool, error) {
 }
 
 // Get returns the execution with id, or ErrNotFound.
-func (s *Store) Get(ctx context.Context, id string) (Execution, error) {
+func (s *PGStore) Get(ctx context.Context, id string) (Execution, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Execution{}, ErrNotFound
 	}
 	return s.one(ctx, `WHERE id = $1`, id)
 }
 
-func (s *Store) byKey(ctx context.Context, workflow, org, key string) (Execution, error) {
+func (s *PGStore) byKey(ctx context.Context, workflow, org, key string) (Execution, error) {
 	return s.one(ctx, `WHERE workflow = $1 AND organization_id = $2 AND idempotency_key = $3`, workflow, org, key)
 }
 
-func (s *Store) one(ctx context.Context, where string, args ...any) (Execution, error) {
+func (s *PGStore) one(ctx context.Context, where string, args ...any) (Execution, error) {
 	var e Execution
 	var key *string
 	err := s.pool.QueryRow(ctx, `SELECT id::text, workflow, organization_id, idempotency_key, backend, reason, backend_ref, created_at

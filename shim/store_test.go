@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 )
@@ -25,22 +26,15 @@ func TestStorePrune(t *testing.T) {
 	t.Cleanup(store.Close)
 	claim := func(key string) shim.Execution {
 		t.Helper()
-		e, fresh, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
-			IdempotencyKey: key, Backend: shim.BackendCelery, Reason: "global"})
-		if err != nil || !fresh {
-			t.Fatalf("claim %s: fresh=%v err=%v", key, fresh, err)
+		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+			IdempotencyKey: key, Backend: featureflag.BackendCelery, Reason: "global"}, time.Minute)
+		if err != nil || c.State != shim.ClaimNew {
+			t.Fatalf("claim %s: state=%v err=%v", key, c.State, err)
 		}
-		return e
+		return c.Execution
 	}
 	old, recent := claim("old-key"), claim("recent-key")
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `UPDATE hatchet_worker.executions SET created_at = now() - interval '40 days' WHERE id = $1`, old.ID); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, dbURL, `UPDATE hatchet_worker.executions SET created_at = now() - interval '40 days' WHERE id = $1`, old.ID)
 
 	n, err := store.Prune(ctx, time.Now().Add(-30*24*time.Hour))
 	if err != nil || n != 1 {
@@ -55,6 +49,66 @@ func TestStorePrune(t *testing.T) {
 	claim("old-key") // fails unless the pruned key is free again
 }
 
+// TestStoreClaimLease walks one idempotency key through its claims: a live
+// lease is held, a lapsed one is taken over by one caller keeping the id,
+// and only the current holder may record the ref, once.
+func TestStoreClaimLease(t *testing.T) {
+	ctx := context.Background()
+	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_lease")
+	store, err := shim.OpenStore(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	claim := func(want shim.ClaimState) shim.Claim {
+		t.Helper()
+		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+			IdempotencyKey: "k", Backend: featureflag.BackendCelery, Reason: "global"}, time.Minute)
+		if err != nil || c.State != want {
+			t.Fatalf("claim: state %v err %v, want state %v", c.State, err, want)
+		}
+		return c
+	}
+	first := claim(shim.ClaimNew)
+	claim(shim.ClaimHeld)
+	execSQL(t, dbURL, `UPDATE hatchet_worker.executions SET lease_until = now() - interval '1 second'`)
+	second := claim(shim.ClaimTakenOver)
+	if second.ID != first.ID || second.Token == first.Token {
+		t.Fatalf("takeover = id %s token %s, want id %s with a new token", second.ID, second.Token, first.ID)
+	}
+	claim(shim.ClaimHeld)
+	if err := store.SetRef(ctx, first, "from-the-dead"); !errors.Is(err, shim.ErrClaimLost) {
+		t.Errorf("SetRef by the old holder = %v, want ErrClaimLost", err)
+	}
+	if err := store.Release(ctx, first); !errors.Is(err, shim.ErrClaimLost) {
+		t.Errorf("Release by the old holder = %v, want ErrClaimLost", err)
+	}
+	if err := store.SetRef(ctx, second, "run-1"); err != nil {
+		t.Fatalf("SetRef by the holder: %v", err)
+	}
+	if err := store.SetRef(ctx, second, "run-2"); !errors.Is(err, shim.ErrClaimLost) {
+		t.Errorf("second SetRef = %v, want ErrClaimLost", err)
+	}
+	if done := claim(shim.ClaimDone); done.BackendRef != "run-1" {
+		t.Errorf("replayed ref = %q, want run-1", done.BackendRef)
+	}
+}
+
+// execSQL runs one statement on the database at dbURL, as another process
+// (or an operator) would.
+func execSQL(t *testing.T, dbURL, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStoreMarkUnknown checks that an execution is recorded unknown once:
 // only the first call reports it, so the metric counts it once.
 func TestStoreMarkUnknown(t *testing.T) {
@@ -64,13 +118,13 @@ func TestStoreMarkUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
-	e, _, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
-		Backend: shim.BackendHatchet, Reason: "hatchet-only"})
+	c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonHatchetOnly}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []bool{true, false} {
-		if first, err := store.MarkUnknown(ctx, e.ID); err != nil || first != want {
+		if first, err := store.MarkUnknown(ctx, c.ID); err != nil || first != want {
 			t.Errorf("MarkUnknown #%d = %t, %v; want %t", i+1, first, err, want)
 		}
 	}

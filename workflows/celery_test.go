@@ -102,7 +102,7 @@ func TestUserOnboardingIsIdempotent(t *testing.T) {
 	ada := workflows.OnboardingInput{OrganizationID: "acme", OrganizationName: "Acme", UserEmail: "Ada@Acme.test",
 		UserName: "Ada", Role: "admin", WebhookURL: "https://hooks.acme.test/onboarded"}
 	bob := ada
-	bob.UserEmail, bob.UserName, bob.Role = "bob@acme.test", "Bob", "user"
+	bob.UserEmail, bob.UserName, bob.Role = "bob@acme.test", "Bob", "" // role defaults to user
 
 	var outputs []workflows.NotifyOutput
 	for _, in := range []workflows.OnboardingInput{ada, ada, bob} {
@@ -133,6 +133,8 @@ func TestUserOnboardingIsIdempotent(t *testing.T) {
 	calls := webhookCalls(t, cw.WebhookLog)
 	if len(calls) != 2 || !strings.Contains(calls[0], "ada@acme.test") || !strings.Contains(calls[1], "bob@acme.test") {
 		t.Errorf("legacy webhook calls = %q, want one for ada then one for bob", calls)
+	} else if !strings.Contains(calls[0], `"role": "admin"`) || !strings.Contains(calls[1], `"role": "user"`) {
+		t.Errorf("legacy webhook calls = %q, want ada as admin and bob as user (the default)", calls)
 	}
 
 	_, err = client.Run(context.Background(), workflows.UserOnboardingName, workflows.OnboardingInput{OrganizationID: "Bad Org!", UserEmail: "nope"})

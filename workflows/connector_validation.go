@@ -7,6 +7,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/connector"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // ConnectorValidationName is the Hatchet name of the connector check.
@@ -38,6 +39,8 @@ func ConnectorValidation(deps Deps) Definition {
 		Description: "Check a connector's settings (PostgreSQL, MySQL/MariaDB, Redis, AMQP, filesystem) by connecting, within a timeout; secrets never appear in the output.",
 		Timeout:     connector.MaxTimeout + 30*time.Second,
 		Options:     []hatchet.WorkflowOption{perOrganization(perOrgChecks)},
+		// The platform validates connectors inline: no Celery task.
+		Route: &shim.Route{},
 		Tasks: []Task{{
 			Name:    "validate-connection",
 			Timeout: connector.MaxTimeout + 15*time.Second,

@@ -9,6 +9,8 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/client/types"
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // Definition describes one workflow in terms an operator reads (names,
@@ -29,6 +31,25 @@ type Definition struct {
 	Options []hatchet.WorkflowOption
 	// Triggers lists event or cron triggers, for display.
 	Triggers []string
+	// Route exposes the workflow through the shim API: its legacy Celery
+	// task (nil: Hatchet only) and run metadata. Its Name and Hatchet
+	// workflow are the definition's Name. Nil keeps the workflow off the
+	// shim.
+	Route *shim.Route
+}
+
+// Routes returns the shim routes of the definitions that have one.
+func Routes(defs []Definition) []shim.Route {
+	var routes []shim.Route
+	for _, d := range defs {
+		if d.Route == nil {
+			continue
+		}
+		r := *d.Route
+		r.Name, r.Hatchet = d.Name, d.Name
+		routes = append(routes, r)
+	}
+	return routes
 }
 
 // Task is one step of a Definition.

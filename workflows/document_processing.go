@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/helpers/llm"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // DocumentProcessingName is the Hatchet name of the document DAG.
@@ -186,7 +188,76 @@ func DocumentProcessing(deps Deps) Definition {
 			{Name: "chunk-text", Parents: []string{"extract-text"}, Timeout: 5 * time.Minute, Retries: 1, Fn: d.chunk},
 			{Name: "process-llm", Parents: []string{"chunk-text"}, Timeout: 15 * time.Minute, Retries: 2, Fn: d.prompt},
 		},
+		// The platform runs a document as a one-file batch of its file
+		// processing task.
+		Route: &shim.Route{
+			Legacy:   &shim.LegacyTask{Task: TaskProcessFileBatch, Queue: QueueFileProcessing, Args: fileBatchArgs},
+			Metadata: documentMetadata,
+			Check:    DocumentPathCheck(deps.Documents),
+		},
 	}
+}
+
+// Platform task and queue of a document (see FIELD-NOTES: the platform's
+// queues).
+const (
+	TaskProcessFileBatch = "workflow_manager.workflow_v2.file_execution_tasks.process_file_batch"
+	QueueFileProcessing  = "file_processing"
+)
+
+// fileBatchInput is the part of document-processing-v2's input the legacy
+// file-batch task needs.
+type fileBatchInput struct {
+	DocumentPath   string `json:"document_path"`
+	WorkflowID     string `json:"workflow_id"`
+	PipelineID     string `json:"pipeline_id"`
+	UseFileHistory *bool  `json:"use_file_history"`
+}
+
+// fileBatchArgs maps a document request to process_file_batch(file_batch_data)
+// with {files: [[name, FileHash]], file_data: {...}}.
+func fileBatchArgs(e shim.Execution, input json.RawMessage) ([]any, map[string]any, error) {
+	var in fileBatchInput
+	if err := json.Unmarshal(input, &in); err != nil {
+		return nil, nil, fmt.Errorf("document input: %w", err)
+	}
+	if in.DocumentPath == "" {
+		return nil, nil, errors.New("document input: document_path is required")
+	}
+	useHistory := true
+	if in.UseFileHistory != nil {
+		useHistory = *in.UseFileHistory
+	}
+	name := path.Base(in.DocumentPath)
+	batch := map[string]any{
+		"files": []any{[]any{name, map[string]any{"file_name": name, "file_path": in.DocumentPath}}},
+		"file_data": map[string]any{
+			"workflow_id":      in.WorkflowID,
+			"execution_id":     e.ID,
+			"organization_id":  e.OrganizationID,
+			"pipeline_id":      nilIfEmpty(in.PipelineID),
+			"scheduled":        false,
+			"use_file_history": useHistory,
+		},
+	}
+	return []any{batch}, map[string]any{}, nil
+}
+
+// documentMetadata tags a document run with its path.
+func documentMetadata(input json.RawMessage) map[string]string {
+	var in fileBatchInput
+	if json.Unmarshal(input, &in) != nil || in.DocumentPath == "" {
+		return nil
+	}
+	return map[string]string{"document_path": in.DocumentPath}
+}
+
+// nilIfEmpty is nil for "", Python's None, else s.
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // documentTasks holds the DAG's task functions.

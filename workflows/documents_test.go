@@ -77,7 +77,7 @@ func documentsWorker(t *testing.T, src workflows.DocumentSource) (*hatchet.Clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapters, _ := workflows.ParseLLMAdapters("")
+	adapters, _ := workflows.NewLLMAdapters(nil)
 	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: src}))
 	input := func(p string) workflows.DocumentInput {
 		return workflows.DocumentInput{DocumentPath: p, OrganizationID: "org-docs",

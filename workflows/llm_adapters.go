@@ -1,9 +1,9 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -21,17 +21,12 @@ type LLMAdapters struct {
 	opts     []llm.Option
 }
 
-// ParseLLMAdapters reads adapters from JSON ({"id": {"base_url", "model",
-// "api_key"}}); empty text means none. opts apply to every client.
-func ParseLLMAdapters(text string, opts ...llm.Option) (LLMAdapters, error) {
-	a := LLMAdapters{adapters: map[string]LLMSettings{}, opts: opts}
-	if strings.TrimSpace(text) == "" {
-		return a, nil
-	}
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a.adapters); err != nil {
-		return a, fmt.Errorf("LLM_ADAPTERS: %w", err)
+// NewLLMAdapters returns the adapters by id (LLM_ADAPTERS, parsed by
+// config.Load); opts apply to every client.
+func NewLLMAdapters(adapters map[string]LLMSettings, opts ...llm.Option) (LLMAdapters, error) {
+	a := LLMAdapters{adapters: maps.Clone(adapters), opts: opts}
+	if a.adapters == nil {
+		a.adapters = map[string]LLMSettings{}
 	}
 	for id, s := range a.adapters {
 		if _, err := llm.New(s.BaseURL, s.Model); err != nil {

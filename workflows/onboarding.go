@@ -12,6 +12,8 @@ import (
 
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // UserOnboardingName is the Hatchet name of the onboarding workflow.
@@ -69,6 +71,8 @@ func UserOnboarding(deps Deps) Definition {
 		Timeout:     10 * time.Minute,
 		// One onboarding per organisation at a time keeps provisioning simple.
 		Options: []hatchet.WorkflowOption{perOrganization(1)},
+		// The platform onboards users inline in Django: no Celery task.
+		Route: &shim.Route{},
 		Tasks: []Task{
 			{Name: "validate-request", Timeout: 30 * time.Second, Fn: o.validate},
 			{Name: "provision-organization", Parents: []string{"validate-request"}, Timeout: time.Minute, Retries: 3, Fn: o.provision},
@@ -151,7 +155,13 @@ func (o *onboarding) createUser(ctx hatchet.Context, in OnboardingInput) (UserOu
 	return out, nil
 }
 
-func (o *onboarding) notify(ctx hatchet.Context, in OnboardingInput) (NotifyOutput, error) {
+// notify sends the legacy webhook for a new membership, with the request as
+// validate-request normalised it (email lower-cased, role defaulted).
+func (o *onboarding) notify(ctx hatchet.Context, _ OnboardingInput) (NotifyOutput, error) {
+	var v OnboardingInput
+	if err := ctx.StepOutput("validate-request", &v); err != nil {
+		return NotifyOutput{}, fmt.Errorf("read validated request: %w", err)
+	}
 	var user UserOutput
 	if err := ctx.StepOutput("create-user", &user); err != nil {
 		return NotifyOutput{}, fmt.Errorf("read create-user output: %w", err)
@@ -160,12 +170,12 @@ func (o *onboarding) notify(ctx hatchet.Context, in OnboardingInput) (NotifyOutp
 	case !user.NewMember:
 		progress(ctx, o.deps.Log, "already a member; no notification")
 		return NotifyOutput{Reason: "already a member"}, nil
-	case in.WebhookURL == "":
+	case v.WebhookURL == "":
 		return NotifyOutput{Reason: "no webhook_url"}, nil
 	}
-	payload := map[string]any{"event": "user.onboarded", "organization_id": in.OrganizationID,
-		"user_id": user.UserID, "user_email": strings.ToLower(strings.TrimSpace(in.UserEmail)), "role": in.Role}
-	args, err := json.Marshal([]any{in.WebhookURL, payload})
+	payload := map[string]any{"event": "user.onboarded", "organization_id": v.OrganizationID,
+		"user_id": user.UserID, "user_email": v.UserEmail, "role": v.Role}
+	args, err := json.Marshal([]any{v.WebhookURL, payload})
 	if err != nil {
 		return NotifyOutput{}, fmt.Errorf("webhook arguments: %w", err)
 	}

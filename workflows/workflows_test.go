@@ -3,7 +3,6 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -69,7 +68,7 @@ func localDocuments(t *testing.T, roots ...string) *documents.Source {
 
 func TestDocumentProcessingDAG(t *testing.T) {
 	llmSrv := testenv.NewLLMServer(t, "sk-test-key")
-	adapters, err := workflows.ParseLLMAdapters(fmt.Sprintf(`{"local":{"base_url":%q,"model":"tiny","api_key":"sk-test-key"}}`, llmSrv.BaseURL()))
+	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: llmSrv.BaseURL(), Model: "tiny", APIKey: "sk-test-key"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +129,7 @@ func TestDocumentProcessingDAG(t *testing.T) {
 func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 	llmSrv := testenv.NewLLMServer(t, "")
 	ex, _ := extract.New("", "")
-	adapters, _ := workflows.ParseLLMAdapters("")
+	adapters, _ := workflows.NewLLMAdapters(nil)
 	dir := t.TempDir()
 	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters,
 		Documents: localDocuments(t, dir, testdataDir())}))

@@ -14,6 +14,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/connector"
+	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -157,7 +158,7 @@ func waitRunning(t *testing.T, client *hatchet.Client, runID string) {
 
 func newClient(t *testing.T, token string) *hatchet.Client {
 	t.Helper()
-	c, err := engine.NewClient(token, "", slog.Default())
+	c, err := engine.NewClient(config.Hatchet{Token: token, TLSStrategy: "none"}, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,13 +27,6 @@ import (
 	"github.com/unstract/hatchet-worker/internal/logging"
 )
 
-// Exit codes shared by every subcommand.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-)
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	logging.RouteRedis()
@@ -49,20 +42,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, stderr)
+		return serveCommand(ctx, args, stdout, stderr)
 	case "celery":
 		return celery(ctx, args, stdout, stderr)
 	case "workflows":
 		return cli.Workflows(ctx, args, stdout, stderr, os.Getenv)
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
-		return exitOK
+		return cli.ExitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
-		return exitOK
+		return cli.ExitOK
 	default:
 		fmt.Fprintf(stderr, "hatchet-worker: unknown command %q\n%s", cmd, usage)
-		return exitUsage
+		return cli.ExitUsage
 	}
 }
 
@@ -78,16 +71,30 @@ var usage = `usage:
 func celery(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "call" {
 		fmt.Fprintf(stderr, "hatchet-worker: usage: hatchet-worker celery call TASK [flags]\n")
-		return exitUsage
+		return cli.ExitUsage
 	}
 	return cli.CeleryCall(ctx, args[1:], stdout, stderr, os.Getenv)
 }
 
+// serveCommand runs the service; it takes no arguments besides -h.
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help"):
+		fmt.Fprint(stdout, usage)
+		return cli.ExitOK
+	case len(args) > 0:
+		fmt.Fprintf(stderr, "hatchet-worker serve: unexpected arguments %q\n%s", args, usage)
+		return cli.ExitUsage
+	}
+	return serve(ctx, stderr)
+}
+
+// serve loads the whole configuration and runs the service until ctx ends.
 func serve(ctx context.Context, stderr io.Writer) int {
 	cfg, err := config.Load(os.Environ())
 	if err != nil {
 		fmt.Fprintf(stderr, "hatchet-worker: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	log := logging.New(stderr, cfg.Log.Level, cfg.Log.Format)
 	slog.SetDefault(log) // also routes the standard log package, which Hatchet uses
@@ -95,10 +102,10 @@ func serve(ctx context.Context, stderr io.Writer) int {
 	if err := app.Run(ctx, cfg, log); err != nil {
 		log.Error("service stopped", "err", err)
 		if errors.Is(err, engine.ErrBadToken) {
-			return exitUsage
+			return cli.ExitUsage
 		}
-		return exitFailure
+		return cli.ExitFailed
 	}
 	log.Info("service stopped cleanly")
-	return exitOK
+	return cli.ExitOK
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/unstract/hatchet-worker/internal/engine"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unstract/hatchet-worker/internal/cli"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 )
@@ -43,8 +45,8 @@ func TestBadStartExits2(t *testing.T) {
 			cmd.Env = append(tt.env, "HOME="+t.TempDir())
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			if code := exitCode(cmd.Run()); code != exitUsage {
-				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitUsage, stderr.String())
+			if code := exitCode(cmd.Run()); code != cli.ExitUsage {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, cli.ExitUsage, stderr.String())
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(stderr.String(), w) {
@@ -55,6 +57,99 @@ func TestBadStartExits2(t *testing.T) {
 				t.Errorf("stderr has %q:\n%s", tt.notWant, stderr.String())
 			}
 		})
+	}
+}
+
+// TestConfigCheckedFirst starts the real binary with one bad setting that
+// used to be found only after the embedded engine had created and migrated
+// its database: each exits 2 with one message, and the database named in
+// DATABASE_URL was never created.
+func TestConfigCheckedFirst(t *testing.T) {
+	admin := testenv.PostgresURL(t)
+	bin := buildBinary(t)
+	flagsDir := t.TempDir()
+	tests := []struct {
+		name, env, want string
+	}{
+		{"bad LLM_ADAPTERS", `LLM_ADAPTERS={"gpt":{"base_url":"https://api.example/v1","model":""}}`, `LLM_ADAPTERS["gpt"].model is empty`},
+		{"missing flags file", "FEATURE_FLAGS_FILE=" + filepath.Join(flagsDir, "flags.yaml"), "FEATURE_FLAGS_FILE"},
+		{"bad URL", "X2TEXT_URL=http://", "X2TEXT_URL"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := testenv.CheckoutName(fmt.Sprintf("hw_test_config_first_%d", i))
+			dropDatabase(t, admin, db)
+			cmd := exec.Command(bin)
+			cmd.Env = []string{"HOME=" + t.TempDir(), "SHIM_API_TOKEN=t", "SERVICE_ADDR=127.0.0.1:0",
+				"HATCHET_EMBEDDED_GRPC_PORT=0", "HATCHET_EMBEDDED_API_PORT=0",
+				"DATABASE_URL=postgres://postgres@127.0.0.1:5432/" + db + "?sslmode=disable", tt.env}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if code := exitCode(cmd.Run()); code != cli.ExitUsage {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, cli.ExitUsage, &stderr)
+			}
+			if !strings.Contains(stderr.String(), "(1 problem)") || !strings.Contains(stderr.String(), tt.want) ||
+				strings.Count(strings.TrimSpace(stderr.String()), "\n") != 1 {
+				t.Errorf("stderr is not one problem naming %s:\n%s", tt.want, &stderr)
+			}
+			if databaseExists(t, admin, db) {
+				t.Errorf("database %s was created although the configuration was bad", db)
+			}
+		})
+	}
+}
+
+// dropDatabase drops the database name on the server at admin if it exists.
+func dropDatabase(t *testing.T, admin, name string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// databaseExists reports whether the server at admin has the database name.
+func databaseExists(t *testing.T, admin, name string) bool {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(t.Context(), "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	return exists
+}
+
+// TestHelpExits0 checks that asking a command for help prints it and
+// succeeds, instead of starting the service or calling it a usage error.
+func TestHelpExits0(t *testing.T) {
+	tests := [][]string{
+		{"serve", "--help"}, {"serve", "-h"}, {"--help"},
+		{"workflows", "validate", "--help"}, {"workflows", "list", "-h"},
+		{"workflows", "register", "--help"}, {"workflows", "test", "--help"},
+		{"celery", "call", "--help"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(context.Background(), args, &out, &errb); code != cli.ExitOK {
+				t.Fatalf("exit code %d, want 0; stderr:\n%s", code, &errb)
+			}
+			if !strings.Contains(strings.ToLower(out.String()+errb.String()), "usage") {
+				t.Errorf("no usage printed:\n%s%s", &out, &errb)
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "extra"}, &out, &errb); code != cli.ExitUsage {
+		t.Errorf("serve extra = %d, want %d", code, cli.ExitUsage)
 	}
 }
 
@@ -69,7 +164,15 @@ func TestVersion(t *testing.T) {
 	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
 		rev = string(head[:12]) + `(\+dirty)?`
 	}
-	pattern := `^hatchet-worker ` + rev + ` \(hatchet engine ` + regexp.QuoteMeta(engine.Version) + `, go1\.\d+`
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hatchetVersion := regexp.MustCompile(`(?m)^\s*github\.com/hatchet-dev/hatchet (v\S+)`).FindSubmatch(mod)
+	if hatchetVersion == nil {
+		t.Fatal("go.mod requires no github.com/hatchet-dev/hatchet")
+	}
+	pattern := `^hatchet-worker ` + rev + ` \(hatchet engine ` + regexp.QuoteMeta(string(hatchetVersion[1])) + `, go1\.\d+`
 	if !regexp.MustCompile(pattern).Match(out) {
 		t.Errorf("version = %q, want it to match %s", out, pattern)
 	}
@@ -77,8 +180,8 @@ func TestVersion(t *testing.T) {
 
 func TestUnknownCommandExits2(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"frobnicate"}, &out, &errb); code != exitUsage {
-		t.Errorf("exit code %d, want %d", code, exitUsage)
+	if code := run(context.Background(), []string{"frobnicate"}, &out, &errb); code != cli.ExitUsage {
+		t.Errorf("exit code %d, want %d", code, cli.ExitUsage)
 	}
 	if !strings.Contains(errb.String(), "unknown command") {
 		t.Errorf("stderr = %q", errb.String())
@@ -228,6 +331,9 @@ var (
 
 func buildBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "hatchet-worker-bin")
 		if err != nil {

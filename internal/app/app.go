@@ -7,7 +7,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/config"
@@ -34,25 +35,37 @@ type service struct {
 	ops     *ops.Server
 	mux     *http.ServeMux
 	http    *http.Server
-	httpErr <-chan error
+	flags   *featureflag.Flags
+	bg      *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
+	stopBg  context.CancelFunc
 	conn    *engine.Conn
 	deps    *Dependencies
-	store   *shim.Store
+	store   *shim.PGStore
 	worker  *worker.Worker
 	started atomic.Bool
 }
 
 // Run runs the service until ctx ends and returns nil after a clean shutdown.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// The routes and the feature flags are checked before anything starts. When
+// a background task (the HTTP listener) fails, the service shuts down in
+// order and Run returns that failure.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	began := time.Now()
 	s := &service{cfg: cfg, log: log, ops: ops.New(), mux: http.NewServeMux()}
+	if err := s.loadRouting(ctx); err != nil {
+		return err
+	}
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	s.bg, bgCtx = errgroup.WithContext(bgCtx)
+	s.stopBg = stopBg
 	s.ops.AddCheck("startup", s.startup)
 	s.ops.Register(s.mux)
 	if err := s.listen(); err != nil {
+		stopBg()
 		return err
 	}
-	defer s.close()
-	if err := s.start(ctx); err != nil {
+	defer func() { err = errors.Join(err, s.close()) }()
+	if err := s.start(ctx, bgCtx); err != nil {
 		return err
 	}
 	s.started.Store(true)
@@ -60,10 +73,27 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down", "cause", context.Cause(ctx))
-	case err := <-s.httpErr:
-		return fmt.Errorf("http listener: %w", err)
+	case <-bgCtx.Done():
+		log.Error("a background task failed; shutting down")
 	}
 	return s.drain(ctx)
+}
+
+// loadRouting loads the feature flags, naming only workflows the shim
+// routes, before anything starts; the watcher starts with the shim.
+func (s *service) loadRouting(ctx context.Context) error {
+	routes := workflows.Routes(workflows.Registry(workflows.Deps{Log: s.log})) // names only; nothing runs
+	names := make([]string, len(routes))
+	for i, r := range routes {
+		names[i] = r.Name
+	}
+	var err error
+	s.flags, err = featureflag.New(ctx, s.cfg.Routing.Flags(), featureflag.WithLogger(s.log),
+		featureflag.WithKnownWorkflows(names...))
+	if err != nil {
+		return fmt.Errorf("feature flags: %w", err)
+	}
+	return nil
 }
 
 func (s *service) startup(context.Context) error {
@@ -73,8 +103,9 @@ func (s *service) startup(context.Context) error {
 	return nil
 }
 
-// start connects everything and starts the worker and the shim.
-func (s *service) start(ctx context.Context) error {
+// start connects everything and starts the worker and the shim; its
+// background goroutines run on bgCtx.
+func (s *service) start(ctx, bgCtx context.Context) error {
 	var err error
 	if s.conn, err = engine.Connect(ctx, s.cfg, s.log); err != nil {
 		return err
@@ -87,7 +118,7 @@ func (s *service) start(ctx context.Context) error {
 	if err := s.startWorker(defs); err != nil {
 		return err
 	}
-	return s.startShim(ctx, defs)
+	return s.startShim(bgCtx, defs)
 }
 
 // openDependencies opens what the workflows call and the shim's store.
@@ -126,57 +157,43 @@ func (s *service) startWorker(defs []workflows.Definition) error {
 	return nil
 }
 
-// startShim loads the flags and mounts the shim API.
-func (s *service) startShim(ctx context.Context, defs []workflows.Definition) error {
+// startShim mounts the shim API over the routes the workflows declare, and
+// starts the flag watcher and the pruning of old records, on bgCtx.
+func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) error {
 	names := make([]string, len(defs))
 	for i, d := range defs {
 		names[i] = d.Name
 	}
-	routes := withChecks(shim.PlatformRoutes(), map[string]func(json.RawMessage) error{
-		workflows.DocumentProcessingName: workflows.DocumentPathCheck(s.deps.Documents),
-	})
-	catalog, err := shim.NewCatalog(routes, names)
+	catalog, err := shim.NewCatalog(workflows.Routes(defs), names)
 	if err != nil {
 		return err
 	}
-	flags, err := featureflag.New(ctx, featureflag.Config{
-		UseTaskAbstraction: s.cfg.Routing.UseTaskAbstraction, Percentage: s.cfg.Routing.Percentage,
-		AllowRequestOverride: s.cfg.Routing.AllowRequestOverride, File: s.cfg.Routing.FlagsFile,
-	}, featureflag.WithLogger(s.log), featureflag.WithKnownWorkflows(catalog.Names()...))
-	if err != nil {
-		return fmt.Errorf("feature flags: %w", err)
-	}
-	go func() { _ = flags.Watch(ctx) }()
-	backends := map[string]shim.Backend{shim.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready,
+	s.bg.Go(func() error { return ignoreCancel(s.flags.Watch(bgCtx)) })
+	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready,
 		shim.WithLostAfter(s.cfg.Shim.LostAfter))}
 	if s.deps.Celery != nil {
-		backends[shim.BackendCelery] = shim.NewCelery(s.deps.Celery)
+		backends[featureflag.BackendCelery] = shim.NewCelery(s.deps.Celery)
 	}
+	routing := []featureflag.RouterOption{featureflag.WithFallback(s.cfg.Routing.Fallback)}
+	if s.cfg.Routing.Backend == featureflag.BackendCelery {
+		routing = append(routing, featureflag.WithPin(featureflag.BackendCelery))
+	}
+	router := featureflag.NewRouter(s.flags, routing...)
+	d := shim.NewDispatcher(catalog, router, s.store, backends,
+		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
 	tokens := s.cfg.Shim.Tokens()
-	srv := shim.NewServer(catalog, s.store, backends, decider(flags, s.cfg.Routing.Backend),
-		shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
-		shim.WithFallback(s.cfg.Routing.Fallback), shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
-		shim.WithFlags(func() any { return flagsView(flags, s.cfg.Routing.Backend) }))
+	srv := shim.NewServer(d, shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
+		shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
+		shim.WithFlags(func() any { return flagsView(s.flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
 	if r := s.cfg.Shim.Retention; r > 0 {
-		go s.pruneExecutions(ctx, r)
+		s.bg.Go(func() error { s.pruneExecutions(bgCtx, r); return nil })
 	}
 	if len(tokens) == 0 {
 		s.log.Warn("shim API runs WITHOUT authentication (SHIM_INSECURE_DEV=true); never do this in production")
 	}
 	return nil
-}
-
-// withChecks attaches input checks, which need the service's configuration,
-// to the routes they belong to.
-func withChecks(routes []shim.Route, checks map[string]func(json.RawMessage) error) []shim.Route {
-	for i, r := range routes {
-		if c, ok := checks[r.Name]; ok {
-			routes[i].Check = c
-		}
-	}
-	return routes
 }
 
 // pruneInterval is how often execution records past retention are deleted.
@@ -204,20 +221,8 @@ func (s *service) pruneExecutions(ctx context.Context, retention time.Duration) 
 	}
 }
 
-// decider adapts the feature flags to the shim; TASK_QUEUE_BACKEND=celery
-// pins every request to Celery.
-func decider(flags *featureflag.Flags, backend string) shim.DecideFunc {
-	return func(workflow, org, key string, override *bool) shim.Decision {
-		if backend == config.BackendCelery {
-			return shim.Decision{Backend: shim.BackendCelery, Reason: "backend-pinned"}
-		}
-		d := flags.Decide(featureflag.Request{Workflow: workflow, Org: org, Key: key, Override: override})
-		return shim.Decision{Backend: string(d.Backend), Reason: string(d.Reason)}
-	}
-}
-
 // flagsView is GET /api/v2/flags: the effective flags and their source.
-func flagsView(flags *featureflag.Flags, backend string) any {
+func flagsView(flags *featureflag.Flags, backend featureflag.Backend) any {
 	return map[string]any{"task_queue_backend": backend, "flags": flags.Snapshot()}
 }
 
@@ -227,13 +232,12 @@ func (s *service) listen() error {
 		return fmt.Errorf("listen on SERVICE_ADDR %s: %w", s.cfg.Service.Addr, err)
 	}
 	s.http = &http.Server{Addr: ln.Addr().String(), Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
+	s.bg.Go(func() error {
+		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http listener: %w", err)
 		}
-	}()
-	s.httpErr = errc
+		return nil
+	})
 	s.log.Info("http listening", "addr", s.http.Addr)
 	return nil
 }
@@ -246,25 +250,56 @@ func (s *service) drain(ctx context.Context) error {
 	return s.worker.Drain(drainCtx)
 }
 
+// stopStep bounds each step of close, so one that hangs cannot hold the
+// others (or the process) forever.
+const stopStep = 10 * time.Second
+
 // close releases everything in dependency order: HTTP first (in-flight shim
-// requests still need the broker and engine), the engine last.
-func (s *service) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Service.ShutdownTimeout)
-	defer cancel()
-	s.step("http", func() error { return s.http.Shutdown(ctx) })
+// requests still need the broker and engine), then the background
+// goroutines (the flag watcher and the pruning, which use the store), then
+// the broker, the databases and the engine last. Each step has its own
+// deadline. It returns the failure of a background task, if any.
+func (s *service) close() error {
+	_ = s.step("http", s.http.Shutdown) // logged
+	s.stopBg()
+	bgErr := s.step("background tasks", func(context.Context) error { return s.bg.Wait() })
 	if s.deps != nil {
-		s.deps.Close(ctx)
+		_ = s.step("dependencies", func(ctx context.Context) error { s.deps.Close(ctx); return nil })
 	}
 	if s.store != nil {
-		s.store.Close()
+		_ = s.step("execution store", func(context.Context) error { s.store.Close(); return nil })
 	}
 	if s.conn != nil {
-		s.step("engine", func() error { return s.conn.Close(ctx) })
+		_ = s.step("engine", s.conn.Close) // logged
+	}
+	return bgErr
+}
+
+// step runs one stop under a deadline of stopStep (at most
+// SHUTDOWN_TIMEOUT), logs its failure and returns it; a stop that ignores
+// its context is left behind once the deadline passes.
+func (s *service) step(name string, stop func(context.Context) error) error {
+	timeout := min(stopStep, s.cfg.Service.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- stop(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.log.Warn("shutdown: "+name, "err", err)
+		}
+		return err
+	case <-ctx.Done():
+		s.log.Warn("shutdown: "+name+" did not finish in time; going on", "timeout", timeout)
+		return nil
 	}
 }
 
-func (s *service) step(name string, f func() error) {
-	if err := f(); err != nil {
-		s.log.Warn("shutdown: "+name, "err", err)
+// ignoreCancel treats a context's end as a clean stop.
+func ignoreCancel(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
 	}
+	return err
 }

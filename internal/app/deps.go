@@ -66,7 +66,7 @@ func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []cel
 	if err != nil {
 		return fmt.Errorf("text extractor: %w", err)
 	}
-	adapters, err := workflows.ParseLLMAdapters(cfg.Helpers.LLMAdapters,
+	adapters, err := workflows.NewLLMAdapters(llmSettings(cfg.Helpers.Adapters),
 		llm.WithTimeout(cfg.Helpers.LLMTimeout), llm.WithMaxRetries(cfg.Helpers.LLMMaxRetries), llm.WithLogger(d.log))
 	if err != nil {
 		return err
@@ -79,6 +79,15 @@ func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []cel
 		d.Workflows.Celery = d.Celery
 	}
 	return nil
+}
+
+// llmSettings converts the configured adapters to the workflows' settings.
+func llmSettings(adapters map[string]config.LLMAdapter) map[string]workflows.LLMSettings {
+	out := make(map[string]workflows.LLMSettings, len(adapters))
+	for id, a := range adapters {
+		out[id] = workflows.LLMSettings(a)
+	}
+	return out
 }
 
 // Storage names, as errors and logs show them.

@@ -12,21 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
-)
-
-// Exit codes of CeleryCall.
-const (
-	ExitOK      = 0 // SUCCESS, or sent with --no-wait
-	ExitFailed  = 1 // the task ended in FAILURE or REVOKED
-	ExitUsage   = 2 // bad arguments, configuration or broker
-	ExitTimeout = 3 // no final state before --timeout
-)
-
-// Defaults for the environment CeleryCall reads.
-const (
-	DefaultBrokerURL     = "amqp://guest:guest@127.0.0.1:5672//"
-	DefaultResultBackend = "rpc://"
 )
 
 // callOutput is the JSON object CeleryCall prints.
@@ -36,7 +23,7 @@ type callOutput struct {
 	Result     json.RawMessage `json:"result"`
 	ExcType    string          `json:"exc_type,omitempty"`
 	ExcModule  string          `json:"exc_module,omitempty"`
-	ExcMessage string          `json:"exc_message,omitempty"`
+	ExcMessage json.RawMessage `json:"exc_message,omitempty"`
 	Traceback  string          `json:"traceback,omitempty"`
 }
 
@@ -55,19 +42,26 @@ type callArgs struct {
 // JSON] [--queue Q] [--countdown D] [--expires D] [--timeout D] [--no-wait]";
 // args are the words after "celery call". It prints one JSON object
 // {"task_id","status","result"} (plus exc_type, exc_module, exc_message and
-// traceback on failure) and returns an Exit… code. CELERY_BROKER_URL and
-// CELERY_RESULT_BACKEND are read through getenv.
+// traceback on failure; exc_message as Celery stored it, the exception's
+// arguments) and returns an Exit… code. The broker and result backend come
+// from the service's own configuration (CELERY_BROKER_URL,
+// CELERY_RESULT_BACKEND and their defaults), read through getenv.
 func CeleryCall(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	ca, err := parseCall(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "celery call: %v\n", err)
+		}
+		return usageExit(err)
+	}
+	cfg, err := config.Load(environ(getenv), config.UseCelery)
 	if err != nil {
 		fmt.Fprintf(stderr, "celery call: %v\n", err)
 		return ExitUsage
 	}
-	broker := envOr(getenv, "CELERY_BROKER_URL", DefaultBrokerURL)
-	backend := envOr(getenv, "CELERY_RESULT_BACKEND", DefaultResultBackend)
 	ctx, cancel := context.WithTimeout(ctx, ca.timeout)
 	defer cancel()
-	c, err := celerybridge.Dial(ctx, broker, celerybridge.WithResultBackend(backend))
+	c, err := celerybridge.Dial(ctx, cfg.Celery.BrokerURL, celerybridge.WithResultBackend(cfg.Celery.ResultBackend))
 	if err != nil {
 		fmt.Fprintf(stderr, "celery call: %v\n", err)
 		return ExitUsage
@@ -108,7 +102,7 @@ func report(ctx context.Context, c *celerybridge.Client, id string, r celerybrid
 	switch {
 	case errors.As(err, &te):
 		return printOutput(stdout, stderr, callOutput{TaskID: id, Status: string(r.State), Result: r.Value,
-			ExcType: te.ExcType, ExcModule: te.ExcModule, ExcMessage: te.ExcMessage, Traceback: te.Traceback}, ExitFailed)
+			ExcType: te.ExcType, ExcModule: te.ExcModule, ExcMessage: te.ExcArgs, Traceback: te.Traceback}, ExitFailed)
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(stderr, "celery call: timed out waiting for %s\n", id)
 		status := celerybridge.StatePending
@@ -183,11 +177,4 @@ func decodeJSON(s string, v any) error {
 		return errors.New("trailing data after JSON value")
 	}
 	return nil
-}
-
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
 }

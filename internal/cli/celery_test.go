@@ -36,13 +36,13 @@ func TestCeleryCallExitCodes(t *testing.T) {
 			cli.ExitOK, []string{`"status":"SUCCESS"`, `"result":{"args":[9007199254740993,"\u00fc"],"kwargs":{"a":{"b":[1.5]}}}`}, ""},
 		{"no wait", []string{"--no-wait", "--queue", queue, "echo"}, env, cli.ExitOK, []string{`"status":"PENDING"`, `"result":null`}, ""},
 		{"task failure", []string{"fail", "--queue=" + queue, "--args", `["cli boom"]`}, env,
-			cli.ExitFailed, []string{`"status":"FAILURE"`, `"exc_type":"FixtureError"`, `"exc_module":"fixture_app"`, `"exc_message":`, `"traceback":"Traceback`}, ""},
+			cli.ExitFailed, []string{`"status":"FAILURE"`, `"exc_type":"FixtureError"`, `"exc_module":"fixture_app"`, `"exc_message":["cli boom",42]`, `"traceback":"Traceback`}, ""},
 		{"missing task", []string{"--queue", queue}, env, cli.ExitUsage, nil, "TASK"},
 		{"bad args json", []string{"echo", "--args", "[1,"}, env, cli.ExitUsage, nil, "--args"},
 		{"unknown flag", []string{"echo", "--bogus"}, env, cli.ExitUsage, nil, "bogus"},
 		{"unsupported backend", []string{"echo"}, func(k string) string {
 			return map[string]string{"CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": "cache+memcached://x"}[k]
-		}, cli.ExitUsage, nil, "unsupported result backend"},
+		}, cli.ExitUsage, nil, "CELERY_RESULT_BACKEND"},
 		{"unroutable queue", []string{"echo", "--queue", queue + "-missing"}, env, cli.ExitUsage, nil, "unroutable"},
 		{"timeout", []string{"echo", "--queue", idle, "--timeout", "1s"}, env, cli.ExitTimeout, []string{`"status":"PENDING"`}, "timed out"},
 	}

@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"github.com/unstract/hatchet-worker/internal/worker"
 	"io"
 	"log/slog"
 	"syscall"
@@ -13,6 +13,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/logging"
+	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -72,11 +73,7 @@ func Workflows(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	case "list":
 		return listCommand(defs, args, stdout, stderr)
 	case "validate":
-		if len(args) > 0 {
-			fmt.Fprintf(stderr, "workflows validate: unexpected arguments %q\n", args)
-			return ExitUsage
-		}
-		return validate(defs, stdout)
+		return validateCommand(defs, args, stdout, stderr)
 	case "register":
 		return registerCommand(ctx, args, stdout, stderr, getenv, wc.metrics)
 	case "test":
@@ -90,6 +87,24 @@ func Workflows(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 }
 
+// validateCommand runs "workflows validate", which takes no arguments
+// besides -h.
+func validateCommand(defs []workflows.Definition, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("workflows validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: hatchet-worker workflows validate\n  check every definition (names, parents, cycles, timeouts); exit 1 listing each problem\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "workflows validate: unexpected arguments %q\n", fs.Args())
+		return ExitUsage
+	}
+	return validate(defs, stdout)
+}
+
 // session is a connection to the configured engine for one command.
 type session struct {
 	cfg  config.Config
@@ -97,11 +112,11 @@ type session struct {
 	conn *engine.Conn
 }
 
-// connect loads the configuration from getenv and joins (or starts) the
-// engine. On failure it prints why, with a hint when the embedded engine's
-// ports are taken, and returns ExitUsage.
-func connect(ctx context.Context, name string, getenv func(string) string, stderr io.Writer) (*session, int) {
-	cfg, err := config.Load(environ(getenv))
+// connect loads the parts of the configuration the command uses from
+// getenv and joins (or starts) the engine. On failure it prints why, with a
+// hint when the embedded engine's ports are taken, and returns ExitUsage.
+func connect(ctx context.Context, name string, getenv func(string) string, stderr io.Writer, uses ...config.Use) (*session, int) {
+	cfg, err := config.Load(environ(getenv), append(uses, config.UseEngine)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return nil, ExitUsage
@@ -140,8 +155,7 @@ func (s *session) close(ctx context.Context) {
 
 // environ rebuilds, from getenv, the environment config.Load reads: every
 // variable the configuration declares, plus HOME and XDG_STATE_HOME (the
-// token file's default). The CLI runs no shim, so without a shim token it
-// sets SHIM_INSECURE_DEV=true to pass the shim's check.
+// token file's default).
 func environ(getenv func(string) string) []string {
 	keys := append(config.Variables(), "HOME", "XDG_STATE_HOME")
 	var env []string
@@ -149,9 +163,6 @@ func environ(getenv func(string) string) []string {
 		if v := getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
-	}
-	if getenv("SHIM_API_TOKEN") == "" && getenv("SHIM_INSECURE_DEV") == "" {
-		env = append(env, "SHIM_INSECURE_DEV=true")
 	}
 	return env
 }

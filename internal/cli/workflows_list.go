@@ -50,7 +50,7 @@ func listCommand(defs []workflows.Definition, args []string, stdout, stderr io.W
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+		return usageExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "workflows list: unexpected arguments %q\n", fs.Args())

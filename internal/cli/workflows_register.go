@@ -25,7 +25,7 @@ func registerCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	failFast := fs.Bool("fail-fast", false, "stop at the first workflow that fails to register")
 	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+		return usageExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "workflows register: unexpected arguments %q\n", fs.Args())

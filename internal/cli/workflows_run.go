@@ -13,11 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/app"
+	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -47,10 +48,12 @@ func testCommand(ctx context.Context, defs []workflows.Definition, args []string
 		_, _, err = checkTest(defs, ta) // before starting an engine for nothing
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "workflows test: %v\n", err)
-		return ExitUsage
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "workflows test: %v\n", err)
+		}
+		return usageExit(err)
 	}
-	s, code := connect(ctx, "workflows test", getenv, stderr)
+	s, code := connect(ctx, "workflows test", getenv, stderr, config.UseCelery, config.UseHelpers)
 	if s == nil {
 		return code
 	}
@@ -183,7 +186,10 @@ func runTest(ctx context.Context, client *hatchet.Client, defs []workflows.Defin
 	run := details.Run
 	c.metrics.Ran(d.Name, strings.ToLower(string(run.Status)), took)
 	if run.Status != rest.V1TaskStatusCOMPLETED {
-		msg := runError(details)
+		msg := hatchetrun.Error(details)
+		if msg == "" {
+			msg = "no error message"
+		}
 		fmt.Fprintf(c.stderr, "workflows test: run %s %s: %s\n", ref.RunId, run.Status, msg)
 		if strings.Contains(msg, "Could not send task to worker") {
 			fmt.Fprintln(c.stderr, "hint: the engine sent a task to a worker that had just stopped (it notices within seconds); run the command again")
@@ -230,7 +236,7 @@ func watch(ctx context.Context, client *hatchet.Client, runID string, began time
 	for {
 		d, err := client.Runs().Get(ctx, runID)
 		switch {
-		case err != nil && !notYetVisible(err):
+		case err != nil && !hatchetrun.NotYetVisible(err):
 			if lastErr == nil || lastErr.Error() != err.Error() {
 				fmt.Fprintf(progress, "  (reading run: %v)\n", err)
 			}
@@ -249,11 +255,11 @@ func watch(ctx context.Context, client *hatchet.Client, runID string, began time
 			for _, t := range d.Tasks {
 				id := t.TaskExternalId.String()
 				if prev, seen := tasks[id]; !seen || prev != t.Status {
-					fmt.Fprintf(progress, "  task %s: %s\n", taskName(t), t.Status)
+					fmt.Fprintf(progress, "  task %s: %s\n", hatchetrun.TaskName(t), t.Status)
 					tasks[id] = t.Status
 				}
 			}
-			if final(d.Run.Status) {
+			if hatchetrun.Final(d.Run.Status) {
 				return d, last, nil
 			}
 		}
@@ -268,56 +274,13 @@ func watch(ctx context.Context, client *hatchet.Client, runID string, began time
 	}
 }
 
-func final(s rest.V1TaskStatus) bool {
-	return s == rest.V1TaskStatusCOMPLETED || s == rest.V1TaskStatusFAILED || s == rest.V1TaskStatusCANCELLED
-}
-
-// notYetVisible reports the API's 404 for a run it has created but not yet
-// indexed; the SDK only says so in its error text.
-func notYetVisible(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "got status 404")
-}
-
-// runError is the failed run's error, or its tasks' errors.
-func runError(d *rest.V1WorkflowRunDetails) string {
-	if m := d.Run.ErrorMessage; m != nil && *m != "" {
-		return *m
-	}
-	var msgs []string
-	for _, t := range d.Tasks {
-		if t.ErrorMessage != nil && *t.ErrorMessage != "" {
-			msgs = append(msgs, taskName(t)+": "+*t.ErrorMessage)
-		}
-	}
-	if len(msgs) == 0 {
-		return "no error message"
-	}
-	return strings.Join(msgs, "; ")
-}
-
-// taskName is the task's name in its workflow, from its action id
-// ("workflow:task"); the display name carries a numeric suffix.
-func taskName(t rest.V1TaskSummary) string {
-	if t.ActionId != nil {
-		if _, name, ok := strings.Cut(*t.ActionId, ":"); ok && name != "" {
-			return name
-		}
-	}
-	return t.DisplayName
-}
-
 // cancelRun cancels a run the command gave up on, so it does not linger on
 // the engine after this process (and its worker) are gone.
 func cancelRun(ctx context.Context, client *hatchet.Client, runID string, c cmdIO) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	id, err := uuid.Parse(runID)
-	if err == nil {
-		ids := []uuid.UUID{id}
-		_, err = client.Runs().Cancel(ctx, rest.V1CancelTaskRequest{ExternalIds: &ids})
-	}
-	if err != nil {
-		fmt.Fprintf(c.stderr, "workflows test: cancel run %s: %v\n", runID, err)
+	if err := hatchetrun.Cancel(ctx, client, runID); err != nil {
+		fmt.Fprintf(c.stderr, "workflows test: %v\n", err)
 		return
 	}
 	fmt.Fprintf(c.stderr, "cancelled run %s\n", runID)

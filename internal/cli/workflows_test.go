@@ -242,19 +242,13 @@ func TestInputFromFile(t *testing.T) {
 func TestEnvironFromGetenv(t *testing.T) {
 	env := map[string]string{"HATCHET_CLIENT_TOKEN": "tok", "LOG_LEVEL": "debug", "HOME": "/h", "UNRELATED": "x"}
 	got := environ(func(k string) string { return env[k] })
-	want := map[string]bool{"HATCHET_CLIENT_TOKEN=tok": true, "LOG_LEVEL=debug": true, "HOME=/h": true, "SHIM_INSECURE_DEV=true": true}
+	want := map[string]bool{"HATCHET_CLIENT_TOKEN=tok": true, "LOG_LEVEL=debug": true, "HOME=/h": true}
 	if len(got) != len(want) {
 		t.Fatalf("environ = %q", got)
 	}
 	for _, kv := range got {
 		if !want[kv] {
 			t.Errorf("unexpected %q in %q", kv, got)
-		}
-	}
-	env["SHIM_API_TOKEN"] = "s"
-	for _, kv := range environ(func(k string) string { return env[k] }) {
-		if strings.HasPrefix(kv, "SHIM_INSECURE_DEV") {
-			t.Errorf("SHIM_INSECURE_DEV set although SHIM_API_TOKEN is: %q", kv)
 		}
 	}
 }

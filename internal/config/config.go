@@ -1,19 +1,26 @@
 package config
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/jsonerr"
 )
 
 // Config is the whole configuration of the service.
@@ -38,6 +45,19 @@ type Hatchet struct {
 	HostPort    string `env:"HATCHET_CLIENT_HOST_PORT"`
 	TLSStrategy string `env:"HATCHET_CLIENT_TLS_STRATEGY" envDefault:"tls"`
 	Namespace   string `env:"HATCHET_CLIENT_NAMESPACE"`
+}
+
+// SplitHostPort splits HATCHET_CLIENT_HOST_PORT into host and port.
+func (h Hatchet) SplitHostPort() (string, int, error) {
+	host, p, err := net.SplitHostPort(h.HostPort)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, fmt.Errorf("port %q: want 1-65535", p)
+	}
+	return host, port, nil
 }
 
 // External reports whether the service joins an external engine.
@@ -89,12 +109,12 @@ type Log struct {
 
 // Routing configures where requests go during the migration.
 type Routing struct {
-	Backend              string  `env:"TASK_QUEUE_BACKEND" envDefault:"hatchet"`
-	UseTaskAbstraction   bool    `env:"USE_TASK_ABSTRACTION" envDefault:"false"`
-	Percentage           float64 `env:"TASK_ABSTRACTION_PERCENT" envDefault:"0"`
-	FlagsFile            string  `env:"FEATURE_FLAGS_FILE"`
-	AllowRequestOverride bool    `env:"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE" envDefault:"false"`
-	Fallback             bool    `env:"ROUTING_FALLBACK" envDefault:"false"`
+	Backend              featureflag.Backend `env:"TASK_QUEUE_BACKEND" envDefault:"hatchet"`
+	UseTaskAbstraction   bool                `env:"USE_TASK_ABSTRACTION" envDefault:"false"`
+	Percentage           float64             `env:"TASK_ABSTRACTION_PERCENT" envDefault:"0"`
+	FlagsFile            string              `env:"FEATURE_FLAGS_FILE"`
+	AllowRequestOverride bool                `env:"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE" envDefault:"false"`
+	Fallback             bool                `env:"ROUTING_FALLBACK" envDefault:"false"`
 }
 
 // Shim configures the HTTP API the backend calls.
@@ -124,11 +144,21 @@ func (s Shim) Tokens() []string {
 
 // Helpers configures the document helpers: text extraction and the LLM.
 type Helpers struct {
-	X2TextURL     string        `env:"X2TEXT_URL"`
-	X2TextAPIKey  string        `env:"X2TEXT_API_KEY"`
-	LLMAdapters   string        `env:"LLM_ADAPTERS"`
-	LLMTimeout    time.Duration `env:"LLM_TIMEOUT" envDefault:"2m"`
-	LLMMaxRetries int           `env:"LLM_MAX_RETRIES" envDefault:"3"`
+	X2TextURL    string `env:"X2TEXT_URL"`
+	X2TextAPIKey string `env:"X2TEXT_API_KEY"`
+	LLMAdapters  string `env:"LLM_ADAPTERS"`
+	// Adapters is LLM_ADAPTERS parsed by Load.
+	Adapters      map[string]LLMAdapter `env:"-"`
+	LLMTimeout    time.Duration         `env:"LLM_TIMEOUT" envDefault:"2m"`
+	LLMMaxRetries int                   `env:"LLM_MAX_RETRIES" envDefault:"3"`
+}
+
+// LLMAdapter is one OpenAI-compatible server of LLM_ADAPTERS, chosen by a
+// run's llm_adapter_id.
+type LLMAdapter struct {
+	BaseURL string `json:"base_url"`
+	Model   string `json:"model"`
+	APIKey  string `json:"api_key"`
 }
 
 // Documents configures where document-processing-v2 reads documents: local
@@ -225,7 +255,7 @@ func parseFileStorage(add func(string, ...any), name, raw string) FileStorage {
 	case fs.EndpointURL == "" && fs.Provider == ProviderMinIO:
 		add("%s: minio credentials need an endpoint_url", name)
 	case fs.EndpointURL != "":
-		validURL(add, name+" endpoint_url", fs.EndpointURL, "http", "https")
+		validURL(add, name+" endpoint_url", fs.EndpointURL, true, "http", "https")
 	}
 	return fs
 }
@@ -273,21 +303,53 @@ const (
 	MsgQueueRabbitMQ = "rabbitmq"
 )
 
-// Backend names accepted by TASK_QUEUE_BACKEND.
+// Use names a part of the configuration. A command loads only the parts it
+// uses, so it is neither stopped by nor needs settings it never reads.
+type Use uint
+
+// The parts of the configuration.
 const (
-	BackendHatchet = "hatchet"
-	BackendCelery  = "celery"
+	// UseEngine: the Hatchet engine (external, or embedded on DATABASE_URL)
+	// and this process's worker.
+	UseEngine Use = 1 << iota
+	// UseCelery: the legacy broker and result backend.
+	UseCelery
+	// UseHelpers: what the workflows call: x2text, the LLM adapters and the
+	// platform database.
+	UseHelpers
+	// UseShim: the HTTP service, the shim API, its store and its routing
+	// (feature flags file included).
+	UseShim
+	// UseAll is everything: what the service uses.
+	UseAll = UseEngine | UseCelery | UseHelpers | UseShim
 )
 
+// parts maps each group of Config to the part that reads it; Log belongs to
+// every part.
+var parts = map[string]Use{
+	"Hatchet": UseEngine, "Embedded": UseEngine | UseShim, "Worker": UseEngine,
+	"Celery": UseCelery | UseShim, "Helpers": UseHelpers, "Platform": UseHelpers, "Documents": UseHelpers,
+	"Service": UseShim, "Routing": UseShim, "Shim": UseShim, "Log": UseAll,
+}
+
 // Load parses the given environment (os.Environ() form) into a Config and
-// validates it. The error lists every problem found, one per line.
-func Load(environ []string) (Config, error) {
+// checks the parts in uses (all when none is given), files and URLs
+// included, before anything is started with it. The error lists every
+// problem found, one per line.
+func Load(environ []string, uses ...Use) (Config, error) {
+	use := UseAll
+	if len(uses) > 0 {
+		use = 0
+		for _, u := range uses {
+			use |= u
+		}
+	}
 	vars := env.ToMap(environ)
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: vars})
 	var problems []error
 	if err != nil {
 		var failed []string
-		problems, failed = describe(err, vars)
+		problems, failed = describe(err, vars, use)
 		// Validate the rest as if the unparsable variables were unset, so
 		// each problem is reported once.
 		for _, k := range failed {
@@ -298,8 +360,7 @@ func Load(environ []string) (Config, error) {
 			return cfg, &Error{Problems: append(problems, err)}
 		}
 	}
-	problems = append(problems, cfg.validate()...)
-	cfg.Documents.parse(func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) })
+	problems = append(problems, cfg.validate(use)...)
 	cfg.Embedded.EngineLogFormat = cfg.Log.Format
 	if cfg.Embedded.TokenFile == "" {
 		cfg.Embedded.TokenFile = defaultTokenFile(vars)
@@ -321,22 +382,31 @@ type Error struct {
 // Error lists every problem on its own line.
 func (e *Error) Error() string {
 	lines := make([]string, 0, len(e.Problems)+1)
-	lines = append(lines, fmt.Sprintf("invalid configuration (%d problems):", len(e.Problems)))
+	lines = append(lines, fmt.Sprintf("invalid configuration (%s):", plural(len(e.Problems), "problem")))
 	for _, p := range e.Problems {
 		lines = append(lines, "  - "+p.Error())
 	}
 	return strings.Join(lines, "\n")
 }
 
-// describe turns env's parse errors into "VAR=value: reason" problems and
-// returns the variables that failed.
-func describe(err error, vars map[string]string) ([]error, []string) {
+// plural renders "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// describe turns env's parse errors into "VAR=value: reason" problems for
+// the variables of the parts in use, and returns every variable that failed.
+func describe(err error, vars map[string]string, use Use) ([]error, []string) {
 	errs := []error{err}
 	var agg env.AggregateError
 	if errors.As(err, &agg) {
 		errs = agg.Errors
 	}
 	keys := fieldKeys(reflect.TypeFor[Config]())
+	used := usedKeys(use)
 	var problems []error
 	var failed []string
 	for _, e := range errs {
@@ -350,9 +420,23 @@ func describe(err error, vars map[string]string) ([]error, []string) {
 			continue
 		}
 		failed = append(failed, key)
-		problems = append(problems, fmt.Errorf("%s=%q: %w", key, vars[key], pe.Err))
+		if used[key] {
+			problems = append(problems, fmt.Errorf("%s=%q: %w", key, vars[key], pe.Err))
+		}
 	}
 	return problems, failed
+}
+
+// usedKeys returns the variables of the parts in use.
+func usedKeys(use Use) map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if f := t.Field(i); parts[f.Name]&use != 0 {
+			walkEnv(f.Type, func(_, key string) { keys[key] = true })
+		}
+	}
+	return keys
 }
 
 // Variables returns the names of every environment variable Config reads.
@@ -387,95 +471,170 @@ func walkEnv(t reflect.Type, visit func(field, key string)) {
 	}
 }
 
-func (c Config) validate() []error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+// problems collects validation problems.
+type problems []error
 
-	oneOf(add, "HATCHET_CLIENT_TLS_STRATEGY", c.Hatchet.TLSStrategy, "tls", "mtls", "none")
-	oneOf(add, "LOG_LEVEL", c.Log.Level, "debug", "info", "warn", "error")
-	oneOf(add, "LOG_FORMAT", c.Log.Format, "text", "json")
-	oneOf(add, "TASK_QUEUE_BACKEND", c.Routing.Backend, BackendHatchet, BackendCelery)
-	oneOf(add, "HATCHET_EMBEDDED_LOG_LEVEL", c.Embedded.EngineLog, "debug", "info", "warn", "error")
+// add records one problem.
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
 
+// validate checks the parts in use.
+func (c *Config) validate(use Use) []error {
+	var p problems
+	oneOf(p.add, "LOG_LEVEL", c.Log.Level, "debug", "info", "warn", "error")
+	oneOf(p.add, "LOG_FORMAT", c.Log.Format, "text", "json")
+	// The embedded engine and the shim's store both live in DATABASE_URL.
+	if use&UseShim != 0 || use&UseEngine != 0 && !c.Hatchet.External() {
+		validURL(p.add, "DATABASE_URL", c.Embedded.DatabaseURL, false, "postgres", "postgresql")
+	}
+	if use&UseEngine != 0 {
+		c.validateEngine(&p)
+	}
+	if use&UseCelery != 0 {
+		c.validateCelery(&p)
+	}
+	if use&UseHelpers != 0 {
+		c.validateHelpers(&p)
+	}
+	if use&UseShim != 0 {
+		c.validateShim(&p)
+	}
+	return p
+}
+
+// validateEngine checks the engine connection and the worker.
+func (c *Config) validateEngine(p *problems) {
+	oneOf(p.add, "HATCHET_CLIENT_TLS_STRATEGY", c.Hatchet.TLSStrategy, "tls", "mtls", "none")
+	oneOf(p.add, "HATCHET_EMBEDDED_LOG_LEVEL", c.Embedded.EngineLog, "debug", "info", "warn", "error")
 	if !c.Hatchet.External() && c.Hatchet.HostPort != "" {
-		add("HATCHET_CLIENT_HOST_PORT is set but HATCHET_CLIENT_TOKEN is not: an external engine needs a token (unset HATCHET_CLIENT_HOST_PORT to run the embedded engine)")
+		p.add("HATCHET_CLIENT_HOST_PORT is set but HATCHET_CLIENT_TOKEN is not: an external engine needs a token (unset HATCHET_CLIENT_HOST_PORT to run the embedded engine)")
 	}
 	if c.Hatchet.HostPort != "" {
-		if _, _, err := net.SplitHostPort(c.Hatchet.HostPort); err != nil {
-			add("HATCHET_CLIENT_HOST_PORT=%q: want host:port", c.Hatchet.HostPort)
+		if _, _, err := c.Hatchet.SplitHostPort(); err != nil {
+			p.add("HATCHET_CLIENT_HOST_PORT=%q: want host:port", c.Hatchet.HostPort)
 		}
 	}
 	if !c.Hatchet.External() {
-		validURL(add, "DATABASE_URL", c.Embedded.DatabaseURL, "postgres", "postgresql")
-		validPort(add, "HATCHET_EMBEDDED_GRPC_PORT", c.Embedded.GRPCPort)
-		validPort(add, "HATCHET_EMBEDDED_API_PORT", c.Embedded.APIPort)
+		validPort(p.add, "HATCHET_EMBEDDED_GRPC_PORT", c.Embedded.GRPCPort)
+		validPort(p.add, "HATCHET_EMBEDDED_API_PORT", c.Embedded.APIPort)
 		if c.Embedded.GRPCPort != 0 && c.Embedded.GRPCPort == c.Embedded.APIPort {
-			add("HATCHET_EMBEDDED_GRPC_PORT and HATCHET_EMBEDDED_API_PORT are both %d", c.Embedded.GRPCPort)
+			p.add("HATCHET_EMBEDDED_GRPC_PORT and HATCHET_EMBEDDED_API_PORT are both %d", c.Embedded.GRPCPort)
 		}
-		oneOf(add, "HATCHET_EMBEDDED_MSGQUEUE", c.Embedded.MsgQueue, MsgQueuePostgres, MsgQueueRabbitMQ)
+		oneOf(p.add, "HATCHET_EMBEDDED_MSGQUEUE", c.Embedded.MsgQueue, MsgQueuePostgres, MsgQueueRabbitMQ)
 		if c.Embedded.MsgQueueURL != "" {
-			validURL(add, "HATCHET_EMBEDDED_MSGQUEUE_URL", c.Embedded.MsgQueueURL, "amqp", "amqps")
+			validURL(p.add, "HATCHET_EMBEDDED_MSGQUEUE_URL", c.Embedded.MsgQueueURL, false, "amqp", "amqps")
 		}
-	}
-	validURL(add, "CELERY_BROKER_URL", c.Celery.BrokerURL, "amqp", "amqps")
-	validURL(add, "CELERY_RESULT_BACKEND", c.Celery.ResultBackend, "rpc", "db+postgresql", "db+postgres", "db+postgresql+psycopg2",
-		"redis", "rediss")
-	if _, _, err := net.SplitHostPort(c.Service.Addr); err != nil {
-		add("SERVICE_ADDR=%q: want [host]:port", c.Service.Addr)
-	}
-	if c.Service.ShutdownTimeout <= 0 {
-		add("SHUTDOWN_TIMEOUT=%s: must be positive", c.Service.ShutdownTimeout)
 	}
 	if strings.TrimSpace(c.Worker.Name) == "" {
-		add("HATCHET_WORKER_NAME must not be empty")
+		p.add("HATCHET_WORKER_NAME must not be empty")
 	}
 	if c.Worker.Slots < 1 || c.Worker.Slots > 10000 {
-		add("HATCHET_WORKER_SLOTS=%d: must be between 1 and 10000", c.Worker.Slots)
+		p.add("HATCHET_WORKER_SLOTS=%d: must be between 1 and 10000", c.Worker.Slots)
 	}
-	if c.Routing.Percentage < 0 || c.Routing.Percentage > 100 {
-		add("TASK_ABSTRACTION_PERCENT=%g: must be between 0 and 100", c.Routing.Percentage)
-	}
-	if c.Routing.Backend == BackendCelery && (c.Routing.UseTaskAbstraction || c.Routing.Percentage > 0) {
-		add("TASK_QUEUE_BACKEND=celery pins every request to Celery, so USE_TASK_ABSTRACTION=true or TASK_ABSTRACTION_PERCENT>0 would be ignored: set TASK_QUEUE_BACKEND=hatchet to route to Hatchet")
-	}
+}
+
+// validateCelery checks the broker and result backend.
+func (c *Config) validateCelery(p *problems) {
+	validURL(p.add, "CELERY_BROKER_URL", c.Celery.BrokerURL, false, "amqp", "amqps")
+	validURL(p.add, "CELERY_RESULT_BACKEND", c.Celery.ResultBackend, false, "rpc", "db+postgresql", "db+postgres", "db+postgresql+psycopg2",
+		"redis", "rediss")
+}
+
+// validateHelpers checks what the workflows call: LLM_ADAPTERS in full, and
+// the document roots and storages.
+func (c *Config) validateHelpers(p *problems) {
 	if c.Helpers.X2TextURL != "" {
-		validURL(add, "X2TEXT_URL", c.Helpers.X2TextURL, "http", "https")
+		validURL(p.add, "X2TEXT_URL", c.Helpers.X2TextURL, true, "http", "https")
 	}
-	if c.Helpers.LLMAdapters != "" && !json.Valid([]byte(c.Helpers.LLMAdapters)) {
-		add("LLM_ADAPTERS: not valid JSON")
-	}
+	c.Helpers.Adapters = parseAdapters(p, c.Helpers.LLMAdapters)
 	if c.Helpers.LLMTimeout <= 0 {
-		add("LLM_TIMEOUT=%s: must be positive", c.Helpers.LLMTimeout)
+		p.add("LLM_TIMEOUT=%s: must be positive", c.Helpers.LLMTimeout)
 	}
 	if c.Helpers.LLMMaxRetries < 0 || c.Helpers.LLMMaxRetries > 10 {
-		add("LLM_MAX_RETRIES=%d: must be between 0 and 10", c.Helpers.LLMMaxRetries)
+		p.add("LLM_MAX_RETRIES=%d: must be between 0 and 10", c.Helpers.LLMMaxRetries)
 	}
-	validURL(add, "PLATFORM_DATABASE_URL", c.Platform.DatabaseURL, "postgres", "postgresql")
+	validURL(p.add, "PLATFORM_DATABASE_URL", c.Platform.DatabaseURL, false, "postgres", "postgresql")
+	c.Documents.parse(p.add)
+}
+
+// validateShim checks the HTTP service, the shim, its store and routing.
+func (c *Config) validateShim(p *problems) {
+	if _, _, err := net.SplitHostPort(c.Service.Addr); err != nil {
+		p.add("SERVICE_ADDR=%q: want [host]:port", c.Service.Addr)
+	}
+	if c.Service.ShutdownTimeout <= 0 {
+		p.add("SHUTDOWN_TIMEOUT=%s: must be positive", c.Service.ShutdownTimeout)
+	}
+	c.validateRouting(p)
 	if len(c.Shim.Tokens()) == 0 && !c.Shim.InsecureDev {
-		add("SHIM_API_TOKEN is required (or SHIM_INSECURE_DEV=true for a development shim without authentication)")
-	}
-	if !c.Celery.Enabled && c.Routing.Backend == BackendCelery {
-		add("TASK_QUEUE_BACKEND=celery needs CELERY_ENABLED=true")
+		p.add("SHIM_API_TOKEN is required (or SHIM_INSECURE_DEV=true for a development shim without authentication)")
 	}
 	if c.Shim.MaxBodyBytes < 1024 {
-		add("SHIM_MAX_BODY_BYTES=%d: must be at least 1024", c.Shim.MaxBodyBytes)
+		p.add("SHIM_MAX_BODY_BYTES=%d: must be at least 1024", c.Shim.MaxBodyBytes)
 	}
 	if c.Shim.LostAfter < 10*time.Second {
-		add("SHIM_LOST_AFTER=%s: must be at least 10s", c.Shim.LostAfter)
+		p.add("SHIM_LOST_AFTER=%s: must be at least 10s", c.Shim.LostAfter)
 	}
 	if r := c.Shim.Retention; r != 0 && r < time.Hour {
-		add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)
+		p.add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)
 	}
-	return errs
+}
+
+// validateRouting checks the backend pin, the percentages and the flags
+// file (it must exist and load).
+func (c *Config) validateRouting(p *problems) {
+	oneOf(p.add, "TASK_QUEUE_BACKEND", string(c.Routing.Backend), string(featureflag.BackendHatchet), string(featureflag.BackendCelery))
+	if c.Routing.Percentage < 0 || c.Routing.Percentage > 100 {
+		p.add("TASK_ABSTRACTION_PERCENT=%g: must be between 0 and 100", c.Routing.Percentage)
+	}
+	if c.Routing.Backend == featureflag.BackendCelery && (c.Routing.UseTaskAbstraction || c.Routing.Percentage > 0) {
+		p.add("TASK_QUEUE_BACKEND=celery pins every request to Celery, so USE_TASK_ABSTRACTION=true or TASK_ABSTRACTION_PERCENT>0 would be ignored: set TASK_QUEUE_BACKEND=hatchet to route to Hatchet")
+	}
+	if !c.Celery.Enabled && c.Routing.Backend == featureflag.BackendCelery {
+		p.add("TASK_QUEUE_BACKEND=celery needs CELERY_ENABLED=true")
+	}
+	if c.Routing.FlagsFile != "" {
+		if _, err := featureflag.New(context.Background(), c.Routing.Flags(), featureflag.WithLogger(slog.New(slog.DiscardHandler))); err != nil {
+			p.add("FEATURE_FLAGS_FILE: %v", err)
+		}
+	}
+}
+
+// Flags is the environment's part of the feature flags.
+func (r Routing) Flags() featureflag.Config {
+	return featureflag.Config{UseTaskAbstraction: r.UseTaskAbstraction, Percentage: r.Percentage,
+		AllowRequestOverride: r.AllowRequestOverride, File: r.FlagsFile}
+}
+
+// parseAdapters decodes LLM_ADAPTERS strictly and checks every adapter.
+func parseAdapters(p *problems, text string) map[string]LLMAdapter {
+	adapters := map[string]LLMAdapter{}
+	if strings.TrimSpace(text) == "" {
+		return adapters
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&adapters)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the object")
+	}
+	if err != nil {
+		p.add(`LLM_ADAPTERS: want one JSON object {"id": {"base_url", "model", "api_key"}}: %s`, jsonerr.Describe(err))
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(adapters)) {
+		a := adapters[id]
+		validURL(p.add, fmt.Sprintf("LLM_ADAPTERS[%q].base_url", id), a.BaseURL, true, "http", "https")
+		if strings.TrimSpace(a.Model) == "" {
+			p.add("LLM_ADAPTERS[%q].model is empty", id)
+		}
+	}
+	return adapters
 }
 
 func oneOf(add func(string, ...any), name, value string, allowed ...string) {
-	for _, a := range allowed {
-		if value == a {
-			return
-		}
+	if !slices.Contains(allowed, value) {
+		add("%s=%q: must be one of %s", name, value, strings.Join(allowed, ", "))
 	}
-	add("%s=%q: must be one of %s", name, value, strings.Join(allowed, ", "))
 }
 
 func validPort(add func(string, ...any), name string, port int) {
@@ -484,18 +643,18 @@ func validPort(add func(string, ...any), name string, port int) {
 	}
 }
 
-func validURL(add func(string, ...any), name, raw string, schemes ...string) {
+// validURL checks raw is a URL with one of schemes and, when needHost, a
+// host.
+func validURL(add func(string, ...any), name, raw string, needHost bool, schemes ...string) {
 	u, err := url.Parse(raw)
-	if err != nil {
+	switch {
+	case err != nil:
 		add("%s: not a URL: %v", name, redactURLError(err))
-		return
+	case !slices.Contains(schemes, u.Scheme):
+		add("%s: scheme %q not supported (want %s)", name, u.Scheme, strings.Join(schemes, ", "))
+	case needHost && u.Hostname() == "":
+		add("%s: %s://… has no host", name, u.Scheme)
 	}
-	for _, s := range schemes {
-		if u.Scheme == s {
-			return
-		}
-	}
-	add("%s: scheme %q not supported (want %s)", name, u.Scheme, strings.Join(schemes, ", "))
 }
 
 // redactURLError drops the URL text from a parse error, which may hold a password.

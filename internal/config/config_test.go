@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/unstract/hatchet-worker/featureflag"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -23,7 +27,7 @@ func TestLoadDefaults(t *testing.T) {
 	checks := map[string][2]any{
 		"DATABASE_URL":                  {cfg.Embedded.DatabaseURL, "postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"},
 		"SERVICE_ADDR":                  {cfg.Service.Addr, ":8090"},
-		"TASK_QUEUE_BACKEND":            {cfg.Routing.Backend, BackendHatchet},
+		"TASK_QUEUE_BACKEND":            {cfg.Routing.Backend, featureflag.BackendHatchet},
 		"LOG_FORMAT":                    {cfg.Log.Format, "text"},
 		"token file":                    {cfg.Embedded.TokenFile, "/home/op/.local/state/hatchet-worker/hatchet-token"},
 		"CELERY_RESULT":                 {cfg.Celery.ResultBackend, "rpc://"},
@@ -39,6 +43,10 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadEveryVariable(t *testing.T) {
+	flagsFile := filepath.Join(t.TempDir(), "flags.yaml")
+	if err := os.WriteFile(flagsFile, []byte("use_task_abstraction: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const (
 		execCreds = `{"provider":"minio","credentials":{"endpoint_url":"http://minio:9000","key":"mk","secret":"ms"}}`
 		apiCreds  = `{"provider":"s3","credentials":{"key":"ak","secret":"as","region_name":"eu-west-1","use_ssl":true}}`
@@ -66,7 +74,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"TASK_QUEUE_BACKEND=hatchet",
 		"USE_TASK_ABSTRACTION=true",
 		"TASK_ABSTRACTION_PERCENT=12.5",
-		"FEATURE_FLAGS_FILE=/etc/flags.yaml",
+		"FEATURE_FLAGS_FILE=" + flagsFile,
 		"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE=true",
 		"ROUTING_FALLBACK=true",
 		"SHIM_API_TOKEN=secret",
@@ -101,10 +109,11 @@ func TestLoadEveryVariable(t *testing.T) {
 		Service: Service{Addr: "127.0.0.1:9000", ShutdownTimeout: 45 * time.Second},
 		Worker:  Worker{Name: "w1", Slots: 7},
 		Log:     Log{Level: "debug", Format: "json"},
-		Routing: Routing{Backend: "hatchet", UseTaskAbstraction: true, Percentage: 12.5, FlagsFile: "/etc/flags.yaml", AllowRequestOverride: true, Fallback: true},
+		Routing: Routing{Backend: "hatchet", UseTaskAbstraction: true, Percentage: 12.5, FlagsFile: flagsFile, AllowRequestOverride: true, Fallback: true},
 		Shim:    Shim{APIToken: "secret", InsecureDev: true, MaxBodyBytes: 4096, Retention: 168 * time.Hour, LostAfter: 90 * time.Second},
 		Helpers: Helpers{X2TextURL: "http://x2text:3004", X2TextAPIKey: "xk",
 			LLMAdapters: `{"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k"}}`,
+			Adapters:    map[string]LLMAdapter{"gpt": {BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKey: "k"}},
 			LLMTimeout:  90 * time.Second, LLMMaxRetries: 5},
 		Documents: Documents{Roots: "/data/docs,/srv/uploads", MaxBytes: 2048, ReadTimeout: 30 * time.Second,
 			ExecutionCredentials: execCreds,
@@ -115,7 +124,7 @@ func TestLoadEveryVariable(t *testing.T) {
 			APIStorage:           FileStorage{Provider: ProviderS3, Key: "ak", Secret: "as", Region: "eu-west-1"}},
 		Platform: Platform{DatabaseURL: "postgres://u@db/unstract"},
 	}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", cfg, want)
 	}
 	// Every variable the struct reads appears in this test.
@@ -294,6 +303,36 @@ func TestShimTokens(t *testing.T) {
 	}
 }
 
+// TestLoadChecksWhatIsUsed checks each command's part of the configuration
+// alone: a CLI command needs no shim token, and is not stopped by settings
+// it never reads.
+func TestLoadChecksWhatIsUsed(t *testing.T) {
+	tests := []struct {
+		name    string
+		uses    []Use
+		environ []string
+		want    string // "" accepts
+	}{
+		{"service needs a shim token", nil, nil, "SHIM_API_TOKEN is required"},
+		{"celery call needs no shim token", []Use{UseCelery}, nil, ""},
+		{"engine commands need no shim token", []Use{UseEngine}, nil, ""},
+		{"celery call ignores a bad slot count", []Use{UseCelery}, []string{"HATCHET_WORKER_SLOTS=many"}, ""},
+		{"celery call checks the broker", []Use{UseCelery}, []string{"CELERY_BROKER_URL=redis://x"}, "CELERY_BROKER_URL"},
+		{"engine commands check the engine", []Use{UseEngine}, []string{"HATCHET_WORKER_SLOTS=many"}, "HATCHET_WORKER_SLOTS"},
+		{"workflows test checks the helpers", []Use{UseEngine, UseCelery, UseHelpers}, []string{"LLM_ADAPTERS={"}, "LLM_ADAPTERS"},
+		{"engine commands ignore the flags file", []Use{UseEngine}, []string{"FEATURE_FLAGS_FILE=/nonexistent/flags.yaml"}, ""},
+		{"logging is always checked", []Use{UseCelery}, []string{"LOG_LEVEL=loud"}, "LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(append([]string{"HOME=/h"}, tt.environ...), tt.uses...)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Load = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestDocumentsStorage(t *testing.T) {
 	tests := []struct {
 		name string
@@ -315,6 +354,44 @@ func TestDocumentsStorage(t *testing.T) {
 			}
 			if got := cfg.Documents.ExecutionStorage; got != tt.want || got.Configured() != (tt.want.Provider != "") {
 				t.Errorf("ExecutionStorage = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadChecksFilesAndAdapters checks what used to be found only after the
+// engine had started: LLM_ADAPTERS in full, the flags file, URLs without a
+// host. Each is one problem, and no API key is quoted.
+func TestLoadChecksFilesAndAdapters(t *testing.T) {
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.yaml")
+	if err := os.WriteFile(typo, []byte("use_task_abstracton: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, env, want string
+	}{
+		{"adapters not JSON", `LLM_ADAPTERS={"gpt": sk-secret}`, "LLM_ADAPTERS: want one JSON object"},
+		{"adapter unknown field", `LLM_ADAPTERS={"gpt":{"url":"https://x/v1","model":"m","api_key":"sk-secret"}}`, `unknown field "url"`},
+		{"adapter without host", `LLM_ADAPTERS={"gpt":{"base_url":"https:///v1","model":"m","api_key":"sk-secret"}}`, `LLM_ADAPTERS["gpt"].base_url: https://… has no host`},
+		{"adapter bad scheme", `LLM_ADAPTERS={"gpt":{"base_url":"ftp://x","model":"m","api_key":"sk-secret"}}`, `LLM_ADAPTERS["gpt"].base_url: scheme "ftp"`},
+		{"adapter without model", `LLM_ADAPTERS={"gpt":{"base_url":"https://x/v1","api_key":"sk-secret"}}`, `LLM_ADAPTERS["gpt"].model is empty`},
+		{"flags file missing", "FEATURE_FLAGS_FILE=" + filepath.Join(dir, "missing.yaml"), "FEATURE_FLAGS_FILE: read feature flags"},
+		{"flags file typo", "FEATURE_FLAGS_FILE=" + typo, `unknown field "use_task_abstracton"`},
+		{"x2text without host", "X2TEXT_URL=http://", "X2TEXT_URL: http://… has no host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load([]string{"SHIM_API_TOKEN=t", tt.env})
+			var cerr *Error
+			if !errors.As(err, &cerr) || len(cerr.Problems) != 1 || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load = %v, want one problem containing %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), "(1 problem)") {
+				t.Errorf("message %q does not say (1 problem)", err)
+			}
+			if strings.Contains(err.Error(), "sk-secret") {
+				t.Errorf("message leaks the API key: %v", err)
 			}
 		})
 	}

@@ -4,10 +4,11 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"net"
 
 	"github.com/rs/zerolog"
 
@@ -35,7 +36,7 @@ type Conn struct {
 // when no token is configured.
 func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Conn, error) {
 	if cfg.Hatchet.External() {
-		client, err := NewClient(cfg.Hatchet.Token, cfg.Hatchet.Namespace, log)
+		client, err := NewClient(cfg.Hatchet, log)
 		if err != nil {
 			return nil, err
 		}
@@ -46,40 +47,77 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Conn, e
 	if err != nil {
 		return nil, fmt.Errorf("start embedded engine: %w", err)
 	}
-	if err := os.Setenv("HATCHET_CLIENT_TLS_STRATEGY", "none"); err != nil {
-		return nil, errors.Join(err, e.Stop(context.WithoutCancel(ctx)))
-	}
-	client, err := NewClient(e.Token, cfg.Hatchet.Namespace, log)
+	// The embedded engine's token names its loopback gRPC address; it speaks
+	// plain gRPC.
+	client, err := NewClient(config.Hatchet{Token: e.Token, TLSStrategy: "none", Namespace: cfg.Hatchet.Namespace}, log)
 	if err != nil {
 		return nil, errors.Join(err, e.Stop(context.WithoutCancel(ctx)))
 	}
 	return &Conn{Client: client, Embedded: e}, nil
 }
 
-// NewClient returns an SDK client for token. Unlike hatchet.NewClient it
+// NewClient returns an SDK client for the engine h names: its token,
+// namespace, gRPC address (HATCHET_CLIENT_HOST_PORT, else the token's) and
+// TLS strategy are passed to the SDK as options. Unlike hatchet.NewClient it
 // checks the token first and reports a bad one as an error wrapping
 // ErrBadToken instead of panicking.
-func NewClient(token, namespace string, log *slog.Logger) (client *hatchet.Client, err error) {
-	if _, err := (&clientloader.ConfigLoader{}).LoadClientConfig(&token); err != nil {
+func NewClient(h config.Hatchet, log *slog.Logger) (client *hatchet.Client, err error) {
+	loaded, err := (&clientloader.ConfigLoader{}).LoadClientConfig(&h.Token)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadToken, err)
+	}
+	opts, err := clientOptions(h, loaded.GRPCBroadcastAddress, loaded.TLSConfig, log)
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			client, err = nil, fmt.Errorf("%w: hatchet client: %v", ErrBadToken, r)
 		}
 	}()
-	opts := []v0client.ClientOpt{
-		v0client.WithToken(token),
-		v0client.WithLogger(logging.Zerolog(log, "hatchet-sdk", zerolog.WarnLevel)),
-	}
-	if namespace != "" {
-		opts = append(opts, v0client.WithNamespace(namespace))
-	}
 	client, err = hatchet.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("hatchet client: %w", err)
 	}
 	return client, nil
+}
+
+// clientOptions turns h into SDK options. tokenAddr is the gRPC address the
+// token names, used when h sets none; base is the TLS configuration the SDK
+// loaded (root CAs), given the server name of the address used.
+func clientOptions(h config.Hatchet, tokenAddr string, base *tls.Config, log *slog.Logger) ([]v0client.ClientOpt, error) {
+	opts := []v0client.ClientOpt{
+		v0client.WithToken(h.Token),
+		v0client.WithLogger(logging.Zerolog(log, "hatchet-sdk", zerolog.WarnLevel)),
+	}
+	if h.Namespace != "" {
+		opts = append(opts, v0client.WithNamespace(h.Namespace))
+	}
+	addr := tokenAddr
+	if h.HostPort != "" {
+		host, port, err := h.SplitHostPort()
+		if err != nil {
+			return nil, fmt.Errorf("HATCHET_CLIENT_HOST_PORT: %w", err)
+		}
+		opts, addr = append(opts, v0client.WithHostPort(host, port)), h.HostPort
+	}
+	switch h.TLSStrategy {
+	case "none":
+		opts = append(opts, v0client.WithTLSConfig(nil))
+	case "tls":
+		conf := &tls.Config{MinVersion: tls.VersionTLS12}
+		if base != nil {
+			conf = base.Clone()
+		}
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			conf.ServerName = host
+		}
+		opts = append(opts, v0client.WithTLSConfig(conf))
+	}
+	// "mtls" keeps the SDK's own TLS settings: its certificates come from
+	// HATCHET_CLIENT_TLS_CERT_FILE and friends, which this service does not
+	// read.
+	return opts, nil
 }
 
 // Close closes the client and stops an embedded engine.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+
+	"github.com/unstract/hatchet-worker/internal/config"
 )
 
 // TestNewClientRejectsBadTokens checks that tokens the SDK would panic on
@@ -17,7 +19,7 @@ func TestNewClientRejectsBadTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewClient(tt.token, "", slog.Default())
+			c, err := NewClient(config.Hatchet{Token: tt.token, TLSStrategy: "tls"}, slog.Default())
 			if !errors.Is(err, ErrBadToken) || c != nil {
 				t.Errorf("NewClient(%q) = %v, %v; want ErrBadToken", tt.token, c, err)
 			}

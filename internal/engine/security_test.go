@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/hatchet-dev/hatchet/cmd/hatchet-migrate/migrate"
 	"github.com/hatchet-dev/hatchet/pkg/config/loader"
 
-	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
@@ -224,14 +222,7 @@ func runEngineUntilStdinCloses(ctx context.Context, dbURL string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg, err := config.Load([]string{
-		"DATABASE_URL=" + dbURL,
-		"HATCHET_EMBEDDED_GRPC_PORT=0",
-		"HATCHET_EMBEDDED_API_PORT=0",
-		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
-		"HATCHET_EMBEDDED_LOG_LEVEL=error",
-		"SHIM_INSECURE_DEV=true",
-	})
+	cfg, err := hatchettest.EngineConfig(dbURL, dir)
 	if err != nil {
 		return err
 	}

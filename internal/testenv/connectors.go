@@ -46,9 +46,13 @@ func getenv(env, def string) string {
 	return def
 }
 
-// dialable fails t when nothing listens at addr.
+// dialable fails t when nothing listens at addr; with -short it skips t:
+// short runs need no services.
 func dialable(t testing.TB, env, addr string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("integration test (needs %s); skipped with -short", env)
+	}
 	conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
 	if err != nil {
 		t.Fatalf("testenv: %s not reachable at %s (run scripts/setup.sh): %v", env, addr, err)

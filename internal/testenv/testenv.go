@@ -1,17 +1,15 @@
 // Package testenv gives integration tests the addresses of the real services
 // they talk to (PostgreSQL, RabbitMQ, …) and fails a test clearly when one is
-// not reachable. The services are installed and started by scripts/setup.sh.
+// not reachable; with -short it skips them. The services are installed and started by scripts/setup.sh.
 package testenv
 
 import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"net"
 	"net/url"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -36,6 +34,7 @@ func AMQPURL(t testing.TB) string {
 	return reachable(t, "TEST_AMQP_URL", DefaultAMQPURL)
 }
 
+// reachable returns the URL in env (or def) once its host answers.
 func reachable(t testing.TB, env, def string) string {
 	t.Helper()
 	raw := os.Getenv(env)
@@ -46,11 +45,7 @@ func reachable(t testing.TB, env, def string) string {
 	if err != nil {
 		t.Fatalf("testenv: %s=%q: %v", env, raw, err)
 	}
-	conn, err := net.DialTimeout("tcp", u.Host, 3*time.Second)
-	if err != nil {
-		t.Fatalf("testenv: %s not reachable at %s (run scripts/setup.sh): %v", env, u.Host, err)
-	}
-	_ = conn.Close()
+	dialable(t, env, u.Host)
 	return raw
 }
 

@@ -1,6 +1,7 @@
 package celerybridge
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -25,12 +26,18 @@ var (
 
 // TaskError is a task that ended in FAILURE or REVOKED, as the worker reported it.
 type TaskError struct {
-	TaskID     string
-	State      State
-	ExcType    string
-	ExcModule  string
+	TaskID    string
+	State     State
+	ExcType   string
+	ExcModule string
+	// ExcMessage is the exception's message: its lone string argument, or
+	// its arguments' JSON text.
 	ExcMessage string
-	Traceback  string
+	// ExcArgs is exc_message exactly as Celery stored it: the exception's
+	// arguments, usually a JSON list; nil when the result was not an
+	// exception dict.
+	ExcArgs   json.RawMessage
+	Traceback string
 }
 
 // Error describes the task's exception.

@@ -39,6 +39,9 @@ func (r Result) Err() error {
 		return te
 	}
 	te.ExcType, te.ExcModule, te.ExcMessage = exc.ExcType, exc.ExcModule, excMessage(exc.ExcMessage)
+	if len(exc.ExcMessage) > 0 {
+		te.ExcArgs = exc.ExcMessage
+	}
 	return te
 }
 

@@ -41,12 +41,13 @@ func Engine(t testing.TB) *engine.Conn {
 	return shared
 }
 
-// DatabaseURL returns a URL for a fresh database called name on the test
-// server, dropped first if it exists. With -short the test is skipped.
+// DatabaseURL returns a URL for a fresh database called name, suffixed per
+// checkout (testenv.CheckoutName), on the test server, dropped first if it
+// exists. With -short the test is skipped.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
 	skipShort(t)
-	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), name)
+	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), testenv.CheckoutName(name))
 	if err != nil {
 		t.Fatalf("hatchettest: %v", err)
 	}
@@ -73,14 +74,7 @@ func start(admin string) (*engine.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load([]string{
-		"DATABASE_URL=" + dbURL,
-		"HATCHET_EMBEDDED_GRPC_PORT=0",
-		"HATCHET_EMBEDDED_API_PORT=0",
-		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
-		"HATCHET_EMBEDDED_LOG_LEVEL=error",
-		"SHIM_INSECURE_DEV=true", // config.Load checks the shim too; tests build their own
-	})
+	cfg, err := EngineConfig(dbURL, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +87,18 @@ func start(admin string) (*engine.Conn, error) {
 // server never drop each other's database.
 func databaseName() string {
 	return testenv.CheckoutName("hw_test_" + sanitize(filepath.Base(os.Args[0])))
+}
+
+// EngineConfig is the configuration of a test's embedded engine on dbURL:
+// free ports, its token file in dir, and only errors in its own log.
+func EngineConfig(dbURL, dir string) (config.Config, error) {
+	return config.Load([]string{
+		"DATABASE_URL=" + dbURL,
+		"HATCHET_EMBEDDED_GRPC_PORT=0",
+		"HATCHET_EMBEDDED_API_PORT=0",
+		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
+		"HATCHET_EMBEDDED_LOG_LEVEL=error",
+	}, config.UseEngine)
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)

@@ -1,0 +1,79 @@
+// Package hatchetrun reads and stops Hatchet workflow runs the way both the
+// shim and the CLI need: whether the API shows a run yet, whether it has
+// ended, what its error is, and cancelling it.
+package hatchetrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+)
+
+// ErrBadID reports a run id that is not a UUID; the engine knows no such run.
+var ErrBadID = errors.New("run id is not a UUID")
+
+// NotYetVisible reports the API's 404 for a run it has created but not yet
+// indexed; the SDK only says so in its error text.
+func NotYetVisible(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "got status 404")
+}
+
+// Final reports whether a run in state s has ended.
+func Final(s rest.V1TaskStatus) bool {
+	return s == rest.V1TaskStatusCOMPLETED || s == rest.V1TaskStatusFAILED || s == rest.V1TaskStatusCANCELLED
+}
+
+// Error is the run's error message or, when it has none, its tasks'
+// ("task: message; …"); "" when neither has one. Messages the engine stored
+// as JSON strings are unquoted.
+func Error(d *rest.V1WorkflowRunDetails) string {
+	if m := d.Run.ErrorMessage; m != nil && *m != "" {
+		return unquote(*m)
+	}
+	var msgs []string
+	for _, t := range d.Tasks {
+		if t.ErrorMessage != nil && *t.ErrorMessage != "" {
+			msgs = append(msgs, TaskName(t)+": "+unquote(*t.ErrorMessage))
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// unquote returns the string a JSON string literal holds, or s itself.
+func unquote(s string) string {
+	var out string
+	if len(s) >= 2 && s[0] == '"' && json.Unmarshal([]byte(s), &out) == nil {
+		return out
+	}
+	return s
+}
+
+// TaskName is the task's name in its workflow, from its action id
+// ("workflow:task"); the display name carries a numeric suffix.
+func TaskName(t rest.V1TaskSummary) string {
+	if t.ActionId != nil {
+		if _, name, ok := strings.Cut(*t.ActionId, ":"); ok && name != "" {
+			return name
+		}
+	}
+	return t.DisplayName
+}
+
+// Cancel asks the engine to cancel the run and its tasks.
+func Cancel(ctx context.Context, client *hatchet.Client, runID string) error {
+	id, err := uuid.Parse(runID)
+	if err != nil {
+		return fmt.Errorf("%w: %q", ErrBadID, runID)
+	}
+	ids := []uuid.UUID{id}
+	if _, err := client.Runs().Cancel(ctx, rest.V1CancelTaskRequest{ExternalIds: &ids}); err != nil {
+		return fmt.Errorf("cancel hatchet run %s: %w", runID, err)
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package hatchetrun
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// TestError checks which message a run reports, unquoted.
+func TestError(t *testing.T) {
+	tests := []struct {
+		name string
+		d    rest.V1WorkflowRunDetails
+		want string
+	}{
+		{"none", rest.V1WorkflowRunDetails{}, ""},
+		{"run message", rest.V1WorkflowRunDetails{Run: rest.V1WorkflowRun{ErrorMessage: ptr("boom")}}, "boom"},
+		{"JSON-quoted run message", rest.V1WorkflowRunDetails{Run: rest.V1WorkflowRun{ErrorMessage: ptr(`"either llm or llm_adapter_id is required"`)}},
+			"either llm or llm_adapter_id is required"},
+		{"quotes inside stay", rest.V1WorkflowRunDetails{Run: rest.V1WorkflowRun{ErrorMessage: ptr(`file "x" missing`)}}, `file "x" missing`},
+		{"task messages", rest.V1WorkflowRunDetails{Tasks: []rest.V1TaskSummary{
+			{DisplayName: "extract-text-1", ActionId: ptr("document-processing-v2:extract-text"), ErrorMessage: ptr(`"no such file"`)},
+			{DisplayName: "chunk-text-2"},
+		}}, "extract-text: no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Error(&tt.d); got != tt.want {
+				t.Errorf("Error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNotYetVisible checks the SDK's 404 text is recognised.
+func TestNotYetVisible(t *testing.T) {
+	if !NotYetVisible(errors.New("failed to get workflow run: got status 404")) || NotYetVisible(nil) || NotYetVisible(errors.New("got status 500")) {
+		t.Error("NotYetVisible misreads the SDK's errors")
+	}
+}
+
+// TestCancelBadID checks a non-UUID id fails before calling the engine.
+func TestCancelBadID(t *testing.T) {
+	if err := Cancel(t.Context(), nil, "not-a-uuid"); !errors.Is(err, ErrBadID) {
+		t.Errorf("Cancel = %v, want ErrBadID", err)
+	}
+}

@@ -1,0 +1,319 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// Store keeps execution records and their claims; *PGStore provides it.
+type Store interface {
+	// Claim records e with a lease, or returns the record that holds its
+	// idempotency key (taking it over when its lease ran out unsubmitted).
+	Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error)
+	// SetRef records the backend's ref and ends the claim's lease.
+	SetRef(ctx context.Context, c Claim, ref string) error
+	// Reroute records that the claim goes to another backend.
+	Reroute(ctx context.Context, c Claim, backend featureflag.Backend, reason featureflag.Reason) error
+	// Release deletes a claim no backend accepted.
+	Release(ctx context.Context, c Claim) error
+	// Get returns the execution with id, or ErrNotFound.
+	Get(ctx context.Context, id string) (Execution, error)
+	// MarkUnknown records that the execution's backend cannot show it, and
+	// reports whether this call was the first to.
+	MarkUnknown(ctx context.Context, id string) (bool, error)
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+}
+
+// Router decides where a request runs; *featureflag.Router provides it.
+type Router interface {
+	Decide(featureflag.Request) featureflag.Decision
+	Fallback(featureflag.Decision) (featureflag.Decision, bool)
+}
+
+// Dispatcher runs the execution lifecycle, apart from HTTP: route, claim
+// (or replay), submit to the backend (falling back when the router allows),
+// record. It answers status and cancel requests from the backend that holds
+// the execution. Its errors are the domain errors of this package.
+type Dispatcher struct {
+	routes   Catalog
+	router   Router
+	store    Store
+	backends map[featureflag.Backend]Backend
+	attempt  time.Duration
+	log      *slog.Logger
+	metrics  *dispatchMetrics
+}
+
+// DispatcherOption configures a Dispatcher.
+type DispatcherOption func(*Dispatcher)
+
+// WithAttemptTimeout bounds one backend submission (default 20s); a claim's
+// lease is four times as long (see lease).
+func WithAttemptTimeout(d time.Duration) DispatcherOption {
+	return func(x *Dispatcher) { x.attempt = d }
+}
+
+// WithDispatchLogger sets the logger (default slog.Default()).
+func WithDispatchLogger(l *slog.Logger) DispatcherOption {
+	return func(x *Dispatcher) { x.log = l }
+}
+
+// WithDispatchMetrics registers the routing and acceptance counters on reg.
+func WithDispatchMetrics(reg prometheus.Registerer) DispatcherOption {
+	return func(x *Dispatcher) { x.metrics = newDispatchMetrics(reg) }
+}
+
+// defaultAttempt bounds one backend submission by default; it outlasts the
+// Celery backend's publish wait.
+const defaultAttempt = 20 * time.Second
+
+// NewDispatcher returns a Dispatcher over routes, deciding with router,
+// recording in store, submitting to backends (a missing backend answers
+// ErrUnavailable).
+func NewDispatcher(routes Catalog, router Router, store Store, backends map[featureflag.Backend]Backend, opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{routes: routes, router: router, store: store, backends: backends, attempt: defaultAttempt, log: slog.Default()}
+	for _, o := range opts {
+		o(d)
+	}
+	if d.metrics == nil {
+		d.metrics = newDispatchMetrics(nil)
+	}
+	return d
+}
+
+// Bounds of one submission. A claim's lease must outlast everything its
+// holder does with it, or a retry could take it over and submit again: two
+// backend attempts (the chosen backend, then the fallback), each bounded by
+// the attempt timeout, the claim before them and the recording of the ref
+// after them (retried through a store restart), bounded by an attempt
+// each.
+func (d *Dispatcher) lease() time.Duration { return 4 * d.attempt }
+
+// recordMargin is the time kept after the backend attempts for recording.
+func (d *Dispatcher) recordMargin() time.Duration { return d.attempt }
+
+// Accepted is the outcome of Execute.
+type Accepted struct {
+	Execution
+	// Replayed is true when an earlier request with the same idempotency
+	// key created this execution.
+	Replayed bool
+}
+
+// Execute runs one request: it returns the new execution once its backend
+// durably accepted the work, or the earlier one with the same idempotency
+// key (Replayed). A key whose first request is still submitting is
+// ErrConflict; a backend that is down, ErrUnavailable (nothing accepted).
+func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted, error) {
+	if err := req.Validate(); err != nil {
+		return Accepted{}, err
+	}
+	route, ok := d.routes[req.Workflow]
+	if !ok {
+		return Accepted{}, fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", quote(req.Workflow))
+	}
+	if route.Check != nil {
+		if err := route.Check(req.Input); err != nil {
+			return Accepted{}, fail(ErrInvalidInput, err, "%v", err)
+		}
+	}
+	dec := d.decide(route, req)
+	d.metrics.decisions.WithLabelValues(route.Name, string(dec.Backend), string(dec.Reason)).Inc()
+	leaseEnd := time.Now().Add(d.lease())
+	c, err := d.store.Claim(ctx, Execution{
+		ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID,
+		IdempotencyKey: req.IdempotencyKey, Backend: dec.Backend, Reason: dec.Reason,
+	}, d.lease())
+	if err != nil {
+		return Accepted{}, err
+	}
+	switch c.State {
+	case ClaimDone:
+		d.log.InfoContext(ctx, "idempotent replay", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
+		return Accepted{Execution: c.Execution, Replayed: true}, nil
+	case ClaimHeld:
+		return Accepted{}, fail(ErrConflict, nil, "an execution with this idempotency key is being submitted; retry shortly")
+	case ClaimTakenOver:
+		d.log.WarnContext(ctx, "stale claim taken over", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
+	}
+	e, err := d.submit(ctx, c, leaseEnd, route, req)
+	if err != nil {
+		return Accepted{}, err
+	}
+	d.metrics.accepted.WithLabelValues(route.Name, string(e.Backend)).Inc()
+	d.log.InfoContext(ctx, "execution accepted", "execution_id", e.ID, "workflow", e.Workflow, "organization_id", e.OrganizationID,
+		"backend", e.Backend, "reason", e.Reason, "backend_ref", e.BackendRef)
+	return Accepted{Execution: e}, nil
+}
+
+// decide asks the router about req on route.
+func (d *Dispatcher) decide(route Route, req ExecuteRequest) featureflag.Decision {
+	return d.router.Decide(featureflag.Request{Workflow: route.Name, Org: req.OrganizationID, Key: req.IdempotencyKey,
+		Override: req.UseAbstraction, HatchetOnly: route.Legacy == nil})
+}
+
+// submit hands the claimed execution to its backend, falling back to the
+// other one when the router allows, and records the backend's ref.
+// Everything it does ends before leaseEnd, whether or not the caller stays:
+// the backend attempts by leaseEnd minus the record margin, the store writes
+// by leaseEnd. When no backend accepts, the claim is released.
+func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, route Route, req ExecuteRequest) (Execution, error) {
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
+	defer cancel()
+	submitCtx, cancelSubmit := context.WithDeadline(ctx, leaseEnd.Add(-d.recordMargin()))
+	defer cancelSubmit()
+	ref, err := d.attemptOn(submitCtx, c.Execution, route, req)
+	if fb, ok := d.router.Fallback(featureflag.Decision{Backend: c.Backend, Reason: c.Reason, Workflow: c.Workflow}); ok && errors.Is(err, ErrUnavailable) {
+		d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", c.ID, "from", c.Backend, "to", fb.Backend, "err", err)
+		if rerr := d.store.Reroute(ctx, c, fb.Backend, fb.Reason); rerr != nil {
+			return c.Execution, d.release(ctx, c, rerr)
+		}
+		c.Backend, c.Reason = fb.Backend, fb.Reason
+		ref, err = d.attemptOn(submitCtx, c.Execution, route, req)
+	}
+	if err != nil {
+		return c.Execution, d.release(ctx, c, err)
+	}
+	c.BackendRef = ref
+	if err := d.recordRef(ctx, c, ref); err != nil {
+		d.log.ErrorContext(ctx, "accepted work not recorded", "execution_id", c.ID, "backend", c.Backend, "backend_ref", ref, "err", err)
+		return c.Execution, err
+	}
+	return c.Execution, nil
+}
+
+// release gives the claim up after cause and returns the error to report.
+func (d *Dispatcher) release(ctx context.Context, c Claim, cause error) error {
+	if err := d.untilStored(ctx, "release claim", c, func(ctx context.Context) error { return d.store.Release(ctx, c) }); err != nil {
+		d.log.ErrorContext(ctx, "release unaccepted execution", "execution_id", c.ID, "err", err)
+	}
+	if !errors.Is(cause, ErrUnavailable) {
+		return cause
+	}
+	d.log.ErrorContext(ctx, "backend unavailable", "execution_id", c.ID, "backend", c.Backend, "err", cause)
+	msg := string(c.Backend) + " backend is unavailable; the request was not accepted, retry later"
+	if errors.Is(cause, celerybridge.ErrUnroutable) {
+		msg += " (the broker has no queue for this task: are the legacy Celery workers running?)"
+	}
+	return fail(ErrUnavailable, cause, "%s", msg)
+}
+
+// attemptOn makes one submission to e's backend, bounded by the attempt
+// timeout.
+func (d *Dispatcher) attemptOn(ctx context.Context, e Execution, route Route, req ExecuteRequest) (string, error) {
+	b, err := d.backend(e.Backend)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.attempt)
+	defer cancel()
+	return b.Submit(ctx, e, route, req.Input)
+}
+
+// backend returns the backend called name, or ErrUnavailable.
+func (d *Dispatcher) backend(name featureflag.Backend) (Backend, error) {
+	b, ok := d.backends[name]
+	if !ok {
+		return nil, fail(ErrUnavailable, nil, "%s backend is not configured", name)
+	}
+	return b, nil
+}
+
+// Status reports where the execution with id is now.
+func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
+	e, b, err := d.lookup(ctx, id)
+	if err != nil {
+		return Status{}, err
+	}
+	st, err := b.Status(ctx, e)
+	if errors.Is(err, ErrUnavailable) {
+		return Status{}, fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
+	}
+	if err == nil && st.State == StateUnknown {
+		d.noteUnknown(ctx, e, st)
+	}
+	return st, err
+}
+
+// Cancel asks the backend to stop the execution with id. An execution that
+// already ended (succeeded, failed or cancelled) is ErrNotCancellable.
+func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
+	e, b, err := d.lookup(ctx, id)
+	if err != nil {
+		return e, err
+	}
+	st, err := b.Status(ctx, e)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return e, fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
+	case err != nil:
+		return e, err
+	case st.Final():
+		return e, fail(ErrNotCancellable, nil, "the execution already ended: %s", st.State)
+	}
+	err = b.Cancel(ctx, e)
+	switch {
+	case errors.Is(err, ErrNotCancellable):
+		return e, fail(ErrNotCancellable, err, "the %s backend cannot cancel this execution: %v", e.Backend, err)
+	case errors.Is(err, ErrUnavailable):
+		return e, fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
+	case err != nil:
+		return e, err
+	}
+	d.log.InfoContext(ctx, "execution cancel requested", "execution_id", e.ID, "backend", e.Backend)
+	return e, nil
+}
+
+// lookup finds the execution with id and its backend.
+func (d *Dispatcher) lookup(ctx context.Context, id string) (Execution, Backend, error) {
+	e, err := d.store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Execution{}, nil, fail(ErrNotFound, err, "no execution %s", quote(id))
+	}
+	if err != nil {
+		return Execution{}, nil, err
+	}
+	b, err := d.backend(e.Backend)
+	return e, b, err
+}
+
+// WorkflowInfo is one entry of GET /api/v2/workflows.
+type WorkflowInfo struct {
+	Route
+	// RoutesTo is where a request without organisation or override goes now.
+	RoutesTo featureflag.Decision `json:"routes_to"`
+}
+
+// Workflows lists the routes, by name, with where each goes now.
+func (d *Dispatcher) Workflows() []WorkflowInfo {
+	out := make([]WorkflowInfo, 0, len(d.routes))
+	for _, route := range d.routes {
+		out = append(out, WorkflowInfo{Route: route, RoutesTo: d.decide(route, ExecuteRequest{})})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Ready reports whether the store and every configured backend answer.
+func (d *Dispatcher) Ready(ctx context.Context) error {
+	if err := d.store.Ping(ctx); err != nil {
+		return err
+	}
+	for name, b := range d.backends {
+		if err := b.Ready(ctx); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}

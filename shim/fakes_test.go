@@ -1,0 +1,205 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+)
+
+// memStore is an in-memory Store with the same claim semantics as PGStore.
+type memStore struct {
+	// outage is how many of the next claim writes fail as in a database
+	// restart.
+	outage atomic.Int64
+	mu     sync.Mutex
+	recs   map[string]*memRecord // by id
+	leases []time.Duration       // every lease asked for
+}
+
+// memRecord is one execution and its claim.
+type memRecord struct {
+	e          Execution
+	token      string
+	leaseUntil time.Time
+	unknown    bool
+}
+
+func newMemStore() *memStore { return &memStore{recs: map[string]*memRecord{}} }
+
+func (m *memStore) Claim(_ context.Context, e Execution, lease time.Duration) (Claim, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.leases = append(m.leases, lease)
+	token := uuid.NewString()
+	if r := m.byKey(e); r != nil {
+		switch {
+		case r.e.BackendRef != "":
+			return Claim{Execution: r.e, State: ClaimDone}, nil
+		case time.Now().Before(r.leaseUntil):
+			return Claim{Execution: r.e, State: ClaimHeld}, nil
+		}
+		r.token, r.leaseUntil = token, time.Now().Add(lease)
+		return Claim{Execution: r.e, State: ClaimTakenOver, Token: token}, nil
+	}
+	e.CreatedAt = time.Now()
+	m.recs[e.ID] = &memRecord{e: e, token: token, leaseUntil: time.Now().Add(lease)}
+	return Claim{Execution: e, State: ClaimNew, Token: token}, nil
+}
+
+// byKey finds the record with e's idempotency key; m.mu must be held.
+func (m *memStore) byKey(e Execution) *memRecord {
+	if e.IdempotencyKey == "" {
+		return nil
+	}
+	for _, r := range m.recs {
+		if r.e.Workflow == e.Workflow && r.e.OrganizationID == e.OrganizationID && r.e.IdempotencyKey == e.IdempotencyKey {
+			return r
+		}
+	}
+	return nil
+}
+
+// held returns c's record when c holds its claim; m.mu must be held.
+func (m *memStore) held(c Claim) (*memRecord, error) {
+	if m.outage.Add(-1) >= 0 {
+		return nil, fmt.Errorf("%w: connection refused", ErrStoreUnavailable)
+	}
+	r, ok := m.recs[c.ID]
+	if !ok || r.token != c.Token || r.e.BackendRef != "" {
+		return nil, ErrClaimLost
+	}
+	return r, nil
+}
+
+func (m *memStore) SetRef(_ context.Context, c Claim, ref string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.held(c)
+	if err == nil {
+		r.e.BackendRef, r.token = ref, ""
+	}
+	return err
+}
+
+func (m *memStore) Reroute(_ context.Context, c Claim, b featureflag.Backend, reason featureflag.Reason) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.held(c)
+	if err == nil {
+		r.e.Backend, r.e.Reason = b, reason
+	}
+	return err
+}
+
+func (m *memStore) Release(_ context.Context, c Claim) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err := m.held(c)
+	if err == nil {
+		delete(m.recs, c.ID)
+	}
+	return err
+}
+
+func (m *memStore) Get(_ context.Context, id string) (Execution, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[id]
+	if !ok {
+		return Execution{}, ErrNotFound
+	}
+	return r.e, nil
+}
+
+func (m *memStore) MarkUnknown(_ context.Context, id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[id]
+	if !ok {
+		return false, ErrNotFound
+	}
+	first := !r.unknown
+	r.unknown = true
+	return first, nil
+}
+
+func (m *memStore) Ping(context.Context) error { return nil }
+
+// count returns how many records the store holds.
+func (m *memStore) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.recs)
+}
+
+// fakeBackend is a Backend whose Submit runs submit (nil accepts at once)
+// and whose Status reports state.
+type fakeBackend struct {
+	submit    func(ctx context.Context) error
+	state     string
+	statusErr error
+	cancelErr error
+	submits   atomic.Int64
+	cancels   atomic.Int64
+}
+
+func (b *fakeBackend) Submit(ctx context.Context, e Execution, _ Route, _ json.RawMessage) (string, error) {
+	b.submits.Add(1)
+	if b.submit != nil {
+		if err := b.submit(ctx); err != nil {
+			return "", err
+		}
+	}
+	return "ref-" + e.ID, nil
+}
+
+func (b *fakeBackend) Status(_ context.Context, e Execution) (Status, error) {
+	if b.statusErr != nil {
+		return Status{}, b.statusErr
+	}
+	st := Status{ExecutionID: e.ID, Backend: e.Backend, State: b.state}
+	return st, nil
+}
+
+func (b *fakeBackend) Cancel(context.Context, Execution) error {
+	b.cancels.Add(1)
+	return b.cancelErr
+}
+
+func (b *fakeBackend) Ready(context.Context) error { return nil }
+
+// fixedFlags is a featureflag.Decider that always decides d.
+type fixedFlags featureflag.Decision
+
+// Decide returns the fixed decision for r's workflow.
+func (f fixedFlags) Decide(r featureflag.Request) featureflag.Decision {
+	d := featureflag.Decision(f)
+	d.Workflow = r.Workflow
+	return d
+}
+
+// testRoutes are a route with a legacy task ("legacy") and one without
+// ("modern").
+func testRoutes() Catalog {
+	return Catalog{
+		"legacy": {Name: "legacy", Hatchet: "legacy-wf", Legacy: &LegacyTask{Task: "t", Queue: "q",
+			Args: func(Execution, json.RawMessage) ([]any, map[string]any, error) { return nil, nil, nil }}},
+		"modern": {Name: "modern", Hatchet: "modern-wf"},
+	}
+}
+
+// unavailable makes a Submit fail as a backend that is down.
+func unavailable(context.Context) error { return fail(ErrUnavailable, nil, "down") }
+
+// hang makes a Submit wait for its context, as a backend that never answers.
+func hang(ctx context.Context) error {
+	<-ctx.Done()
+	return fail(ErrUnavailable, ctx.Err(), "no answer")
+}

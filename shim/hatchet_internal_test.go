@@ -1,0 +1,48 @@
+package shim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+)
+
+// TestWithRun checks what a Hatchet run's details become: an unfinished run
+// has no finish time and no error (even while retrying a failed attempt); a
+// failed one has its error once, not JSON-quoted.
+func TestWithRun(t *testing.T) {
+	at := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	msg := func(s string) *string { return &s }
+	tests := []struct {
+		name       string
+		run        rest.V1WorkflowRun
+		state      string
+		finished   bool
+		wantError  string
+		wantResult bool
+	}{
+		{"running after a failed attempt", rest.V1WorkflowRun{Status: rest.V1TaskStatusRUNNING, StartedAt: &at, FinishedAt: &at,
+			ErrorMessage: msg("attempt 1 failed")}, StateRunning, false, "", false},
+		{"queued", rest.V1WorkflowRun{Status: rest.V1TaskStatusQUEUED}, StateQueued, false, "", false},
+		{"failed", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, StartedAt: &at, FinishedAt: &at,
+			ErrorMessage: msg(`"either llm or llm_adapter_id is required"`)}, StateFailed, true, "either llm or llm_adapter_id is required", false},
+		{"failed without a message", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, FinishedAt: &at}, StateFailed, true, "workflow run failed", false},
+		{"completed", rest.V1WorkflowRun{Status: rest.V1TaskStatusCOMPLETED, FinishedAt: &at, Output: map[string]any{"ok": true}},
+			StateSucceeded, true, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := withRun(Status{}, &rest.V1WorkflowRunDetails{Run: tt.run})
+			if st.State != tt.state || (st.FinishedAt != nil) != tt.finished || (st.Result != nil) != tt.wantResult {
+				t.Errorf("state %s finished_at %v result %s; want %s, finished %v, result %v", st.State, st.FinishedAt, st.Result, tt.state, tt.finished, tt.wantResult)
+			}
+			got := ""
+			if st.Error != nil {
+				got = st.Error.Message
+			}
+			if got != tt.wantError {
+				t.Errorf("error %q, want %q", got, tt.wantError)
+			}
+		})
+	}
+}
