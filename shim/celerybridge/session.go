@@ -56,7 +56,11 @@ func (s *session) publish(ctx context.Context, m message) error {
 		return errSessionLost
 	default:
 	}
-	return s.lane().publish(ctx, m)
+	err := s.lane().publish(ctx, m)
+	if errors.Is(err, errSessionLost) {
+		s.kill() // the close may not have reached watch yet; retry on a new session
+	}
+	return err
 }
 
 // lane returns a lane with its publish lock held: the first free one from a
