@@ -146,18 +146,16 @@ func documentFailure(err error) error {
 	return badInput("read document: %w", hinted(err))
 }
 
-// DocumentCheck returns the shim's check for document-processing-v2 input:
-// the document_path must be one src may read, and an llm_adapter_id must
-// name an adapter of adapters. Its error message is what the caller sees in
-// the 422.
-func DocumentCheck(src DocumentSource, adapters LLMAdapters) func(input json.RawMessage) error {
+// DocumentPathCheck returns the shim's check for document-processing-v2
+// input: the document_path must be one src may read. Its error message is
+// what the caller sees in the 422.
+func DocumentPathCheck(src DocumentSource) func(input json.RawMessage) error {
 	return func(input json.RawMessage) error {
 		var in struct {
 			DocumentPath string `json:"document_path"`
-			LLMAdapterID string `json:"llm_adapter_id"`
 		}
 		if err := json.Unmarshal(input, &in); err != nil {
-			return errors.New("document_path and llm_adapter_id must be strings")
+			return errors.New("document_path must be a string")
 		}
 		if in.DocumentPath == "" {
 			return errors.New("document_path is required")
@@ -165,7 +163,7 @@ func DocumentCheck(src DocumentSource, adapters LLMAdapters) func(input json.Raw
 		if err := src.Check(in.DocumentPath); err != nil {
 			return fmt.Errorf("document_path: %w", hinted(err))
 		}
-		return adapters.Check(in.LLMAdapterID)
+		return nil
 	}
 }
 
@@ -195,7 +193,7 @@ func DocumentProcessing(deps Deps) Definition {
 		Route: &shim.Route{
 			Legacy:   &shim.LegacyTask{Task: TaskProcessFileBatch, Queue: QueueFileProcessing, Args: fileBatchArgs},
 			Metadata: documentMetadata,
-			Check:    DocumentCheck(deps.Documents, deps.LLM),
+			Check:    DocumentPathCheck(deps.Documents),
 		},
 	}
 }

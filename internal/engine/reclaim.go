@@ -1,5 +1,3 @@
-//go:build !hatchet_external
-
 package engine
 
 import (

@@ -107,7 +107,14 @@ func (c *Client) publish(ctx context.Context, m message) error {
 		if err != nil {
 			return err
 		}
-		err = s.publish(ctx, m)
+		done, err := s.publish(ctx, m)
+		if err == nil {
+			select {
+			case err = <-done:
+			case <-ctx.Done():
+				return fmt.Errorf("await confirm: %w", ctx.Err())
+			}
+		}
 		if !errors.Is(err, errSessionLost) {
 			return err
 		}

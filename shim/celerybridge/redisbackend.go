@@ -17,7 +17,6 @@ import (
 // of the same name when it is stored.
 type redisBackend struct {
 	client *redis.Client
-	hub    *redisHub
 	poll   time.Duration
 }
 
@@ -37,7 +36,7 @@ func newRedisBackend(ctx context.Context, rawURL string, cfg *config) (*redisBac
 		_ = client.Close()
 		return nil, fmt.Errorf("reach result redis %s db %d: %w", opts.Addr, opts.DB, err)
 	}
-	return &redisBackend{client: client, hub: newRedisHub(client), poll: cfg.pollInterval}, nil
+	return &redisBackend{client: client, poll: cfg.pollInterval}, nil
 }
 
 // redisOptions reads a result backend URL as Celery does: go-redis's URL
@@ -100,11 +99,12 @@ func (b *redisBackend) wait(ctx context.Context, id string) (Result, error) {
 // published. Pub/sub delivers at most once, so the key is also re-read every
 // poll interval; that read also reports a published value that is unreadable.
 func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
-	w, err := b.hub.join(ctx, redisKeyPrefix+id)
+	sub, err := b.subscribe(ctx, id)
 	if err != nil {
-		return Result{}, fmt.Errorf("wait for result of %s: %w", id, err)
+		return Result{}, err
 	}
-	defer b.hub.leave(w)
+	defer sub.Close()
+	messages := sub.Channel()
 	t := time.NewTicker(b.poll)
 	defer t.Stop()
 	r, err := b.lookup(ctx, id)
@@ -112,7 +112,10 @@ func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
 		select {
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
-		case r = <-w.results:
+		case m := <-messages:
+			if published, perr := parseReply([]byte(m.Payload)); perr == nil {
+				r = published
+			}
 		case <-t.C:
 			r, err = b.lookup(ctx, id)
 		}
@@ -120,10 +123,20 @@ func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
 	return r, err
 }
 
-func (b *redisBackend) close(context.Context, *amqp.Connection) error {
-	hubErr := b.hub.close()
-	if err := b.client.Close(); err != nil {
-		return errors.Join(hubErr, fmt.Errorf("close result redis: %w", err))
+// subscribe listens on the task's result channel and returns once Redis has
+// confirmed the subscription.
+func (b *redisBackend) subscribe(ctx context.Context, id string) (*redis.PubSub, error) {
+	sub := b.client.Subscribe(ctx, redisKeyPrefix+id)
+	if _, err := sub.Receive(ctx); err != nil {
+		_ = sub.Close()
+		return nil, fmt.Errorf("subscribe to result of %s: %w", id, err)
 	}
-	return hubErr
+	return sub, nil
+}
+
+func (b *redisBackend) close(context.Context, *amqp.Connection) error {
+	if err := b.client.Close(); err != nil {
+		return fmt.Errorf("close result redis: %w", err)
+	}
+	return nil
 }
