@@ -103,10 +103,10 @@ func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
 		return Status{}, fmt.Errorf("%w: read hatchet run %s: %w", ErrUnavailable, e.BackendRef, err)
 	}
 	st = withRun(st, d)
-	if !final(st.State) {
-		return h.confirm(ctx, st), nil
+	if st.State == StateSucceeded || st.State == StateCancelled {
+		return st, nil
 	}
-	return st, nil
+	return h.confirm(ctx, st), nil
 }
 
 // Reasons (error.type) of an unknown Hatchet execution.
@@ -150,11 +150,14 @@ func (h *Hatchet) fromRecords(ctx context.Context, st Status) (Status, error) {
 	return st, nil
 }
 
-// confirm returns the engine's own record of an unfinished run when it says
-// the run is finished (the read model missed the update), else st.
+// confirm checks a run the read model shows unfinished or failed against
+// the engine's own records, which win when the two disagree on whether the
+// run ended: the read model misses updates in a Postgres outage, and shows
+// FAILED for an attempt the engine is about to retry (e.g. one it could not
+// send to a worker that had just stopped).
 func (h *Hatchet) confirm(ctx context.Context, st Status) Status {
 	rec, found, err := h.records(ctx, st)
-	if err != nil || !found || !final(rec.State) {
+	if err != nil || !found || final(rec.State) == final(st.State) {
 		return st
 	}
 	return rec

@@ -2,14 +2,19 @@ package shim_test
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/workflows"
 )
 
 // TestHatchetRunTheEngineNeverMade asks the real engine about a run it has
@@ -38,6 +43,60 @@ func TestHatchetRunTheEngineNeverMade(t *testing.T) {
 		}
 		if tt.want == shim.StateUnknown && (st.Error == nil || st.Error.Type != shim.UnknownRunNotFound) {
 			t.Errorf("unknown run: error = %+v, want type %s", st.Error, shim.UnknownRunNotFound)
+		}
+	}
+}
+
+// TestHatchetRunSentToAStoppedWorker submits runs just after a worker
+// stopped, while the engine may still assign them to it. The engine then
+// fails the attempt ("could not send task to worker") and retries it on a
+// live worker; the shim must report that run as in progress, never failed,
+// and then succeeded.
+func TestHatchetRunSentToAStoppedWorker(t *testing.T) {
+	conn := hatchettest.Engine(t)
+	ex, err := extract.New("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs := []workflows.Definition{workflows.ConnectorValidation(workflows.Deps{Log: slog.Default(), Extractor: ex})}
+	wfs, err := workflows.BuildAll(conn.Client, defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := worker.Start(conn.Client, "shim-stale", 10, wfs, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hatchettest.StartWorker(t, conn.Client, "shim-live", 10, wfs)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := stale.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := shim.NewHatchet(conn.Client, conn.Ready)
+	route := workflows.Routes(defs)[0]
+	input, _ := json.Marshal(map[string]any{"settings": map[string]any{"type": "filesystem", "path": t.TempDir()}})
+	var execs []shim.Execution
+	for range 20 {
+		e := shim.Execution{ID: uuid.NewString(), Workflow: route.Name, Backend: featureflag.BackendHatchet, CreatedAt: time.Now()}
+		if e.BackendRef, err = h.Submit(ctx, e, route, input); err != nil {
+			t.Fatal(err)
+		}
+		execs = append(execs, e)
+	}
+	for _, e := range execs {
+		for {
+			st, err := h.Status(ctx, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Final() {
+				if st.State != shim.StateSucceeded {
+					t.Errorf("run %s: %s (%s, %+v), want succeeded", e.BackendRef, st.State, st.BackendState, st.Error)
+				}
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }

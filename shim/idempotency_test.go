@@ -22,7 +22,6 @@ import (
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
-	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -281,11 +280,7 @@ func startWorker(t *testing.T, conn *engine.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := worker.Start(conn.Client, "shim-idem", 10, wfs, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Drain(context.Background()) })
+	hatchettest.StartWorker(t, conn.Client, "shim-idem", 10, wfs)
 }
 
 // countingBackend counts Submit calls.

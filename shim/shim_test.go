@@ -25,7 +25,6 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
-	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -85,11 +84,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := worker.Start(conn.Client, "shim-"+strings.ToLower(t.Name()), 50, wfs, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Drain(context.Background()) })
+	hatchettest.StartWorker(t, conn.Client, "shim-"+strings.ToLower(t.Name()), 50, wfs)
 
 	queue := "file_processing_" + strings.ToLower(t.Name())
 	backend := testenv.CeleryPostgresBackend(t)

@@ -19,7 +19,6 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
-	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -31,15 +30,7 @@ func startWorker(t *testing.T, defs ...workflows.Definition) *hatchet.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := worker.Start(conn.Client, "test-"+strings.ToLower(t.Name()), 20, wfs, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = w.Drain(ctx)
-	})
+	hatchettest.StartWorker(t, conn.Client, "test-"+strings.ToLower(t.Name()), 20, wfs)
 	return conn.Client
 }
 
