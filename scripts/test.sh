@@ -16,7 +16,7 @@ if [ -n "$unformatted" ]; then
 fi
 
 go vet ./...
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+go tool staticcheck ./... # pinned in go.mod (tool directive)
 # One package at a time: the integration tests share the machine's one
 # PostgreSQL (100 connections) and RabbitMQ, and each package starts its own
 # Hatchet engine and Celery workers. The packages that do not link the

@@ -2,11 +2,18 @@ package shim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -47,6 +54,72 @@ func BenchmarkExecute(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "accepted/s")
 		})
 	}
+}
+
+// BenchmarkExecuteVsSDK compares the shim's Hatchet route with the ceiling
+// under it, the SDK's own RunNoWait, on the same engine with the same
+// concurrency, workflow, input and run metadata, alternating in chunks so
+// both see the same machine. It reports both rates and shim/sdk.
+func BenchmarkExecuteVsSDK(b *testing.B) {
+	s := newStack(b)
+	s.writeFlags(b, `{"use_task_abstraction": true}`)
+	s.waitFlags(b, func(r featureflag.Rules) bool { return r.UseTaskAbstraction })
+	input, err := json.Marshal(s.input())
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := json.Marshal(map[string]any{"workflow": workflows.DocumentProcessingName,
+		"organization_id": "org-bench", "input": json.RawMessage(input)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	shimOne := func() error {
+		if code := post(s.url+"/api/v2/workflows/execute", body); code != http.StatusAccepted {
+			return fmt.Errorf("execute answered %d", code)
+		}
+		return nil
+	}
+	sdkOne := func() error {
+		_, err := s.hatchet.RunNoWait(context.Background(), workflows.DocumentProcessingName, json.RawMessage(input),
+			hatchet.WithRunMetadata(map[string]string{"organization_id": "org-bench", "execution_id": uuid.NewString(),
+				"source": "shim", "route_reason": "global", "shim_workflow": workflows.DocumentProcessingName}))
+		return err
+	}
+	const chunk = 100
+	var shimTime, sdkTime time.Duration
+	b.ResetTimer()
+	for left := b.N; left > 0; left -= chunk {
+		n := min(left, chunk)
+		shimTime += concurrently(b, n, shimOne)
+		sdkTime += concurrently(b, n, sdkOne)
+	}
+	b.ReportMetric(float64(b.N)/shimTime.Seconds(), "shim-req/s")
+	b.ReportMetric(float64(b.N)/sdkTime.Seconds(), "sdk-runs/s")
+	b.ReportMetric(sdkTime.Seconds()/shimTime.Seconds(), "shim/sdk")
+}
+
+// benchClients is how many requests the benchmarks keep in flight.
+var benchClients = 4 * runtime.GOMAXPROCS(0)
+
+// concurrently runs one n times from benchClients goroutines and returns
+// the time taken.
+func concurrently(b *testing.B, n int, one func() error) time.Duration {
+	var left atomic.Int64
+	left.Store(int64(n))
+	var wg sync.WaitGroup
+	began := time.Now()
+	for range min(n, benchClients) {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := one(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(began)
 }
 
 // post sends one execute request and returns its status (0 on a transport

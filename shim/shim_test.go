@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -37,6 +38,7 @@ const token = "shim-test-token"
 // real Python Celery worker with the Postgres result backend.
 type stack struct {
 	url       string
+	hatchet   *hatchet.Client // the engine's client, for baselines beside the shim
 	flagsFile string
 	flags     *featureflag.Flags
 	reg       *prometheus.Registry
@@ -110,7 +112,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	}
 	t.Cleanup(store.Close)
 
-	s := &stack{flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery, passwdLink: passwdLink}
+	s := &stack{hatchet: conn.Client, flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery, passwdLink: passwdLink}
 	s.writeFlags(t, `{"use_task_abstraction": false}`)
 	s.flags, err = featureflag.New(ctx, featureflag.Config{File: s.flagsFile}, featureflag.WithPollInterval(50*time.Millisecond))
 	if err != nil {

@@ -146,16 +146,18 @@ func documentFailure(err error) error {
 	return badInput("read document: %w", hinted(err))
 }
 
-// DocumentPathCheck returns the shim's check for document-processing-v2
-// input: the document_path must be one src may read. Its error message is
-// what the caller sees in the 422.
-func DocumentPathCheck(src DocumentSource) func(input json.RawMessage) error {
+// DocumentCheck returns the shim's check for document-processing-v2 input:
+// the document_path must be one src may read, and an llm_adapter_id must
+// name an adapter of adapters. Its error message is what the caller sees in
+// the 422.
+func DocumentCheck(src DocumentSource, adapters LLMAdapters) func(input json.RawMessage) error {
 	return func(input json.RawMessage) error {
 		var in struct {
 			DocumentPath string `json:"document_path"`
+			LLMAdapterID string `json:"llm_adapter_id"`
 		}
 		if err := json.Unmarshal(input, &in); err != nil {
-			return errors.New("document_path must be a string")
+			return errors.New("document_path and llm_adapter_id must be strings")
 		}
 		if in.DocumentPath == "" {
 			return errors.New("document_path is required")
@@ -163,7 +165,7 @@ func DocumentPathCheck(src DocumentSource) func(input json.RawMessage) error {
 		if err := src.Check(in.DocumentPath); err != nil {
 			return fmt.Errorf("document_path: %w", hinted(err))
 		}
-		return nil
+		return adapters.Check(in.LLMAdapterID)
 	}
 }
 
@@ -193,7 +195,7 @@ func DocumentProcessing(deps Deps) Definition {
 		Route: &shim.Route{
 			Legacy:   &shim.LegacyTask{Task: TaskProcessFileBatch, Queue: QueueFileProcessing, Args: fileBatchArgs},
 			Metadata: documentMetadata,
-			Check:    DocumentPathCheck(deps.Documents),
+			Check:    DocumentCheck(deps.Documents, deps.LLM),
 		},
 	}
 }

@@ -46,17 +46,33 @@ func (a LLMAdapters) IDs() []string {
 	return ids
 }
 
+// Check refuses an id that names no configured adapter; "" (inline
+// settings) passes.
+func (a LLMAdapters) Check(id string) error {
+	if _, ok := a.adapters[id]; id != "" && !ok {
+		return fmt.Errorf("%w %q (configured: %s; LLM_ADAPTERS sets them)", ErrUnknownAdapter, id, a.configured())
+	}
+	return nil
+}
+
+// configured lists the adapter ids for a message, or says there are none.
+func (a LLMAdapters) configured() string {
+	if len(a.adapters) == 0 {
+		return "none"
+	}
+	return strings.Join(a.IDs(), ", ")
+}
+
 // Client returns a client for the adapter id, or for inline settings when
 // id is empty.
 func (a LLMAdapters) Client(inline *LLMSettings, id string) (*llm.Client, error) {
 	var s LLMSettings
 	switch {
 	case id != "":
-		found, ok := a.adapters[id]
-		if !ok {
-			return nil, fmt.Errorf("%w %q (configured: %s)", ErrUnknownAdapter, id, strings.Join(a.IDs(), ", "))
+		if err := a.Check(id); err != nil {
+			return nil, err
 		}
-		s = found
+		s = a.adapters[id]
 	case inline != nil:
 		s = *inline
 	default:

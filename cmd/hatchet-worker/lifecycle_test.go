@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,47 +86,69 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 }
 
-// TestSIGTERMDrainsRunningTask stops the service while a task runs: the task
-// finishes, its run completes, and the process exits 0.
-func TestSIGTERMDrainsRunningTask(t *testing.T) {
-	bin := buildBinary(t)
-	dbURL := database(t, "hw_test_drain")
-	t.Setenv("HATCHET_CLIENT_TLS_STRATEGY", "none")
-
-	// A server that accepts and never answers keeps the check busy until
-	// its own timeout.
+// silentPort returns the port of a server that accepts and never answers,
+// which keeps a connector check busy until its own timeout.
+func silentPort(t *testing.T) int {
+	t.Helper()
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer silent.Close()
+	t.Cleanup(func() { _ = silent.Close() })
 	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
 		for {
 			c, err := silent.Accept()
 			if err != nil {
 				return
 			}
-			defer c.Close()
+			held = append(held, c)
 		}
 	}()
-	port := silent.Addr().(*net.TCPAddr).Port
+	return silent.Addr().(*net.TCPAddr).Port
+}
 
-	svc := startService(t, bin, "DATABASE_URL="+dbURL)
-	client := newClient(t, svc.token(t))
+// startSlowTask starts a connector-validation run that takes timeoutMS
+// and returns once it runs.
+func startSlowTask(t *testing.T, client *hatchet.Client, timeoutMS int64) string {
+	t.Helper()
 	ref, err := client.RunNoWait(context.Background(), workflows.ConnectorValidationName, workflows.ConnectorValidationInput{
 		OrganizationID: "org-drain",
-		Settings:       connector.Settings{Type: connector.TypeRedis, Host: "127.0.0.1", Port: port, TimeoutMS: 4000},
+		Settings:       connector.Settings{Type: connector.TypeRedis, Host: "127.0.0.1", Port: silentPort(t), TimeoutMS: timeoutMS},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitRunning(t, client, ref.RunId)
+	return ref.RunId
+}
+
+// TestSIGTERMDrainsRunningTask stops the service while a task runs: /readyz
+// reads stopping while it drains, the task finishes, its run completes, and
+// the process exits 0.
+func TestSIGTERMDrainsRunningTask(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := database(t, "hw_test_drain")
+	t.Setenv("HATCHET_CLIENT_TLS_STRATEGY", "none")
+
+	svc := startService(t, bin, "DATABASE_URL="+dbURL)
+	client := newClient(t, svc.token(t))
+	runID := startSlowTask(t, client, 4000)
+	if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	svc.waitCheck(t, "service", "stopping")
 	if code := svc.stop(t); code != 0 {
 		t.Fatalf("exit code = %d, want 0\n%s", code, svc.log.String())
 	}
 	// The run finished during the drain; read it through a restarted service.
 	svc2 := startService(t, bin, "DATABASE_URL="+dbURL)
-	details, err := newClient(t, svc2.token(t)).Runs().Get(context.Background(), ref.RunId)
+	details, err := newClient(t, svc2.token(t)).Runs().Get(context.Background(), runID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +156,25 @@ func TestSIGTERMDrainsRunningTask(t *testing.T) {
 		t.Fatalf("drained run status = %s, want COMPLETED", details.Run.Status)
 	}
 	svc2.stop(t)
+}
+
+// TestDrainTimeoutExits1 stops the service while a task runs longer than
+// SHUTDOWN_TIMEOUT: the service stops waiting at the timeout, says so, and
+// exits 1 (as the README says).
+func TestDrainTimeoutExits1(t *testing.T) {
+	t.Setenv("HATCHET_CLIENT_TLS_STRATEGY", "none")
+	svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_drain_timeout"), "SHUTDOWN_TIMEOUT=1s")
+	startSlowTask(t, newClient(t, svc.token(t)), 30000)
+	began := time.Now()
+	if code := svc.stop(t); code != 1 {
+		t.Fatalf("exit code = %d, want 1\n%s", code, svc.log.String())
+	}
+	if took := time.Since(began); took > 20*time.Second {
+		t.Errorf("stopping took %v with SHUTDOWN_TIMEOUT=1s", took)
+	}
+	if line := svc.logLine("drain 1 tasks"); !strings.Contains(line, "service stopped") {
+		t.Errorf("no \"service stopped\" line names the drain timeout: %q\n%s", line, svc.log.String())
+	}
 }
 
 func freePort(t *testing.T) string {
@@ -173,4 +215,22 @@ func postgresSettings(t *testing.T) connector.Settings {
 	}
 	port, _ := strconv.Atoi(u.Port())
 	return connector.Settings{Type: connector.TypePostgres, Host: u.Hostname(), Port: port, User: u.User.Username(), Database: "postgres"}
+}
+
+// TestSIGTERMDuringStartup sends SIGTERM while the embedded engine is still
+// starting on a fresh database: the service stops within 10 s and exits 0,
+// a clean stop rather than a failed start.
+func TestSIGTERMDuringStartup(t *testing.T) {
+	svc := launchService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_sigterm_startup"))
+	deadline := time.Now().Add(time.Minute)
+	for svc.logLine(`"http listening"`) == "" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if svc.logLine(`"service ready"`) != "" {
+		t.Skip("start-up finished before the signal could be sent")
+	}
+	svc.stopWithin(t, namedWithin)
+	if svc.logLine("stopped during start-up") == "" {
+		t.Errorf("no line says the service stopped during start-up\n%s", svc.log.String())
+	}
 }

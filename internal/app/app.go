@@ -30,20 +30,28 @@ import (
 
 // service holds what Run started, so shutdown can stop it in order.
 type service struct {
-	cfg     config.Config
-	log     *slog.Logger
-	ops     *ops.Server
-	mux     *http.ServeMux
-	http    *http.Server
-	flags   *featureflag.Flags
-	bg      *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
-	stopBg  context.CancelFunc
-	conn    *engine.Conn
-	deps    *Dependencies
-	store   *shim.PGStore
-	worker  *worker.Worker
-	started atomic.Bool
+	cfg    config.Config
+	log    *slog.Logger
+	ops    *ops.Server
+	mux    *http.ServeMux
+	http   *http.Server
+	flags  *featureflag.Flags
+	bg     *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
+	stopBg context.CancelFunc
+	conn   *engine.Conn
+	deps   *Dependencies
+	store  *shim.PGStore
+	worker *worker.Worker
+	phase  atomic.Int32 // phaseStarting, phaseRunning or phaseStopping
 }
+
+// The phases of the service's life, in order; the readiness check
+// "service" reports them.
+const (
+	phaseStarting int32 = iota
+	phaseRunning
+	phaseStopping
+)
 
 // Run runs the service until ctx ends and returns nil after a clean shutdown.
 // The routes and the feature flags are checked before anything starts. When
@@ -58,7 +66,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	s.bg, bgCtx = errgroup.WithContext(bgCtx)
 	s.stopBg = stopBg
-	s.ops.AddCheck("startup", s.startup)
+	s.ops.AddCheck("service", s.lifecycle)
 	s.ops.Register(s.mux)
 	if err := s.listen(); err != nil {
 		stopBg()
@@ -66,9 +74,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	}
 	defer func() { err = errors.Join(err, s.close()) }()
 	if err := s.start(ctx, bgCtx); err != nil {
+		if ctx.Err() != nil { // a signal during start-up: a clean stop
+			s.phase.Store(phaseStopping)
+			log.Info("stopped during start-up", "cause", context.Cause(ctx), "err", err)
+			return nil
+		}
 		return err
 	}
-	s.started.Store(true)
+	s.phase.Store(phaseRunning)
 	log.Info("service ready", "addr", s.http.Addr, "took", time.Since(began).Round(time.Millisecond))
 	select {
 	case <-ctx.Done():
@@ -96,22 +109,35 @@ func (s *service) loadRouting(ctx context.Context) error {
 	return nil
 }
 
-func (s *service) startup(context.Context) error {
-	if !s.started.Load() {
+// lifecycle is the readiness check of the service's own phase: "starting"
+// until everything started, "stopping" from the first signal on.
+func (s *service) lifecycle(context.Context) error {
+	switch s.phase.Load() {
+	case phaseStarting:
 		return errors.New("starting")
+	case phaseStopping:
+		return errors.New("stopping")
 	}
 	return nil
 }
 
 // start connects everything and starts the worker and the shim; its
-// background goroutines run on bgCtx.
+// background goroutines run on bgCtx. The broker and result backend
+// connect in the background; an external engine is waited for (see
+// awaitEngine). It returns early when ctx ends.
 func (s *service) start(ctx, bgCtx context.Context) error {
+	if err := s.openDependencies(ctx); err != nil {
+		return err
+	}
+	if err := s.awaitEngine(ctx); err != nil {
+		return err
+	}
 	var err error
 	if s.conn, err = engine.Connect(ctx, s.cfg, s.log); err != nil {
 		return err
 	}
 	s.ops.AddCheck("engine", s.conn.Ready)
-	if err := s.openDependencies(ctx); err != nil {
+	if err := s.openStore(ctx); err != nil {
 		return err
 	}
 	defs := workflows.Registry(s.deps.Workflows)
@@ -121,11 +147,12 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 	return s.startShim(bgCtx, defs)
 }
 
-// openDependencies opens what the workflows call and the shim's store.
+// openDependencies opens what the workflows call.
 func (s *service) openDependencies(ctx context.Context) error {
 	var err error
-	// A broker outage at start-up must not stop the Hatchet side: the bridge
-	// connects in the background and /readyz reports the broker meanwhile.
+	// A broker or result backend outage at start-up must not stop the
+	// Hatchet side: the bridge connects both in the background and /readyz
+	// reports them meanwhile.
 	bridge := []celerybridge.Option{celerybridge.WithMetrics(celerybridge.NewMetrics(s.ops.Registry)),
 		celerybridge.WithBackgroundConnect()}
 	if s.deps, err = OpenDependencies(ctx, s.cfg, s.log, bridge...); err != nil {
@@ -133,14 +160,62 @@ func (s *service) openDependencies(ctx context.Context) error {
 	}
 	if s.deps.Celery != nil {
 		s.ops.AddCheck("broker", s.deps.Celery.Ready)
+		s.ops.AddCheck("result_backend", s.deps.Celery.ResultsReady)
 	}
+	return nil
+}
+
+// openStore opens the shim's execution store, in the engine's database.
+func (s *service) openStore(ctx context.Context) error {
 	if s.conn.Embedded == nil { // the embedded engine created it already
 		if err := pgdb.Ensure(ctx, s.cfg.Embedded.DatabaseURL); err != nil {
 			return fmt.Errorf("execution store: %w", err)
 		}
 	}
+	var err error
 	s.store, err = shim.OpenStore(ctx, s.cfg.Embedded.DatabaseURL)
 	return err
+}
+
+// engineRetryMax bounds the wait between probes of an unreachable engine.
+const engineRetryMax = 10 * time.Second
+
+// awaitEngine waits until an external engine answers (engine.Probe), so an
+// unreachable one does not stop the service: meanwhile the log says once
+// why, naming its address, and the engine readiness check reports the
+// latest reason. It returns when ctx ends, and at once for the embedded
+// engine or a token that names no engine.
+func (s *service) awaitEngine(ctx context.Context) error {
+	if !s.cfg.Hatchet.External() {
+		return nil
+	}
+	var last atomic.Pointer[error]
+	s.ops.AddCheck("engine", func(context.Context) error {
+		if err := last.Load(); err != nil {
+			return *err
+		}
+		return errors.New("connecting")
+	})
+	for attempt, delay := 1, time.Second; ; attempt, delay = attempt+1, min(2*delay, engineRetryMax) {
+		err := engine.Probe(ctx, s.cfg.Hatchet)
+		switch {
+		case err == nil:
+			if attempt > 1 {
+				s.log.Info("hatchet engine reachable", "attempts", attempt)
+			}
+			return nil
+		case !errors.Is(err, engine.ErrUnreachable) || ctx.Err() != nil:
+			return err
+		case attempt == 1:
+			s.log.Warn("hatchet engine unreachable; retrying until it answers", "err", err)
+		}
+		last.Store(&err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 func (s *service) startWorker(defs []workflows.Definition) error {
@@ -244,7 +319,7 @@ func (s *service) listen() error {
 
 // drain stops taking tasks and waits for the running ones.
 func (s *service) drain(ctx context.Context) error {
-	s.started.Store(false) // /readyz fails from here on
+	s.phase.Store(phaseStopping) // /readyz fails from here on
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Service.ShutdownTimeout)
 	defer cancel()
 	return s.worker.Drain(drainCtx)

@@ -113,8 +113,10 @@ type session struct {
 }
 
 // connect loads the parts of the configuration the command uses from
-// getenv and joins (or starts) the engine. On failure it prints why, with a
-// hint when the embedded engine's ports are taken, and returns ExitUsage.
+// getenv and joins (or starts) the engine; an external engine must answer
+// within seconds. On failure it prints why (the engine's address and the
+// reason, with a hint when the embedded engine's ports are taken) and
+// returns ExitUsage.
 func connect(ctx context.Context, name string, getenv func(string) string, stderr io.Writer, uses ...config.Use) (*session, int) {
 	cfg, err := config.Load(environ(getenv), append(uses, config.UseEngine)...)
 	if err != nil {
@@ -127,7 +129,12 @@ func connect(ctx context.Context, name string, getenv func(string) string, stder
 		level = cfg.Log.Level
 	}
 	log := logging.New(stderr, level, cfg.Log.Format)
-	if !cfg.Hatchet.External() {
+	if cfg.Hatchet.External() {
+		if err := engine.Probe(ctx, cfg.Hatchet); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return nil, ExitUsage
+		}
+	} else {
 		fmt.Fprintf(stderr, "%s: HATCHET_CLIENT_TOKEN is unset: starting the embedded engine on DATABASE_URL\n", name)
 	}
 	conn, err := engine.Connect(ctx, cfg, log)

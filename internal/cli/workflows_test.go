@@ -20,6 +20,7 @@ import (
 
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -271,6 +272,27 @@ func TestEmbeddedPortsBusy(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(stderr.String(), "is not free") ||
 		!strings.Contains(stderr.String(), "HATCHET_CLIENT_TOKEN=$(cat "+env["HATCHET_EMBEDDED_TOKEN_FILE"]+")") {
 		t.Fatalf("code %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestUnreachableEngineNamed runs the commands that need the engine against
+// a token whose engine refuses connections: each names the address and the
+// reason within 10 s and exits 2.
+func TestUnreachableEngineNamed(t *testing.T) {
+	addr := testenv.FreeAddr(t)
+	env := map[string]string{"HATCHET_CLIENT_TOKEN": testenv.FakeHatchetToken(addr), "HATCHET_CLIENT_TLS_STRATEGY": "none", "CELERY_ENABLED": "false"}
+	for _, args := range [][]string{{"register"}, {"test", "--workflow", "connector-validation", "--input", "{}"}} {
+		t.Run(args[0], func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			began := time.Now()
+			code := Workflows(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] })
+			if took := time.Since(began); took > 10*time.Second {
+				t.Errorf("took %v, want under 10 s", took)
+			}
+			if code != ExitUsage || !strings.Contains(stderr.String(), addr) || !strings.Contains(stderr.String(), "connection refused") {
+				t.Fatalf("code %d, stderr:\n%s\nwant 2 naming %s and the refusal", code, stderr.String(), addr)
+			}
+		})
 	}
 }
 

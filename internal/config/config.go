@@ -363,7 +363,7 @@ func Load(environ []string, uses ...Use) (Config, error) {
 	problems = append(problems, cfg.validate(use)...)
 	cfg.Embedded.EngineLogFormat = cfg.Log.Format
 	if cfg.Embedded.TokenFile == "" {
-		cfg.Embedded.TokenFile = defaultTokenFile(vars)
+		cfg.Embedded.TokenFile = defaultTokenFile(vars, cfg.Embedded.DatabaseURL)
 	}
 	if cfg.Embedded.MsgQueue == MsgQueueRabbitMQ && cfg.Embedded.MsgQueueURL == "" {
 		cfg.Embedded.MsgQueueURL = cfg.Celery.BrokerURL
@@ -666,7 +666,16 @@ func redactURLError(err error) error {
 	return err
 }
 
-func defaultTokenFile(environ map[string]string) string {
+// defaultTokenFile is where the embedded engine on dbURL writes its token
+// when HATCHET_EMBEDDED_TOKEN_FILE is unset: the token belongs to its
+// database, so the file is named after it (hatchet-token-HOST-PORT-DB), and
+// instances sharing a state directory on other databases never overwrite
+// each other's. The default database keeps the plain name hatchet-token.
+func defaultTokenFile(environ map[string]string, dbURL string) string {
+	name := "hatchet-token"
+	if id := databaseID(dbURL); id != databaseID(defaultDatabaseURL) {
+		name += "-" + id
+	}
 	dir := environ["XDG_STATE_HOME"]
 	if dir == "" {
 		home := environ["HOME"]
@@ -675,5 +684,36 @@ func defaultTokenFile(environ map[string]string) string {
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}
-	return filepath.Join(dir, "hatchet-worker", "hatchet-token")
+	return filepath.Join(dir, "hatchet-worker", name)
+}
+
+// defaultDatabaseURL is DATABASE_URL's default.
+const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable"
+
+// databaseID names the Postgres database at raw by host, port and name, in
+// characters safe in a file name.
+func databaseID(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "invalid"
+	}
+	host := u.Hostname()
+	if host == "" {
+		host = u.Query().Get("host") // a Unix socket directory
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	return strings.Map(fileSafe, host+"-"+port+"-"+strings.TrimPrefix(u.Path, "/"))
+}
+
+// fileSafe keeps letters, digits, '.', '-' and '_', and turns anything else
+// into '_'.
+func fileSafe(r rune) rune {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+		return r
+	}
+	return '_'
 }

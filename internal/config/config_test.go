@@ -42,6 +42,32 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+// TestTokenFilePerDatabase checks that the default token file is named
+// after the embedded engine's database: two instances sharing a state
+// directory on different databases never write the same file.
+func TestTokenFilePerDatabase(t *testing.T) {
+	tests := map[string]string{
+		"postgres://postgres@127.0.0.1:5432/hatchet?sslmode=disable": "hatchet-token",
+		"postgres://other@127.0.0.1/hatchet":                         "hatchet-token",
+		"postgres://postgres@127.0.0.1:5432/hatchet2":                "hatchet-token-127.0.0.1-5432-hatchet2",
+		"postgresql://u:p@db.example:5433/h":                         "hatchet-token-db.example-5433-h",
+		"postgres:///hatchet?host=/run/postgresql":                   "hatchet-token-_run_postgresql-5432-hatchet",
+	}
+	for dbURL, want := range tests {
+		cfg, err := Load([]string{"XDG_STATE_HOME=/state", "DATABASE_URL=" + dbURL}, UseEngine)
+		if err != nil {
+			t.Fatalf("%s: %v", dbURL, err)
+		}
+		if want = "/state/hatchet-worker/" + want; cfg.Embedded.TokenFile != want {
+			t.Errorf("DATABASE_URL=%s: token file %s, want %s", dbURL, cfg.Embedded.TokenFile, want)
+		}
+	}
+	cfg, err := Load([]string{"DATABASE_URL=postgres://h/other", "HATCHET_EMBEDDED_TOKEN_FILE=/run/tok"}, UseEngine)
+	if err != nil || cfg.Embedded.TokenFile != "/run/tok" {
+		t.Errorf("an explicit token file became %s (%v)", cfg.Embedded.TokenFile, err)
+	}
+}
+
 func TestLoadEveryVariable(t *testing.T) {
 	flagsFile := filepath.Join(t.TempDir(), "flags.yaml")
 	if err := os.WriteFile(flagsFile, []byte("use_task_abstraction: true\n"), 0o600); err != nil {

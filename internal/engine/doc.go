@@ -14,4 +14,8 @@
 // health server, which cannot be narrowed, is off) and seeds no user, so its
 // token is the only way in. A user an older version seeded with Hatchet's
 // published credentials is removed at start.
+//
+// Built with -tags hatchet_external the binary leaves the embedded engine
+// out (a token is then required): a worker that only ever joins an external
+// engine maps much less code and needs about 20 MB less resident memory.
 package engine

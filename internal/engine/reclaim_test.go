@@ -1,3 +1,5 @@
+//go:build !hatchet_external
+
 package engine
 
 import (

@@ -22,7 +22,9 @@ type backend interface {
 	close(ctx context.Context, conn *amqp.Connection) error
 }
 
-// openBackend chooses a backend by URL scheme; nil for an empty URL.
+// openBackend chooses a backend by URL scheme; nil for an empty URL. With
+// a background connect a database or Redis backend opens in the background
+// (lazyBackend); otherwise it must answer now.
 func openBackend(ctx context.Context, url string, cfg *config) (backend, error) {
 	scheme, _, _ := strings.Cut(url, "://")
 	switch {
@@ -30,12 +32,35 @@ func openBackend(ctx context.Context, url string, cfg *config) (backend, error) 
 		return nil, nil
 	case scheme == "rpc":
 		return newRPCBackend(cfg), nil
-	case scheme == "db+postgresql" || strings.HasPrefix(scheme, "db+postgresql+") || scheme == "db+postgres":
-		return newDBBackend(ctx, url, cfg)
-	case scheme == "redis" || scheme == "rediss":
-		return newRedisBackend(ctx, url, cfg)
+	case !remoteBackend(scheme):
+		return nil, fmt.Errorf("%w: %q", ErrUnsupportedBackend, scheme)
+	case cfg.background:
+		return newLazyBackend(url, cfg)
 	}
-	return nil, fmt.Errorf("%w: %q", ErrUnsupportedBackend, scheme)
+	return dialBackend(ctx, url, cfg)
+}
+
+// remoteBackend reports whether scheme names a database or Redis backend.
+func remoteBackend(scheme string) bool {
+	return scheme == "db+postgresql" || strings.HasPrefix(scheme, "db+postgresql+") || scheme == "db+postgres" ||
+		scheme == "redis" || scheme == "rediss"
+}
+
+// dialBackend opens the database or Redis backend url names and checks
+// that it answers; the backend is nil with an error.
+func dialBackend(ctx context.Context, url string, cfg *config) (backend, error) {
+	if strings.HasPrefix(url, "db+") {
+		db, err := newDBBackend(ctx, url, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	rb, err := newRedisBackend(ctx, url, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return rb, nil
 }
 
 // waitError reports an error met after ctx ended as the end of the wait, in

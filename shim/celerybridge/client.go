@@ -107,14 +107,7 @@ func (c *Client) publish(ctx context.Context, m message) error {
 		if err != nil {
 			return err
 		}
-		done, err := s.publish(ctx, m)
-		if err == nil {
-			select {
-			case err = <-done:
-			case <-ctx.Done():
-				return fmt.Errorf("await confirm: %w", ctx.Err())
-			}
-		}
+		err = s.publish(ctx, m)
 		if !errors.Is(err, errSessionLost) {
 			return err
 		}

@@ -8,9 +8,11 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
@@ -185,6 +187,28 @@ func TestUnroutable(t *testing.T) {
 	if _, err := c.Wait(testContext(t, time.Second), "x"); !errors.Is(err, celerybridge.ErrNoBackend) {
 		t.Errorf("wait without backend: %v", err)
 	}
+}
+
+// TestUnroutableAmongRoutable sends routable and unroutable tasks at once on
+// every publish channel and checks each Send learns its own fate.
+func TestUnroutableAmongRoutable(t *testing.T) {
+	queue := "cb-mixed-" + runID
+	declareQueue(t, testenv.AMQPURL(t), queue)
+	c := dial(t)
+	ctx := testContext(t, 30*time.Second)
+	var wg sync.WaitGroup
+	for i := range 400 {
+		wg.Go(func() {
+			q, want := queue, error(nil)
+			if i%3 == 0 {
+				q, want = "cb-missing-"+runID, celerybridge.ErrUnroutable
+			}
+			if _, err := c.Send(ctx, "echo", []any{i}, nil, celerybridge.WithQueue(q)); !errors.Is(err, want) {
+				t.Errorf("send %d to %s: err = %v, want %v", i, q, err, want)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestUnsupportedBackend(t *testing.T) {

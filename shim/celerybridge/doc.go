@@ -9,7 +9,9 @@
 //     only after the broker has confirmed the message (a nack is an error, a
 //     message no queue accepts is ErrUnroutable), and a message whose
 //     confirmation was lost with the connection is published again on the next
-//     one. Delivery is therefore at least once. Send is safe for concurrent use.
+//     one. Delivery is therefore at least once. Send is safe for concurrent use:
+//     concurrent Sends publish on a few confirming channels of the connection,
+//     and each waits for its own confirmation.
 //   - Routing follows Celery's task_routes: exact names first, then glob
 //     patterns in order, else the default queue "celery". Messages go to the
 //     default exchange "" with the queue name as routing key; the bridge never

@@ -78,10 +78,13 @@ func WithResultRetention(d time.Duration) Option { return func(c *config) { c.re
 // Client's connection (default "celerybridge").
 func WithConnectionName(n string) Option { return func(c *config) { c.connName = n } }
 
-// WithBackgroundConnect lets Dial return while the broker is unreachable and
-// keep connecting in the background: Ready reports ErrDisconnected and Sends
-// wait (within their context) until the first connection. A refused login or
-// vhost, or a malformed URL, still fails Dial at once.
+// WithBackgroundConnect lets Dial return while the broker or a database or
+// Redis result backend is unreachable and keep connecting in the
+// background: Ready reports ErrDisconnected and Sends wait (within their
+// context) until the first connection; ResultsReady reports the result
+// backend, Lookup fails with ErrBackendUnavailable and waits wait until it
+// opens. A refused broker login or vhost, or a malformed URL, still fails
+// Dial at once.
 func WithBackgroundConnect() Option { return func(c *config) { c.background = true } }
 
 // WithOrigin sets the origin header (default "gen<pid>@<hostname>", as Celery).

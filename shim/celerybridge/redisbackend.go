@@ -17,6 +17,7 @@ import (
 // of the same name when it is stored.
 type redisBackend struct {
 	client *redis.Client
+	hub    *redisHub
 	poll   time.Duration
 }
 
@@ -36,7 +37,7 @@ func newRedisBackend(ctx context.Context, rawURL string, cfg *config) (*redisBac
 		_ = client.Close()
 		return nil, fmt.Errorf("reach result redis %s db %d: %w", opts.Addr, opts.DB, err)
 	}
-	return &redisBackend{client: client, poll: cfg.pollInterval}, nil
+	return &redisBackend{client: client, hub: newRedisHub(client), poll: cfg.pollInterval}, nil
 }
 
 // redisOptions reads a result backend URL as Celery does: go-redis's URL
@@ -99,12 +100,11 @@ func (b *redisBackend) wait(ctx context.Context, id string) (Result, error) {
 // published. Pub/sub delivers at most once, so the key is also re-read every
 // poll interval; that read also reports a published value that is unreadable.
 func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
-	sub, err := b.subscribe(ctx, id)
+	w, err := b.hub.join(ctx, redisKeyPrefix+id)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("wait for result of %s: %w", id, err)
 	}
-	defer sub.Close()
-	messages := sub.Channel()
+	defer b.hub.leave(w)
 	t := time.NewTicker(b.poll)
 	defer t.Stop()
 	r, err := b.lookup(ctx, id)
@@ -112,10 +112,7 @@ func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
 		select {
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
-		case m := <-messages:
-			if published, perr := parseReply([]byte(m.Payload)); perr == nil {
-				r = published
-			}
+		case r = <-w.results:
 		case <-t.C:
 			r, err = b.lookup(ctx, id)
 		}
@@ -123,20 +120,10 @@ func (b *redisBackend) await(ctx context.Context, id string) (Result, error) {
 	return r, err
 }
 
-// subscribe listens on the task's result channel and returns once Redis has
-// confirmed the subscription.
-func (b *redisBackend) subscribe(ctx context.Context, id string) (*redis.PubSub, error) {
-	sub := b.client.Subscribe(ctx, redisKeyPrefix+id)
-	if _, err := sub.Receive(ctx); err != nil {
-		_ = sub.Close()
-		return nil, fmt.Errorf("subscribe to result of %s: %w", id, err)
-	}
-	return sub, nil
-}
-
 func (b *redisBackend) close(context.Context, *amqp.Connection) error {
+	hubErr := b.hub.close()
 	if err := b.client.Close(); err != nil {
-		return fmt.Errorf("close result redis: %w", err)
+		return errors.Join(hubErr, fmt.Errorf("close result redis: %w", err))
 	}
-	return nil
+	return hubErr
 }

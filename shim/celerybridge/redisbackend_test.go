@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,6 +85,47 @@ func TestRedisWaitPubSubAndPoll(t *testing.T) {
 			assertSameJSON(t, got.r.Value, `{"n": 18446744073709551617, "s": "日本"}`)
 		})
 	}
+}
+
+// TestRedisWaitsShareOneSubscription runs several Waits per task at once:
+// they share one subscriber, a Wait that gives up leaves the others
+// listening, and every remaining Wait gets its task's result.
+func TestRedisWaitsShareOneSubscription(t *testing.T) {
+	w := redisFixture.start(t)
+	ctx := testContext(t, 30*time.Second)
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t), DB: redisDB})
+	t.Cleanup(func() { _ = rdb.Close() })
+	c := dial(t, celerybridge.WithResultBackend(w.ResultBackend), celerybridge.WithPollInterval(time.Hour))
+	ids := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	quitter, quit := context.WithCancel(ctx)
+	go func() { _, _ = c.Wait(quitter, ids[0]) }()
+	var wg sync.WaitGroup
+	for _, id := range append(ids, ids...) {
+		wg.Go(func() {
+			r, err := c.Wait(ctx, id)
+			if err != nil || r.TaskID != id || r.State != celerybridge.StateSuccess {
+				t.Errorf("wait %s = %+v, %v", id, r, err)
+			}
+		})
+	}
+	for _, id := range ids {
+		awaitSubscriber(t, ctx, rdb, "celery-task-meta-"+id)
+	}
+	quit()
+	for _, id := range ids {
+		key := "celery-task-meta-" + id
+		if n, err := rdb.PubSubNumSub(ctx, key).Result(); err != nil || n[key] != 1 {
+			t.Errorf("subscribers of %s = %v, %v; want 1 shared", key, n[key], err)
+		}
+		v := fmt.Sprintf(`{"status": "SUCCESS", "result": 1, "task_id": %q}`, id)
+		if err := rdb.Set(ctx, key, v, time.Minute).Err(); err != nil { // for a Wait that joins late
+			t.Fatal(err)
+		}
+		if err := rdb.Publish(ctx, key, v).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
 }
 
 // awaitSubscriber returns once someone listens on channel.

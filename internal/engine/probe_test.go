@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unstract/hatchet-worker/internal/config"
+)
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// plainServer accepts connections and writes bytes that are not TLS, as a
+// plain gRPC server's first HTTP/2 frame is.
+func plainServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
+			time.AfterFunc(10*time.Second, func() { c.Close() })
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestProbe checks that an external engine that cannot be reached is named
+// with its address and the reason within seconds, with a hint on a TLS
+// mismatch, and that engines that answer pass.
+func TestProbe(t *testing.T) {
+	tlsSrv := httptest.NewUnstartedServer(nil)
+	tlsSrv.EnableHTTP2 = true // gRPC's protocol
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	plain := plainServer(t)
+	refused := closedAddr(t)
+	tests := []struct {
+		name, addr, strategy string
+		want                 []string // empty: reachable
+	}{
+		{"refused", refused, "none", []string{refused, "connection refused"}},
+		{"refused with tls", refused, "tls", []string{refused, "connection refused"}},
+		{"plain engine, tls client", plain, "tls", []string{plain, "first record does not look like a TLS handshake", "HATCHET_CLIENT_TLS_STRATEGY=none"}},
+		{"plain engine, plain client", plain, "none", nil},
+		{"tls engine, tls client", tlsSrv.Listener.Addr().String(), "tls", nil},
+		{"mtls: connection only", plain, "mtls", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			began := time.Now()
+			err := Probe(context.Background(), config.Hatchet{Token: "unused", HostPort: tt.addr, TLSStrategy: tt.strategy})
+			if took := time.Since(began); took > probeTimeout+time.Second {
+				t.Errorf("took %v", took)
+			}
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Probe = %v, want reachable", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnreachable) {
+				t.Fatalf("Probe = %v, want ErrUnreachable", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Probe = %v, want it to say %q", err, w)
+				}
+			}
+		})
+	}
+}

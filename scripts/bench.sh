@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench.sh runs every benchmark of the service and prints one Markdown table:
+# each figure beside the ceiling it is measured against in the same run and
+# the ratio. Go benchmarks run COUNT times (default 5) and report medians.
+# Needs the services of scripts/setup.sh; takes about fifteen minutes.
+# Usage: scripts/bench.sh [COUNT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT="${1:-5}"
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+
+# gobench FILE PKG REGEX BENCHTIME: runs the benchmarks into FILE.
+gobench() { go test "$2" -run '^$' -bench "$3" -benchtime "$4" -count "$COUNT" -timeout 60m >"$OUT/$1" 2>&1 || { cat "$OUT/$1" >&2; exit 1; }; }
+# values FILE BENCH UNIT: UNIT of every run of benchmark BENCH, one a line. A
+# benchmark's log lines may split its name from its figures, so figures go to
+# the last name seen.
+values() {
+	awk -v b="Benchmark$2" -v u="$3" '$1 ~ /^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name) }
+		/ns\/op/ && name == b { for (i = 1; i < NF; i++) if ($(i+1) == u) print $i }' "$OUT/$1"
+}
+# median FILE BENCH UNIT: the median of UNIT over the runs.
+median() {
+	values "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2 }'
+}
+# runs FILE BENCH UNIT: every run's UNIT on one line, for the spread.
+runs() { values "$@" | awk '{ printf "%s%.2f", sep, $1; sep = " " }'; }
+# line FILE REGEX: the number after the label matching REGEX in FILE.
+line() { grep -E "$2" "$OUT/$1" | grep -oE '[0-9]+(\.[0-9]+)?' | head -1; }
+fmt() { awk -v v="$1" -v p="${2:-0}" 'BEGIN { if (v == "n/a" || v == "") print "n/a"; else printf "%." p "f", v }'; }
+
+echo "bench: publish and round trip (celerybridge)…" >&2
+gobench publish ./shim/celerybridge 'PublishRatio$' 16000x
+gobench roundtrip ./shim/celerybridge 'RoundTripVsPython$' 1000x
+gobench redis ./shim/celerybridge 'RedisWaits$' 3000x
+echo "bench: shim execute per backend…" >&2
+gobench execute ./shim 'Execute' 300x
+echo "bench: start-up, memory…" >&2
+./scripts/bench-startup.sh >"$OUT/startup" 2>&1
+./scripts/bench-memory.sh 1000 >"$OUT/memory" 2>&1
+
+mem() { grep -F "| $2" "$OUT/memory" | awk -F'|' -v c="$3" '{ gsub(/[^0-9.]/, "", $c); print $c }'; }
+cat <<TABLE
+| figure | value | measured against (same run) | ratio | goal |
+|---|---|---|---|---|
+| celerybridge confirmed Send, 128 senders | $(fmt "$(median publish PublishRatio bridge-msg/s)") msg/s | raw amqp091-go, same message, 4 channels × 32 in flight: $(fmt "$(median publish PublishRatio raw-msg/s)") msg/s | $(fmt "$(median publish PublishRatio bridge/raw)" 2) (runs: $(runs publish PublishRatio bridge/raw)) | ≥ 0.8 |
+| \`Call\` round trip, rpc:// | $(fmt "$(median roundtrip RoundTripVsPython go-ms/call)" 2) ms | Python \`send_task().get()\`, same worker: $(fmt "$(median roundtrip RoundTripVsPython py-ms/call)" 2) ms | $(fmt "$(median roundtrip RoundTripVsPython go/py)" 2) (runs: $(runs roundtrip RoundTripVsPython go/py)) | ≤ 0.8 |
+| 1,000 concurrent redis:// Waits | $(fmt "$(median redis RedisWaits conns)") Redis connections, p50 $(fmt "$(median redis RedisWaits p50-ms)" 2) ms, p99 $(fmt "$(median redis RedisWaits p99-ms)" 2) ms | one pub/sub connection per Wait before: 1,020 connections | | one subscription |
+| shim execute → Celery (202 = confirmed by RabbitMQ) | $(fmt "$(median execute Execute/celery accepted/s)") req/s | | | |
+| shim execute → Hatchet (202 = run created) | $(fmt "$(median execute Execute/hatchet accepted/s)") req/s | | | |
+| shim execute → Hatchet, alternating with the SDK | $(fmt "$(median execute ExecuteVsSDK shim-req/s)") req/s | SDK \`RunNoWait\`, same engine, workflow, input, metadata and concurrency: $(fmt "$(median execute ExecuteVsSDK sdk-runs/s)") runs/s | $(fmt "$(median execute ExecuteVsSDK shim/sdk)" 2) (runs: $(runs execute ExecuteVsSDK shim/sdk)) | ≥ 0.9 |
+| RSS idle, worker + shim joined to an external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 3) MiB | default build: $(mem memory "external engine, default" 3) MiB | | |
+| peak RSS over 1,000 executions, external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 4) MiB | default build: $(mem memory "external engine, default" 4) MiB | | ≤ 60 MiB |
+| RSS idle, embedded engine | $(mem memory "embedded engine" 3) MiB | | | |
+| peak RSS over 1,000 executions, embedded engine | $(mem memory "embedded engine" 4) MiB | | | ≤ 110 MiB |
+| cold start to ready (fresh database) | $(line startup '^cold') s | | | |
+| warm start to ready | $(line startup '^warm') s | | | |
+| SIGTERM to exit (idle) | $(line startup '^SIGTERM') s | | | |
+TABLE
