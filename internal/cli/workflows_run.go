@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,6 +34,9 @@ const (
 	// test` starts in this process.
 	testWorkerName  = "hatchet-worker-cli"
 	testWorkerSlots = 5
+	// testWorkerLabel is the worker label, unique per command, that pins
+	// the test run to the command's own worker.
+	testWorkerLabel = "cli-test-run"
 )
 
 // testArgs are the parsed arguments of "workflows test".
@@ -147,8 +151,11 @@ func runTest(ctx context.Context, client *hatchet.Client, defs []workflows.Defin
 		return ExitUsage
 	}
 	// Only the workflow under test: on a shared engine this worker must not
-	// take other workflows' runs.
-	w, err := worker.Start(client, testWorkerName, testWorkerSlots, []*hatchet.Workflow{wf}, c.log)
+	// take other workflows' runs. The run requires this worker's own label,
+	// so the service's workers (other settings) or an earlier test worker
+	// that just stopped never take it.
+	label := map[string]any{testWorkerLabel: rand.Text()}
+	w, err := worker.Start(client, testWorkerName, testWorkerSlots, []*hatchet.Workflow{wf}, c.log, worker.WithLabels(label))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "workflows test: %v\n", err)
 		return ExitUsage
@@ -158,7 +165,9 @@ func runTest(ctx context.Context, client *hatchet.Client, defs []workflows.Defin
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	began := time.Now()
-	ref, err := client.RunNoWait(runCtx, d.Name, ta.input, hatchet.WithRunMetadata(map[string]string{"source": "cli"}))
+	ref, err := client.RunNoWait(runCtx, d.Name, ta.input, hatchet.WithRunMetadata(map[string]string{"source": "cli"}),
+		hatchet.WithDesiredWorkerLabels(map[string]*hatchet.DesiredWorkerLabel{
+			testWorkerLabel: {Value: label[testWorkerLabel], Required: true}}))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "workflows test: start %s: %v\n", d.Name, err)
 		if runCtx.Err() != nil {
@@ -191,9 +200,6 @@ func runTest(ctx context.Context, client *hatchet.Client, defs []workflows.Defin
 			msg = "no error message"
 		}
 		fmt.Fprintf(c.stderr, "workflows test: run %s %s: %s\n", ref.RunId, run.Status, msg)
-		if strings.Contains(msg, "Could not send task to worker") {
-			fmt.Fprintln(c.stderr, "hint: the engine sent a task to a worker that had just stopped (it notices within seconds); run the command again")
-		}
 		return ExitFailed
 	}
 	enc := json.NewEncoder(c.stdout)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/unstract/hatchet-worker/internal/worker"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -309,10 +310,8 @@ var (
 	finalRunLine = regexp.MustCompile(`(?m)^run ([A-Z]+ → )?COMPLETED \([0-9.]+s\)$`)
 )
 
-// connectorValidationAs is the connector check under another name. Each
-// runTest call here runs a workflow of its own: runTest stops its worker on
-// return, and for a few seconds the engine may still send that workflow's
-// tasks to the stopped worker, failing them.
+// connectorValidationAs is the connector check under another name, so each
+// case below registers a workflow of its own.
 func connectorValidationAs(name string) workflows.Definition {
 	d := workflows.ConnectorValidation(workflows.Deps{Log: slog.Default()})
 	d.Name = name
@@ -378,6 +377,33 @@ func TestRunTestConnectorValidation(t *testing.T) {
 			t.Fatalf("code %d: %s", code, stderr)
 		}
 	})
+}
+
+// TestRunTestUsesItsOwnWorker runs `workflows test` five times while a
+// service worker, built with other settings, serves the same workflow on the
+// engine: every run is executed by the command's own worker, with the same
+// result.
+func TestRunTestUsesItsOwnWorker(t *testing.T) {
+	conn := hatchettest.Engine(t)
+	pinned := func(by string, err error) workflows.Definition {
+		return workflows.Definition{Name: "cli-test-pinned", Timeout: time.Minute, Tasks: []workflows.Task{{
+			Name: "answer", Timeout: 30 * time.Second,
+			Fn: func(hatchet.Context, struct{}) (map[string]string, error) { return map[string]string{"by": by}, err },
+		}}}
+	}
+	service, err := pinned("service", errors.New("the service worker took the CLI's run")).Build(conn.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hatchettest.StartWorker(t, conn.Client, "service-with-other-settings", 10, []*hatchet.Workflow{service})
+	cli := pinned("cli", nil)
+	for i := range 5 {
+		c, stdout, stderr := testIO()
+		code := runTest(context.Background(), conn.Client, []workflows.Definition{cli}, testArgs{workflow: cli.Name, input: json.RawMessage(`{}`)}, c)
+		if code != ExitOK || strings.TrimSpace(stdout.String()) != `{"answer":{"by":"cli"}}` && strings.TrimSpace(stdout.String()) != `{"by":"cli"}` {
+			t.Fatalf("run %d: code %d\nstdout: %s\nstderr: %s", i+1, code, stdout, stderr)
+		}
+	}
 }
 
 // TestRunTestTimeout runs a task that outlasts --timeout: exit 3, and the

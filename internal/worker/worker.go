@@ -29,6 +29,7 @@ type Worker struct {
 	running  atomic.Int64
 	started  atomic.Bool
 	log      *slog.Logger
+	labels   map[string]any
 }
 
 // Option configures Start.
@@ -37,6 +38,10 @@ type Option func(*Worker)
 // WithMetrics records registrations and task durations in m.
 func WithMetrics(m *Metrics) Option { return func(w *Worker) { w.metrics = m } }
 
+// WithLabels gives the worker Hatchet worker labels, which runs can require
+// (hatchet.WithDesiredWorkerLabels) to be executed by this worker only.
+func WithLabels(labels map[string]any) Option { return func(w *Worker) { w.labels = labels } }
+
 // Start registers workflows with the engine under name and starts taking
 // tasks, using at most slots tasks at once.
 func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow, log *slog.Logger, opts ...Option) (*Worker, error) {
@@ -44,17 +49,21 @@ func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workfl
 	for i, wf := range wfs {
 		bases[i] = wf
 	}
-	sdk, err := client.NewWorker(name,
-		hatchet.WithWorkflows(bases...),
-		hatchet.WithSlots(slots),
-		hatchet.WithLogger(logging.Zerolog(log, "hatchet-worker", zerolog.WarnLevel)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("create worker %q: %w", name, err)
-	}
 	w := &Worker{name: name, log: log}
 	for _, o := range opts {
 		o(w)
+	}
+	sdkOpts := []hatchet.WorkerOption{
+		hatchet.WithWorkflows(bases...),
+		hatchet.WithSlots(slots),
+		hatchet.WithLogger(logging.Zerolog(log, "hatchet-worker", zerolog.WarnLevel)),
+	}
+	if w.labels != nil {
+		sdkOpts = append(sdkOpts, hatchet.WithLabels(w.labels))
+	}
+	sdk, err := client.NewWorker(name, sdkOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("create worker %q: %w", name, err)
 	}
 	sdk.Use(w.track)
 	stop, err := sdk.Start()
