@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -427,4 +428,83 @@ func TestHatchetWorkerReadsMinIO(t *testing.T) {
 			t.Errorf("minio-bucket (%s) does not create bucket %q of prefix %q", cmd, b, prefix)
 		}
 	}
+}
+
+// TestHatchetWorkerRunsEveryWorkflow: compose gives the worker what each
+// workflow needs, in settings the service accepts: the platform database
+// (created by the init script, on the compose Postgres), the LLM adapters and
+// x2text passed through from the operator's environment, a mounted documents
+// directory that DOCUMENTS_ROOTS names, and the dashboard link.
+func TestHatchetWorkerRunsEveryWorkflow(t *testing.T) {
+	adapters := `{"default": {"base_url": "http://host.docker.internal:11434/v1", "model": "llama3.2"}}`
+	p, err := loadProject(t, append(requiredEnv, "LLM_ADAPTERS="+adapters, "X2TEXT_URL=http://x2text:3004")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := service(t, p, "hatchet-worker")
+	var environ []string
+	for k, v := range worker.Environment {
+		if v != nil {
+			environ = append(environ, k+"="+*v)
+		}
+	}
+	cfg, err := config.Load(environ, config.UseHelpers, config.UseShim)
+	if err != nil {
+		t.Fatalf("the service refuses compose's settings: %v", err)
+	}
+	if a, ok := cfg.Helpers.Adapters["default"]; !ok || a.BaseURL != "http://host.docker.internal:11434/v1" {
+		t.Errorf("LLM adapters = %+v, want the operator's LLM_ADAPTERS", cfg.Helpers.Adapters)
+	}
+	if cfg.Helpers.X2TextURL != "http://x2text:3004" {
+		t.Errorf("X2TEXT_URL = %q, want the operator's", cfg.Helpers.X2TextURL)
+	}
+	for name, raw := range map[string]string{"PLATFORM_DATABASE_URL": cfg.Platform.DatabaseURL, "DATABASE_URL": cfg.Embedded.DatabaseURL} {
+		host, db := databaseOf(t, raw)
+		if _, ok := p.Services[host]; !ok || !initCreates(t, db) {
+			t.Errorf("%s = %s: want a database the init script creates on a compose service", name, raw)
+		}
+	}
+	if !mounts(worker, cfg.Documents.Roots) {
+		t.Errorf("DOCUMENTS_ROOTS=%s is not a directory mounted into hatchet-worker", cfg.Documents.Roots)
+	}
+	if cfg.Shim.DashboardURL != "http://localhost:"+publishedPort(t, service(t, p, "hatchet-lite"), 8888) {
+		t.Errorf("HATCHET_DASHBOARD_URL = %q, want hatchet-lite's published dashboard", cfg.Shim.DashboardURL)
+	}
+}
+
+// databaseOf returns the host and database name of a Postgres URL.
+func databaseOf(t *testing.T, raw string) (host, db string) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Hostname(), strings.TrimPrefix(u.Path, "/")
+}
+
+// initCreates reports whether deploy/postgres-init.sql creates database db.
+func initCreates(t *testing.T, db string) bool {
+	t.Helper()
+	sql, err := os.ReadFile("postgres-init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return regexp.MustCompile(`(?m)^CREATE DATABASE ` + regexp.QuoteMeta(db) + `;`).Match(sql)
+}
+
+// mounts reports whether s mounts a volume or directory at target.
+func mounts(s types.ServiceConfig, target string) bool {
+	return slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Target == target })
+}
+
+// publishedPort returns the host port s publishes its container port on.
+func publishedPort(t *testing.T, s types.ServiceConfig, container uint32) string {
+	t.Helper()
+	for _, p := range s.Ports {
+		if p.Target == container {
+			return p.Published
+		}
+	}
+	t.Fatalf("%s publishes no port %d", s.Name, container)
+	return ""
 }

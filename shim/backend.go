@@ -47,6 +47,7 @@ type Status struct {
 	State          string              `json:"status"`
 	BackendState   string              `json:"backend_status"`
 	BackendRef     string              `json:"backend_ref,omitempty"`
+	DashboardURL   string              `json:"dashboard_url,omitempty"`
 	Result         json.RawMessage     `json:"result,omitempty"`
 	Error          *FailureInfo        `json:"error,omitempty"`
 	CreatedAt      time.Time           `json:"created_at"`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type Hatchet struct {
 	client    *hatchet.Client
 	ready     func(context.Context) error
 	lostAfter time.Duration
+	dashboard string // run page URL prefix; "" without HATCHET_DASHBOARD_URL
 }
 
 // DefaultLostAfter is how long after acceptance a run the engine has no
@@ -40,6 +42,17 @@ type HatchetOption func(*Hatchet)
 // record of is reported queued; after that it is reported unknown
 // (default DefaultLostAfter).
 func WithLostAfter(d time.Duration) HatchetOption { return func(h *Hatchet) { h.lostAfter = d } }
+
+// WithDashboard links each run's status to its page on the Hatchet
+// dashboard at baseURL (HATCHET_DASHBOARD_URL) for tenant; an empty baseURL
+// adds no link.
+func WithDashboard(baseURL, tenant string) HatchetOption {
+	return func(h *Hatchet) {
+		if baseURL != "" && tenant != "" {
+			h.dashboard = strings.TrimSuffix(baseURL, "/") + "/tenants/" + url.PathEscape(tenant) + "/runs/"
+		}
+	}
+}
 
 // NewHatchet returns the Hatchet backend; ready reports engine health.
 func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts ...HatchetOption) *Hatchet {
@@ -94,6 +107,9 @@ func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
 	st := statusOf(e)
 	if e.BackendRef == "" {
 		return h.unsubmitted(st), nil
+	}
+	if h.dashboard != "" {
+		st.DashboardURL = h.dashboard + url.PathEscape(e.BackendRef)
 	}
 	d, err := h.client.Runs().Get(ctx, e.BackendRef)
 	if hatchetrun.NotYetVisible(err) {

@@ -123,7 +123,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	go func() { _ = s.flags.Watch(watchCtx) }()
 
 	backends := map[featureflag.Backend]shim.Backend{
-		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready),
+		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithDashboard(dashboardURL, conn.TenantID)),
 		featureflag.BackendCelery:  shim.NewCelery(celery),
 	}
 	d := shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg))
@@ -587,12 +587,15 @@ func TestDashboardFindsRunsByMetadata(t *testing.T) {
 			t.Fatalf("execute: %d %v", code, resp)
 		}
 		ids = append(ids, resp["execution_id"].(string))
-		s.waitDone(t, ids[len(ids)-1])
+		st := s.waitDone(t, ids[len(ids)-1])
+		if want := dashboardURL + "/tenants/" + hatchettest.Engine(t).TenantID + "/runs/" + st["backend_ref"].(string); st["dashboard_url"] != want {
+			t.Errorf("dashboard_url = %v, want %s", st["dashboard_url"], want)
+		}
 	}
 	conn := hatchettest.Engine(t)
 	tenant, err := loaderutils.GetConfFromJWT(conn.Embedded.Token)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || tenant.TenantId != conn.TenantID {
+		t.Fatalf("tenant %v (%v), conn.TenantID %q", tenant, err, conn.TenantID)
 	}
 	tests := []struct {
 		filter string
@@ -647,6 +650,9 @@ func listRuns(t *testing.T, u, token string) []dashboardRun {
 	}
 	return body.Rows
 }
+
+// dashboardURL is HATCHET_DASHBOARD_URL in these tests.
+const dashboardURL = "http://dashboard.example:8888"
 
 // silentServer accepts connections and never answers; it returns its port.
 func silentServer(t *testing.T) int {

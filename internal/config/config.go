@@ -128,6 +128,9 @@ type Shim struct {
 	// LostAfter is how long after acceptance a Hatchet execution the engine
 	// has no record of is reported queued before it is reported unknown.
 	LostAfter time.Duration `env:"SHIM_LOST_AFTER" envDefault:"5m"`
+	// DashboardURL is the Hatchet dashboard's base URL; when set, the
+	// status of a Hatchet execution links to its run there.
+	DashboardURL string `env:"HATCHET_DASHBOARD_URL"`
 }
 
 // Tokens are the accepted shim tokens: SHIM_API_TOKEN split at commas, so
@@ -573,6 +576,9 @@ func (c *Config) validateShim(p *problems) {
 	}
 	if c.Shim.LostAfter < 10*time.Second {
 		p.add("SHIM_LOST_AFTER=%s: must be at least 10s", c.Shim.LostAfter)
+	}
+	if c.Shim.DashboardURL != "" {
+		validURL(p.add, "HATCHET_DASHBOARD_URL", c.Shim.DashboardURL, true, "http", "https")
 	}
 	if r := c.Shim.Retention; r != 0 && r < time.Hour {
 		p.add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)

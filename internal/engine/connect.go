@@ -14,6 +14,7 @@ import (
 
 	v0client "github.com/hatchet-dev/hatchet/pkg/client" //nolint:staticcheck // the SDK's options are v0 client options
 	clientloader "github.com/hatchet-dev/hatchet/pkg/client/loader"
+	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/config"
@@ -30,6 +31,8 @@ type Conn struct {
 	Client *hatchet.Client
 	// Embedded is the in-process engine, nil when joined to an external one.
 	Embedded *Embedded
+	// TenantID is the Hatchet tenant the client's token belongs to.
+	TenantID string
 }
 
 // Connect joins the engine named by cfg.Hatchet, or starts an embedded one
@@ -41,7 +44,7 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Conn, e
 			return nil, err
 		}
 		log.Info("joined external hatchet engine", "host_port", hostPortOf(cfg.Hatchet))
-		return &Conn{Client: client}, nil
+		return &Conn{Client: client, TenantID: tenantOf(cfg.Hatchet.Token)}, nil
 	}
 	e, err := StartEmbedded(ctx, cfg.Embedded, log)
 	if err != nil {
@@ -53,7 +56,16 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Conn, e
 	if err != nil {
 		return nil, errors.Join(err, e.Stop(context.WithoutCancel(ctx)))
 	}
-	return &Conn{Client: client, Embedded: e}, nil
+	return &Conn{Client: client, Embedded: e, TenantID: tenantOf(e.Token)}, nil
+}
+
+// tenantOf reads the tenant from a token the SDK has already accepted.
+func tenantOf(token string) string {
+	conf, err := loaderutils.GetConfFromJWT(token)
+	if err != nil {
+		return ""
+	}
+	return conf.TenantId
 }
 
 // NewClient returns an SDK client for the engine h names: its token,
