@@ -108,6 +108,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SHIM_MAX_BODY_BYTES=4096",
 		"SHIM_RETENTION=168h",
 		"SHIM_LOST_AFTER=90s",
+		"HATCHET_DASHBOARD_URL=https://hatchet.example",
 		"CELERY_ENABLED=true",
 		"X2TEXT_URL=http://x2text:3004",
 		"X2TEXT_API_KEY=xk",
@@ -136,7 +137,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		Worker:  Worker{Name: "w1", Slots: 7},
 		Log:     Log{Level: "debug", Format: "json"},
 		Routing: Routing{Backend: "hatchet", UseTaskAbstraction: true, Percentage: 12.5, FlagsFile: flagsFile, AllowRequestOverride: true, Fallback: true},
-		Shim:    Shim{APIToken: "secret", InsecureDev: true, MaxBodyBytes: 4096, Retention: 168 * time.Hour, LostAfter: 90 * time.Second},
+		Shim:    Shim{APIToken: "secret", InsecureDev: true, MaxBodyBytes: 4096, Retention: 168 * time.Hour, LostAfter: 90 * time.Second, DashboardURL: "https://hatchet.example"},
 		Helpers: Helpers{X2TextURL: "http://x2text:3004", X2TextAPIKey: "xk",
 			LLMAdapters: `{"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k"}}`,
 			Adapters:    map[string]LLMAdapter{"gpt": {BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKey: "k"}},
@@ -405,6 +406,7 @@ func TestLoadChecksFilesAndAdapters(t *testing.T) {
 		{"flags file missing", "FEATURE_FLAGS_FILE=" + filepath.Join(dir, "missing.yaml"), "FEATURE_FLAGS_FILE: read feature flags"},
 		{"flags file typo", "FEATURE_FLAGS_FILE=" + typo, `unknown field "use_task_abstracton"`},
 		{"x2text without host", "X2TEXT_URL=http://", "X2TEXT_URL: http://… has no host"},
+		{"dashboard not http", "HATCHET_DASHBOARD_URL=localhost:8888", `HATCHET_DASHBOARD_URL: scheme "localhost"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
