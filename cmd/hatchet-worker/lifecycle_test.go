@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/url"
@@ -66,6 +67,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if code := svc.stop(t); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0\n%s", code, svc.log.String())
 	}
+	checkQuietLog(t, svc.log.String())
 
 	svc2 := startService(t, bin, ports...)
 	if svc2.token(t) != token {
@@ -83,6 +85,24 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 	if code := svc2.stop(t); code != 0 {
 		t.Fatalf("second exit code = %d", code)
+	}
+}
+
+// checkQuietLog fails the test for a log line that is not one of the
+// service's JSON records (a raw print of the engine or a library), or that
+// has level WARN or ERROR: a clean start and stop has no real problem to
+// report.
+func checkQuietLog(t *testing.T, log string) {
+	t.Helper()
+	for line := range strings.Lines(log) {
+		var rec struct{ Level string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level == "" {
+			t.Errorf("raw line in the service log: %q", line)
+			continue
+		}
+		if rec.Level == "ERROR" || rec.Level == "WARN" {
+			t.Errorf("%s in the log of a clean start and stop: %s", rec.Level, line)
+		}
 	}
 }
 

@@ -3,9 +3,11 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -221,15 +223,46 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 }
 
 // migrateDatabase brings Hatchet's schema up to date, logging one line
-// instead of goose's one line per migration.
+// instead of goose's one line per migration. Hatchet's migrator also prints
+// its schema checks straight to standard output; those lines go to the log
+// at debug level.
 func migrateDatabase(ctx context.Context, dbURL string, log *slog.Logger) error {
 	began := time.Now()
 	goose.SetLogger(goose.NopLogger())
-	if err := migrate.RunMigrations(ctx, migrate.WithDatabaseURL(dbURL)); err != nil {
+	err := stdoutToLog(log, func() error { return migrate.RunMigrations(ctx, migrate.WithDatabaseURL(dbURL)) })
+	if err != nil {
 		return fmt.Errorf("migrate hatchet database %s: %w", safeDB(dbURL), err)
 	}
 	log.Info("embedded engine: database migrated", "database", safeDB(dbURL), "took", time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// stdoutToLog runs fn with the process's standard output sent, line by line,
+// to log at debug level. Only start-up calls it, before the service or a
+// command writes anything to standard output itself.
+func stdoutToLog(log *slog.Logger, fn func() error) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fn()
+	}
+	saved := os.Stdout
+	os.Stdout = w
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lines := bufio.NewScanner(r)
+		for lines.Scan() {
+			log.Debug("embedded engine: migrator", "output", lines.Text())
+		}
+		_, _ = io.Copy(io.Discard, r) // a line beyond the scanner's limit
+	}()
+	defer func() {
+		os.Stdout = saved
+		_ = w.Close()
+		<-done
+		_ = r.Close()
+	}()
+	return fn()
 }
 
 func prepareKeys(ctx context.Context, dbURL string) (keys, error) {
