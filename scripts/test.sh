@@ -22,7 +22,25 @@ go tool staticcheck ./... # pinned in go.mod (tool directive)
 # Hatchet engine and Celery workers. The packages that do not link the
 # Hatchet engine run under the race detector (building the engine with -race
 # alone takes minutes); the rest run without it.
+# Databases and queues the tests create are theirs to remove: what is on the
+# servers after the run and was not before is reported, and fails the run.
+resources() {
+	psql -h 127.0.0.1 -U postgres -Atc 'SELECT datname FROM pg_database' 2>/dev/null | sed 's/^/database /'
+	rabbitmqctl -q list_queues name 2>/dev/null | sed 's/^/queue /'
+	rabbitmqctl -q list_vhosts name 2>/dev/null | sed 's/^/vhost /'
+}
+before=$(resources | sort)
+leftovers() {
+	local left
+	left=$(comm -13 <(echo "$before") <(resources | sort))
+	if [ -n "$left" ]; then
+		echo "test: left behind by the tests:" >&2
+		echo "$left" >&2
+		return 1
+	fi
+}
 race=(./shim/celerybridge ./featureflag ./helpers/... ./internal/config ./internal/jsonnum ./internal/logging ./internal/ops ./internal/pgdb)
 go test -p 1 -count=1 -timeout 15m -race "$@" "${race[@]}"
 mapfile -t rest < <(go list ./... | grep -vxF -f <(go list "${race[@]}"))
 go test -p 1 -count=1 -timeout 15m "$@" "${rest[@]}"
+leftovers

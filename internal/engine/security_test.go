@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(hatchettest.Main(m))
 }
 
 // TestPublishedAdminCannotLogIn logs in with Hatchet's published seed

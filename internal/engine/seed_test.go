@@ -68,10 +68,7 @@ func migratedPool(t *testing.T) *pgxpool.Pool {
 	if testing.Short() {
 		t.Skip("needs PostgreSQL; skipped with -short")
 	}
-	dbURL, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), testenv.CheckoutName("hw_test_engine_repair"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL := testenv.TestDatabase(t, testenv.CheckoutName("hw_test_engine_repair"))
 	if err := migrate.RunMigrations(t.Context(), migrate.WithDatabaseURL(dbURL)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}

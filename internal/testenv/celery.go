@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -49,6 +48,9 @@ type CeleryWorker struct {
 	cmd  *exec.Cmd
 	logs *syncBuffer
 	done chan struct{}
+	// ownQueues are the queues Stop deletes: those named by
+	// WithCeleryQueues, which tests make unique.
+	ownQueues []string
 }
 
 // celeryConfig collects the CeleryOption values.
@@ -58,6 +60,7 @@ type celeryConfig struct {
 	queues      []string
 	concurrency int
 	env         []string
+	ownQueues   bool // queues set by WithCeleryQueues
 }
 
 // CeleryOption configures StartCeleryWorker and LaunchCeleryWorker.
@@ -71,8 +74,11 @@ func WithCeleryBroker(u string) CeleryOption { return func(c *celeryConfig) { c.
 // backend in a fresh database and CeleryRedisBackend for a redis:// one.
 func WithCeleryBackend(u string) CeleryOption { return func(c *celeryConfig) { c.backend = u } }
 
-// WithCeleryQueues sets the queues the worker consumes (default "celery").
-func WithCeleryQueues(q ...string) CeleryOption { return func(c *celeryConfig) { c.queues = q } }
+// WithCeleryQueues sets the queues the worker consumes (default "celery");
+// Stop deletes them.
+func WithCeleryQueues(q ...string) CeleryOption {
+	return func(c *celeryConfig) { c.queues, c.ownQueues = q, true }
+}
 
 // WithCeleryConcurrency sets the worker's thread count (default 4).
 func WithCeleryConcurrency(n int) CeleryOption { return func(c *celeryConfig) { c.concurrency = n } }
@@ -94,7 +100,9 @@ func StartCeleryWorker(t testing.TB, opts ...CeleryOption) *CeleryWorker {
 		t.Fatalf("testenv: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = w.Stop()
+		if err := w.Stop(); err != nil {
+			t.Errorf("testenv: stop celery worker: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("celery worker %s log:\n%s", w.NodeName, w.Log())
 		}
@@ -121,6 +129,9 @@ func LaunchCeleryWorker(ctx context.Context, opts ...CeleryOption) (*CeleryWorke
 		WebhookLog:    filepath.Join(os.TempDir(), "celery-webhook-"+randomHex(6)+".jsonl"),
 		logs:          &syncBuffer{},
 		done:          make(chan struct{}),
+	}
+	if cfg.ownQueues {
+		w.ownQueues = cfg.queues
 	}
 	if err := w.start(ctx, dir, cfg); err != nil {
 		return nil, err
@@ -176,7 +187,8 @@ func (w *CeleryWorker) scan(r io.Reader, ready chan struct{}) {
 // Log returns what the worker has written so far.
 func (w *CeleryWorker) Log() string { return w.logs.String() }
 
-// Stop ends the worker with SIGTERM (warm shutdown), then SIGKILL after 10 s.
+// Stop ends the worker with SIGTERM (warm shutdown), then SIGKILL after
+// 10 s, and deletes the queues named by WithCeleryQueues.
 func (w *CeleryWorker) Stop() error {
 	if w.cmd == nil || w.cmd.Process == nil {
 		return nil
@@ -189,7 +201,7 @@ func (w *CeleryWorker) Stop() error {
 		<-w.done
 	}
 	_ = os.Remove(w.WebhookLog)
-	return nil
+	return DeleteQueues(w.BrokerURL, w.ownQueues...)
 }
 
 // CeleryAppDir returns the directory of the fixture Celery app
@@ -228,14 +240,7 @@ func CreateCeleryDatabase(ctx context.Context, adminURL string) (string, func(),
 	if err != nil {
 		return "", nil, err
 	}
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), adminURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	}
+	drop := func() { _ = DropDatabase(context.Background(), adminURL, name) }
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", nil, fmt.Errorf("parse %s: %w", raw, err)

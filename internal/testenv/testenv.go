@@ -59,6 +59,37 @@ func CheckoutName(name string) string {
 	return fmt.Sprintf("%s_%08x", name, h.Sum32())
 }
 
+// TestDatabase creates a fresh database called name (see FreshDatabase) on
+// the test server for t, drops it in t.Cleanup and returns its URL.
+func TestDatabase(t testing.TB, name string) string {
+	t.Helper()
+	admin := PostgresURL(t)
+	u, err := FreshDatabase(t.Context(), admin, name)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := DropDatabase(context.Background(), admin, name); err != nil {
+			t.Errorf("testenv: %v", err)
+		}
+	})
+	return u
+}
+
+// DropDatabase drops the database called name on the server at adminURL,
+// closing its connections.
+func DropDatabase(ctx context.Context, adminURL, name string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
 // FreshDatabase drops the database called name on the server at adminURL if
 // it exists, creates it empty, and returns adminURL pointing at it.
 func FreshDatabase(ctx context.Context, adminURL, name string) (string, error) {

@@ -6,6 +6,7 @@ package hatchettest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,37 +22,57 @@ import (
 )
 
 var (
-	once    sync.Once
-	shared  *engine.Conn
-	initErr error
+	once     sync.Once
+	shared   *engine.Conn
+	initErr  error
+	adminURL string // the server of shared's database
 )
 
 // Engine returns a connection to an embedded engine shared by every test in
 // this test binary, started on first use on a database named after the test
 // binary (dropped and recreated, so each run starts clean). The engine stops
-// when the process exits. With -short the test is skipped.
+// when the process exits; with Main in TestMain, its database is dropped
+// then. With -short the test is skipped.
 func Engine(t testing.TB) *engine.Conn {
 	t.Helper()
 	skipShort(t)
-	admin := testenv.PostgresURL(t)
-	once.Do(func() { shared, initErr = start(admin) })
+	once.Do(func() {
+		adminURL = testenv.PostgresURL(t)
+		shared, initErr = start(adminURL)
+	})
 	if initErr != nil {
 		t.Fatalf("hatchettest: start embedded engine: %v", initErr)
 	}
 	return shared
 }
 
+// Main runs the test binary's tests, then stops the shared engine, if one
+// started, and drops its database. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(hatchettest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if shared == nil {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := shared.Close(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "hatchettest: stop engine: %v\n", err)
+	}
+	if err := testenv.DropDatabase(ctx, adminURL, databaseName()); err != nil {
+		fmt.Fprintf(os.Stderr, "hatchettest: %v\n", err)
+	}
+	return code
+}
+
 // DatabaseURL returns a URL for a fresh database called name, suffixed per
 // checkout (testenv.CheckoutName), on the test server, dropped first if it
-// exists. With -short the test is skipped.
+// exists and again at the end of the test. With -short the test is skipped.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
 	skipShort(t)
-	u, err := testenv.FreshDatabase(t.Context(), testenv.PostgresURL(t), testenv.CheckoutName(name))
-	if err != nil {
-		t.Fatalf("hatchettest: %v", err)
-	}
-	return u
+	return testenv.TestDatabase(t, testenv.CheckoutName(name))
 }
 
 // skipShort keeps -short runs service-free.
