@@ -42,7 +42,7 @@ func TestQuickstart(t *testing.T) {
 		"DOCUMENTS_ROOTS="+filepath.Join(root, "examples"),
 		"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE=true",
 	)
-	service := script(t, root, "run.sh", env)
+	service, serviceLog := script(t, root, "run.sh", append(env, "LOG_FORMAT=json"))
 	script(t, root, "legacy-worker.sh", env)
 	waitReadyAt(t, addr, service)
 
@@ -61,12 +61,25 @@ func TestQuickstart(t *testing.T) {
 	if llm.Calls.Load() == 0 {
 		t.Error("the Hatchet execution never called the LLM server")
 	}
+	checkQuietLog(t, serviceRecords(serviceLog.String()))
+}
+
+// serviceRecords drops run.sh's own lines (setup's and its own, prefixed
+// "setup:" and "run:") from its output, leaving the service's log.
+func serviceRecords(out string) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if !strings.HasPrefix(line, "setup: ") && !strings.HasPrefix(line, "run: ") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // script starts scripts/name in its own process group, stopped with SIGTERM
 // at cleanup; its output goes to the test log if the test fails. The
 // channel closes when it exits.
-func script(t *testing.T, root, name string, env []string) <-chan struct{} {
+func script(t *testing.T, root, name string, env []string) (<-chan struct{}, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(root, "scripts", name))
 	cmd.Env = env
@@ -90,7 +103,7 @@ func script(t *testing.T, root, name string, env []string) <-chan struct{} {
 			t.Logf("%s:\n%s", name, tail(log.String(), 8000))
 		}
 	})
-	return done
+	return done, log
 }
 
 // waitReadyAt polls addr's /readyz until 200, failing if exited closes first.
