@@ -67,6 +67,11 @@ func TestBurstSurvivesConnectionClose(t *testing.T) {
 	if got := testutil.ToFloat64(m.Sends.WithLabelValues("echo", "confirmed")); got != total {
 		t.Errorf("sends{echo,confirmed} = %v, want %d", got, total)
 	}
+	// The Client reconnects in the background; a close that came after the
+	// last result is counted a moment later.
+	for deadline := time.Now().Add(10 * time.Second); testutil.ToFloat64(m.Reconnects) < 1 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := testutil.ToFloat64(m.Reconnects); got < 1 {
 		t.Errorf("reconnects = %v, want at least 1 after the broker closed the connection", got)
 	}
