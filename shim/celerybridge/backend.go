@@ -16,6 +16,9 @@ type backend interface {
 	attach(conn *amqp.Connection) error
 	// lookup reports the task's current state, PENDING if unknown.
 	lookup(ctx context.Context, id string) (Result, error)
+	// lookupMany reports the states of many tasks in one round trip, in
+	// the order of ids; PENDING for those it does not know.
+	lookupMany(ctx context.Context, ids []string) ([]Result, error)
 	// wait blocks until the task reaches a final state or ctx ends.
 	wait(ctx context.Context, id string) (Result, error)
 	// close releases the backend's resources.

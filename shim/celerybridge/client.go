@@ -140,6 +140,38 @@ func (c *Client) Lookup(ctx context.Context, id string) (Result, error) {
 	return c.results.lookup(ctx, id)
 }
 
+// LookupMany reports the current states of many tasks in one round trip to
+// the result backend (one query, one MGET), in the order of ids: PENDING for
+// those it does not know.
+func (c *Client) LookupMany(ctx context.Context, ids []string) ([]Result, error) {
+	if c.results == nil {
+		return nil, ErrNoBackend
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return c.results.lookupMany(ctx, ids)
+}
+
+// OnResult makes an rpc:// backend call f with each final result (SUCCESS,
+// FAILURE, REVOKED) as it arrives at the reply queue, before the reply is
+// acknowledged, so the caller can record it durably: the queue and the
+// results kept for Lookup end with this process. f runs on the reply
+// consumer and holds up the next reply until it returns; nil stops the
+// calls. With a database or Redis backend, which keep results themselves,
+// f is never called: read them with LookupMany.
+func (c *Client) OnResult(f func(Result)) {
+	rb, ok := c.results.(*rpcBackend)
+	if !ok {
+		return
+	}
+	if f == nil {
+		rb.onFinal.Store(nil)
+		return
+	}
+	rb.onFinal.Store(&f)
+}
+
 // Call sends a task and waits for its result.
 func (c *Client) Call(ctx context.Context, task string, args []any, kwargs map[string]any, opts ...SendOption) (Result, error) {
 	id, err := c.Send(ctx, task, args, kwargs, opts...)

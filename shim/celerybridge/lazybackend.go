@@ -143,6 +143,15 @@ func (b *lazyBackend) lookup(ctx context.Context, id string) (Result, error) {
 	return inner.lookup(ctx, id)
 }
 
+// lookupMany fails at once while the backend is not open.
+func (b *lazyBackend) lookupMany(ctx context.Context, ids []string) ([]Result, error) {
+	inner, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	return inner.lookupMany(ctx, ids)
+}
+
 // wait waits for the backend to open, then for the task.
 func (b *lazyBackend) wait(ctx context.Context, id string) (Result, error) {
 	select {

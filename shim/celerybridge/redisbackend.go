@@ -90,6 +90,30 @@ func (b *redisBackend) lookup(ctx context.Context, id string) (Result, error) {
 	return r, nil
 }
 
+// lookupMany reads all keys with one MGET.
+func (b *redisBackend) lookupMany(ctx context.Context, ids []string) ([]Result, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = redisKeyPrefix + id
+	}
+	vals, err := b.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read results of %d tasks: %w", len(ids), err)
+	}
+	out := make([]Result, len(ids))
+	for i, v := range vals {
+		out[i] = pendingResult(ids[i])
+		raw, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if out[i], err = parseReply([]byte(raw)); err != nil {
+			return nil, fmt.Errorf("decode result of %s: %w", ids[i], err)
+		}
+	}
+	return out, nil
+}
+
 func (b *redisBackend) wait(ctx context.Context, id string) (Result, error) {
 	r, err := b.await(ctx, id)
 	return r, waitError(ctx, id, err)

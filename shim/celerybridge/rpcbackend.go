@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,9 @@ type rpcBackend struct {
 	expiry time.Duration
 	ttl    time.Duration
 	log    *slog.Logger
+	// onFinal, when set, is called with each final result before its
+	// reply is acknowledged (Client.OnResult).
+	onFinal atomic.Pointer[func(Result)]
 
 	mu        sync.Mutex // guards results, waiters and lastPrune
 	results   map[string]rpcEntry
@@ -74,8 +78,16 @@ func (b *rpcBackend) consume(deliveries <-chan amqp.Delivery) {
 			b.log.Warn("celerybridge: dropping unreadable reply", "correlation_id", d.CorrelationId, "err", err)
 		} else {
 			b.store(r)
+			b.notify(r)
 		}
 		_ = d.Ack(false)
+	}
+}
+
+// notify hands a final result to the OnResult function, if any.
+func (b *rpcBackend) notify(r Result) {
+	if f := b.onFinal.Load(); f != nil && r.State.Final() {
+		(*f)(r)
 	}
 }
 
@@ -117,6 +129,19 @@ func (b *rpcBackend) lookup(_ context.Context, id string) (Result, error) {
 		return e.result, nil
 	}
 	return pendingResult(id), nil
+}
+
+func (b *rpcBackend) lookupMany(_ context.Context, ids []string) ([]Result, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]Result, len(ids))
+	for i, id := range ids {
+		out[i] = pendingResult(id)
+		if e, ok := b.results[id]; ok {
+			out[i] = e.result
+		}
+	}
+	return out, nil
 }
 
 func (b *rpcBackend) wait(ctx context.Context, id string) (Result, error) {
