@@ -23,6 +23,15 @@ type Backend interface {
 	Ready(ctx context.Context) error
 }
 
+// Follower is a Backend that reads many executions at once, for outcome
+// tracking (see Tracker).
+type Follower interface {
+	// Follow returns the status of each execution of es the backend can
+	// show, in a few round trips whatever their number; an execution it
+	// leaves out is unchanged as far as it knows.
+	Follow(ctx context.Context, es []Execution) ([]Status, error)
+}
+
 // States of an execution, common to both backends.
 const (
 	StateQueued    = "queued"

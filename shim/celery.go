@@ -15,6 +15,7 @@ import (
 type LegacyClient interface {
 	Send(ctx context.Context, task string, args []any, kwargs map[string]any, opts ...celerybridge.SendOption) (string, error)
 	Lookup(ctx context.Context, id string) (celerybridge.Result, error)
+	LookupMany(ctx context.Context, ids []string) ([]celerybridge.Result, error)
 	Revoke(ctx context.Context, id string) error
 	Ready(ctx context.Context) error
 }
@@ -62,6 +63,31 @@ func (c *Celery) Status(ctx context.Context, e Execution) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("%w: look up celery task %s: %w", ErrUnavailable, e.ID, err)
 	}
+	return celeryStatus(e, res), nil
+}
+
+// Follow reads the tasks of es from the result backend in one round trip
+// and returns the status of each the backend knows (not PENDING).
+func (c *Celery) Follow(ctx context.Context, es []Execution) ([]Status, error) {
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	results, err := c.client.LookupMany(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%w: look up %d celery tasks: %w", ErrUnavailable, len(ids), err)
+	}
+	var out []Status
+	for i, res := range results {
+		if res.State != celerybridge.StatePending {
+			out = append(out, celeryStatus(es[i], res))
+		}
+	}
+	return out, nil
+}
+
+// celeryStatus is e's status from its task's result.
+func celeryStatus(e Execution, res celerybridge.Result) Status {
 	st := statusOf(e)
 	st.BackendState = string(res.State)
 	st.State = celeryState(res.State)
@@ -78,7 +104,7 @@ func (c *Celery) Status(ctx context.Context, e Execution) (Status, error) {
 			st.Error = &FailureInfo{Type: te.ExcType, Message: te.ExcMessage, Traceback: te.Traceback}
 		}
 	}
-	return st, nil
+	return st
 }
 
 func celeryState(s celerybridge.State) string {

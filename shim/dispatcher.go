@@ -31,6 +31,11 @@ type Store interface {
 	// MarkUnknown records that the execution's backend cannot show it, and
 	// reports whether this call was the first to.
 	MarkUnknown(ctx context.Context, id string) (bool, error)
+	// Finish records a terminal outcome unless the record holds one, and
+	// reports whether this call recorded it.
+	Finish(ctx context.Context, e Execution, o Outcome) (Execution, bool, error)
+	// Progress records the state of an unfinished execution.
+	Progress(ctx context.Context, id string, o Outcome) error
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
@@ -230,18 +235,27 @@ func (d *Dispatcher) backend(name featureflag.Backend) (Backend, error) {
 	return b, nil
 }
 
-// Status reports where the execution with id is now.
+// Status reports where the execution with id is now. A backend that ended
+// it is recorded as the outcome; a recorded outcome answers when the
+// backend cannot show the end any more (an rpc:// result after a restart)
+// or cannot answer now, so a status never goes backwards.
 func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	e, b, err := d.lookup(ctx, id)
 	if err != nil {
 		return Status{}, err
 	}
 	st, err := b.Status(ctx, e)
+	if e.Finished() && (err != nil || !st.Final()) {
+		return recorded(e), nil
+	}
 	if errors.Is(err, ErrUnavailable) {
 		return Status{}, fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
 	}
 	if err == nil && st.State == StateUnknown {
 		d.noteUnknown(ctx, e, st)
+	}
+	if err == nil && st.Final() && !e.Finished() {
+		d.finish(ctx, e, st)
 	}
 	return st, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,7 @@ type memStore struct {
 	mu     sync.Mutex
 	recs   map[string]*memRecord // by id
 	leases []time.Duration       // every lease asked for
+	reads  int                   // Unfinished calls so far
 }
 
 // memRecord is one execution and its claim.
@@ -29,6 +31,7 @@ type memRecord struct {
 	token      string
 	leaseUntil time.Time
 	unknown    bool
+	checked    int // the Unfinished call that last read it
 }
 
 func newMemStore() *memStore { return &memStore{recs: map[string]*memRecord{}} }
@@ -49,6 +52,7 @@ func (m *memStore) Claim(_ context.Context, e Execution, lease time.Duration) (C
 		return Claim{Execution: r.e, State: ClaimTakenOver, Token: token}, nil
 	}
 	e.CreatedAt = time.Now()
+	e.State = StateQueued
 	m.recs[e.ID] = &memRecord{e: e, token: token, leaseUntil: time.Now().Add(lease)}
 	return Claim{Execution: e, State: ClaimNew, Token: token}, nil
 }
@@ -128,6 +132,62 @@ func (m *memStore) MarkUnknown(_ context.Context, id string) (bool, error) {
 	first := !r.unknown
 	r.unknown = true
 	return first, nil
+}
+
+func (m *memStore) Finish(_ context.Context, e Execution, o Outcome) (Execution, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[e.ID]
+	if !ok || r.e.Backend != e.Backend || r.e.Finished() {
+		return Execution{}, false, nil
+	}
+	if o.FinishedAt == nil {
+		now := time.Now()
+		o.FinishedAt = &now
+	}
+	o.DurationSeconds = o.FinishedAt.Sub(r.e.CreatedAt).Seconds()
+	r.e.Outcome = o
+	return r.e, true, nil
+}
+
+func (m *memStore) Progress(_ context.Context, id string, o Outcome) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.recs[id]; ok && !r.e.Finished() {
+		r.e.State, r.e.BackendState, r.e.StartedAt = o.State, o.BackendState, o.StartedAt
+	}
+	return nil
+}
+
+func (m *memStore) Unfinished(_ context.Context, b featureflag.Backend, limit int) ([]Execution, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var rs []*memRecord
+	for _, r := range m.recs {
+		if r.e.Backend == b && r.e.BackendRef != "" && !r.e.Finished() {
+			rs = append(rs, r)
+		}
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].checked < rs[j].checked })
+	m.reads++
+	var out []Execution
+	for _, r := range rs[:min(limit, len(rs))] {
+		r.checked = m.reads
+		out = append(out, r.e)
+	}
+	return out, nil
+}
+
+func (m *memStore) InFlight(context.Context) (map[featureflag.Backend]int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[featureflag.Backend]int{}
+	for _, r := range m.recs {
+		if r.e.BackendRef != "" && !r.e.Finished() {
+			out[r.e.Backend]++
+		}
+	}
+	return out, nil
 }
 
 func (m *memStore) Ping(context.Context) error { return nil }

@@ -7,6 +7,9 @@ type dispatchMetrics struct {
 	decisions *prometheus.CounterVec
 	accepted  *prometheus.CounterVec
 	unknown   *prometheus.CounterVec
+	finished  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	inFlight  *prometheus.GaugeVec
 }
 
 // newDispatchMetrics creates the series and registers them on reg when it
@@ -25,9 +28,22 @@ func newDispatchMetrics(reg prometheus.Registerer) *dispatchMetrics {
 			Name: "shim_executions_unknown_total",
 			Help: "Accepted executions their backend could no longer show, counted once each, by workflow, backend and reason.",
 		}, []string{"workflow", "backend", "reason"}),
+		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shim_executions_finished_total",
+			Help: "Accepted executions seen to end, counted once each, by workflow, backend and final state.",
+		}, []string{"workflow", "backend", "state"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "shim_execution_duration_seconds",
+			Help:    "Time from acceptance to the end of each finished execution (queue to finish), by workflow and backend.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 2.5, 12), // 0.1 s to about 6 h
+		}, []string{"workflow", "backend"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shim_executions_in_flight",
+			Help: "Accepted executions not yet seen to end, by backend, as of the last tracking pass.",
+		}, []string{"backend"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.accepted, m.unknown)
+		reg.MustRegister(m.decisions, m.accepted, m.unknown, m.finished, m.duration, m.inFlight)
 	}
 	return m
 }

@@ -65,3 +65,26 @@ func (d *Dispatcher) noteUnknown(ctx context.Context, e Execution, st Status) {
 	d.log.ErrorContext(ctx, "execution unknown to its backend", "execution_id", e.ID, "workflow", e.Workflow,
 		"backend", e.Backend, "backend_ref", e.BackendRef, "reason", reason, "created_at", e.CreatedAt)
 }
+
+// finish records st, a terminal status, as e's outcome; the call that
+// records it counts it in shim_executions_finished_total and
+// shim_execution_duration_seconds and logs it. A store error is logged:
+// tracking or the next status read records it later.
+func (d *Dispatcher) finish(ctx context.Context, e Execution, st Status) {
+	rec, first, err := d.store.Finish(ctx, e, outcomeOf(st))
+	if err != nil {
+		d.log.WarnContext(ctx, "record execution outcome", "execution_id", e.ID, "err", err)
+		return
+	}
+	if first {
+		d.counted(ctx, rec)
+	}
+}
+
+// counted counts and logs rec, an execution whose outcome was just recorded.
+func (d *Dispatcher) counted(ctx context.Context, rec Execution) {
+	d.metrics.finished.WithLabelValues(rec.Workflow, string(rec.Backend), rec.State).Inc()
+	d.metrics.duration.WithLabelValues(rec.Workflow, string(rec.Backend)).Observe(rec.DurationSeconds)
+	d.log.InfoContext(ctx, "execution finished", "execution_id", rec.ID, "workflow", rec.Workflow, "backend", rec.Backend,
+		"status", rec.State, "duration", time.Duration(rec.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
+}

@@ -29,6 +29,7 @@ type Execution struct {
 	Reason         featureflag.Reason  `json:"reason"`
 	BackendRef     string              `json:"backend_ref,omitempty"`
 	CreatedAt      time.Time           `json:"created_at"`
+	Outcome
 }
 
 // ClaimState is the outcome of Store.Claim.
@@ -90,7 +91,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_created
-	ON hatchet_worker.executions (created_at)`
+	ON hatchet_worker.executions (created_at)` + outcomeSchema
 
 // legacyLease is the lease of records claimed before leases were recorded
 // (lease_until NULL): the grace those versions gave a claim, doubled.
@@ -264,19 +265,12 @@ func (s *PGStore) byKey(ctx context.Context, workflow, org, key string) (Executi
 }
 
 func (s *PGStore) one(ctx context.Context, where string, args ...any) (Execution, error) {
-	var e Execution
-	var key *string
-	err := s.pool.QueryRow(ctx, `SELECT id::text, workflow, organization_id, idempotency_key, backend, reason, backend_ref, created_at
-		FROM hatchet_worker.executions `+where, args...).
-		Scan(&e.ID, &e.Workflow, &e.OrganizationID, &key, &e.Backend, &e.Reason, &e.BackendRef, &e.CreatedAt)
+	e, err := scanExecution(s.pool.QueryRow(ctx, `SELECT `+executionColumns+` FROM hatchet_worker.executions `+where, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Execution{}, ErrNotFound
 	}
 	if err != nil {
 		return Execution{}, storeErr("read execution", err)
-	}
-	if key != nil {
-		e.IdempotencyKey = *key
 	}
 	return e, nil
 }

@@ -1,0 +1,109 @@
+package shim
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
+)
+
+// followChunk is how many executions one runs-list request asks for: each
+// adds an execution_id:<uuid> pair (about 50 bytes) to its URL.
+const followChunk = 100
+
+// listSkew widens the runs list's time window for clocks that disagree
+// between the shim and the engine's database.
+const listSkew = time.Minute
+
+// Follow reads es through the engine's runs list, filtered by their
+// execution_id metadata (one request per followChunk executions, without
+// payloads). A failed run is then read alone, for its error and to confirm
+// it against the engine's records (see Status), as is a run the list does
+// not show lostAfter after acceptance, to tell a lost run from a slow one.
+func (h *Hatchet) Follow(ctx context.Context, es []Execution) ([]Status, error) {
+	var out []Status
+	for start := 0; start < len(es); start += followChunk {
+		chunk := es[start:min(start+followChunk, len(es))]
+		sts, err := h.followChunk(ctx, chunk)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, sts...)
+	}
+	return out, nil
+}
+
+// followChunk follows up to followChunk executions with one list request.
+func (h *Hatchet) followChunk(ctx context.Context, es []Execution) ([]Status, error) {
+	rows, err := h.listRuns(ctx, es)
+	if err != nil {
+		return nil, err
+	}
+	var out []Status
+	for _, e := range es {
+		row, listed := rows[e.ID]
+		if listed && row.Status != rest.V1TaskStatusFAILED {
+			out = append(out, fromSummary(e, row))
+			continue
+		}
+		if listed || time.Since(e.CreatedAt) >= h.lostAfter {
+			st, err := h.Status(ctx, e)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// listRuns lists the runs of es by their execution_id metadata, keyed by it.
+func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest.V1TaskSummary, error) {
+	since := es[0].CreatedAt
+	pairs := make([]string, len(es))
+	for i, e := range es {
+		pairs[i] = MetaExecution + ":" + e.ID
+		since = minTime(since, e.CreatedAt)
+	}
+	or := rest.OR
+	limit := int64(2 * len(es))
+	list, err := h.client.Runs().List(ctx, rest.V1WorkflowRunListParams{
+		Since: since.Add(-listSkew), AdditionalMetadata: &pairs, AdditionalMetadataOperator: &or,
+		Limit: &limit, IncludePayloads: ptr(false),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: list hatchet runs of %d executions: %w", ErrUnavailable, len(es), err)
+	}
+	rows := make(map[string]rest.V1TaskSummary, len(list.Rows))
+	for _, r := range list.Rows {
+		if r.AdditionalMetadata == nil {
+			continue
+		}
+		if id, ok := (*r.AdditionalMetadata)[MetaExecution].(string); ok {
+			rows[id] = r
+		}
+	}
+	return rows, nil
+}
+
+// fromSummary is e's status from its run's row in the runs list.
+func fromSummary(e Execution, r rest.V1TaskSummary) Status {
+	st := statusOf(e)
+	st.BackendState, st.State, st.StartedAt = string(r.Status), hatchetState(r.Status), r.StartedAt
+	if hatchetrun.Final(r.Status) {
+		st.FinishedAt = r.FinishedAt
+	}
+	return st
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func ptr[T any](v T) *T { return &v }

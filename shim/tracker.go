@@ -1,0 +1,189 @@
+package shim
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// TrackStore is the store outcome tracking walks; *PGStore provides it.
+type TrackStore interface {
+	Store
+	// Unfinished returns up to limit unfinished executions on backend,
+	// checked longest ago first, and marks them checked.
+	Unfinished(ctx context.Context, backend featureflag.Backend, limit int) ([]Execution, error)
+	// InFlight counts the unfinished executions of each backend.
+	InFlight(ctx context.Context) (map[featureflag.Backend]int, error)
+}
+
+// Defaults of outcome tracking (SHIM_TRACK_INTERVAL, SHIM_TRACK_BATCH).
+const (
+	DefaultTrackInterval = 5 * time.Second
+	DefaultTrackBatch    = 500
+)
+
+// Tracker follows every accepted execution to its end, in the background,
+// and records the outcome in its record (see Outcome). Each pass, every
+// interval, reads at most batch unfinished executions per backend (those
+// checked longest ago first) and asks the backend about them in a few
+// round trips (Follower); it then records what ended or moved, and counts
+// the executions still in flight. A pass therefore costs, per backend, one
+// store query to pick the batch, ceil(batch/100) runs-list requests to
+// Hatchet or one query or MGET to Celery's result backend, one store write
+// per execution that ended or started, and one count: bounded whatever the
+// number in flight. With N in flight an execution's end is seen within
+// about ceil(N/batch) intervals. Replicas share the work (picked rows are
+// locked and marked checked).
+//
+// Results of an rpc:// backend are recorded as they arrive (Observe), for
+// they live only in this process.
+type Tracker struct {
+	d        *Dispatcher
+	store    TrackStore
+	interval time.Duration
+	batch    int
+	failing  map[featureflag.Backend]bool // backends whose last pass failed
+}
+
+// TrackerOption configures a Tracker.
+type TrackerOption func(*Tracker)
+
+// WithTrackInterval sets the time between passes (default DefaultTrackInterval).
+func WithTrackInterval(d time.Duration) TrackerOption { return func(t *Tracker) { t.interval = d } }
+
+// WithTrackBatch sets how many executions per backend a pass reads at most
+// (default DefaultTrackBatch).
+func WithTrackBatch(n int) TrackerOption { return func(t *Tracker) { t.batch = n } }
+
+// NewTracker returns a Tracker of d's executions, which it reads from store
+// (d's store) and records through d, with d's metrics and logger.
+func NewTracker(d *Dispatcher, store TrackStore, opts ...TrackerOption) *Tracker {
+	t := &Tracker{d: d, store: store, interval: DefaultTrackInterval, batch: DefaultTrackBatch,
+		failing: map[featureflag.Backend]bool{}}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+// Run makes a pass now and every interval until ctx ends.
+func (t *Tracker) Run(ctx context.Context) error {
+	tick := time.NewTicker(t.interval)
+	defer tick.Stop()
+	for {
+		t.Pass(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Pass follows one batch of unfinished executions per backend, then
+// updates the in-flight gauge.
+func (t *Tracker) Pass(ctx context.Context) {
+	for _, name := range t.followers() {
+		err := t.follow(ctx, name, t.d.backends[name].(Follower))
+		t.report(ctx, name, err)
+	}
+	n, err := t.store.InFlight(ctx)
+	if err != nil {
+		t.report(ctx, "store", err)
+		return
+	}
+	for name := range t.d.backends {
+		t.d.metrics.inFlight.WithLabelValues(string(name)).Set(float64(n[name]))
+	}
+}
+
+// followers lists the backends that can be followed, by name.
+func (t *Tracker) followers() []featureflag.Backend {
+	var out []featureflag.Backend
+	for name, b := range t.d.backends {
+		if _, ok := b.(Follower); ok {
+			out = append(out, name)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// follow reads one batch of name's unfinished executions from f and records
+// what changed.
+func (t *Tracker) follow(ctx context.Context, name featureflag.Backend, f Follower) error {
+	es, err := t.store.Unfinished(ctx, name, t.batch)
+	if err != nil || len(es) == 0 {
+		return err
+	}
+	sts, err := f.Follow(ctx, es)
+	byID := make(map[string]Execution, len(es))
+	for _, e := range es {
+		byID[e.ID] = e
+	}
+	for _, st := range sts { // what was read before an error still counts
+		t.record(ctx, byID[st.ExecutionID], st)
+	}
+	return err
+}
+
+// record stores st when e ended or moved since its record.
+func (t *Tracker) record(ctx context.Context, e Execution, st Status) {
+	switch {
+	case st.Final():
+		if st.State == StateUnknown {
+			t.d.noteUnknown(ctx, e, st)
+		}
+		t.d.finish(ctx, e, st)
+	case st.State != e.State:
+		if err := t.store.Progress(ctx, e.ID, outcomeOf(st)); err != nil {
+			t.d.log.WarnContext(ctx, "record execution progress", "execution_id", e.ID, "err", err)
+		}
+	}
+}
+
+// report logs a pass's failure when a backend starts failing, and its
+// recovery; a failure that persists is logged at debug level.
+func (t *Tracker) report(ctx context.Context, name featureflag.Backend, err error) {
+	was := t.failing[name]
+	t.failing[name] = err != nil
+	switch {
+	case err != nil && ctx.Err() != nil:
+	case err != nil && !was:
+		t.d.log.WarnContext(ctx, "outcome tracking failed; retrying every interval", "backend", name, "err", err)
+	case err != nil:
+		t.d.log.DebugContext(ctx, "outcome tracking still failing", "backend", name, "err", err)
+	case was:
+		t.d.log.InfoContext(ctx, "outcome tracking recovered", "backend", name)
+	}
+}
+
+// observeTimeout bounds the recording of one rpc:// result.
+const observeTimeout = 5 * time.Second
+
+// Observe records a final Celery result as it arrives at this instance's
+// rpc:// reply queue (celerybridge.Client.OnResult), before the reply is
+// acknowledged: the reply queue and the results it held end with the
+// process. A result the store cannot take now stays readable for the next
+// pass while the process lives. Tasks the shim did not submit match no
+// record and are ignored.
+func (t *Tracker) Observe(r celerybridge.Result) {
+	if _, err := uuid.Parse(r.TaskID); err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), observeTimeout)
+	defer cancel()
+	e := Execution{ID: r.TaskID, Backend: featureflag.BackendCelery}
+	rec, first, err := t.store.Finish(ctx, e, outcomeOf(celeryStatus(e, r)))
+	switch {
+	case err != nil:
+		t.d.log.WarnContext(ctx, "record celery result", "execution_id", r.TaskID, "err", err)
+	case first:
+		t.d.counted(ctx, rec)
+	}
+}

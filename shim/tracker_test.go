@@ -1,0 +1,227 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// followBackend is a fakeBackend that also reports many executions at once:
+// each execution's state is states[id] (queued when absent).
+type followBackend struct {
+	fakeBackend
+	mu      sync.Mutex
+	states  map[string]string
+	batches []int // the size of each Follow call
+	err     error
+}
+
+func (b *followBackend) set(id, state string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.states[id] = state
+}
+
+func (b *followBackend) Follow(_ context.Context, es []Execution) ([]Status, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.batches = append(b.batches, len(es))
+	if b.err != nil {
+		return nil, b.err
+	}
+	var out []Status
+	for _, e := range es {
+		if s, ok := b.states[e.ID]; ok {
+			st := statusOf(e)
+			st.State = s
+			if s == StateFailed {
+				st.Error = &FailureInfo{Type: "ValueError", Message: "bad", Traceback: "Traceback (most recent call last)"}
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+func (b *followBackend) Status(_ context.Context, e Execution) (Status, error) {
+	if b.statusErr != nil {
+		return Status{}, b.statusErr
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := statusOf(e)
+	st.State = StateQueued
+	if s, ok := b.states[e.ID]; ok {
+		st.State = s
+	}
+	return st, nil
+}
+
+// trackFixture is a Dispatcher and Tracker over an in-memory store and a
+// following Celery backend.
+type trackFixture struct {
+	d      *Dispatcher
+	tr     *Tracker
+	store  *memStore
+	celery *followBackend
+}
+
+func newTrackFixture(batch int) trackFixture {
+	f := trackFixture{store: newMemStore(), celery: &followBackend{states: map[string]string{}}}
+	router := featureflag.NewRouter(fixedFlags(toCelery))
+	f.d = NewDispatcher(testRoutes(), router, f.store, map[featureflag.Backend]Backend{
+		featureflag.BackendCelery: f.celery, featureflag.BackendHatchet: &fakeBackend{}},
+		WithDispatchMetrics(nil), WithDispatchLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	f.tr = NewTracker(f.d, f.store, WithTrackBatch(batch))
+	return f
+}
+
+func (f trackFixture) accept(t *testing.T, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		a, err := f.d.Execute(context.Background(), request("legacy", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = a.ID
+	}
+	return ids
+}
+
+// TestTrackerBoundedPasses: each pass reads at most the batch, and every
+// execution is followed within ceil(N/batch) passes.
+func TestTrackerBoundedPasses(t *testing.T) {
+	f := newTrackFixture(3)
+	ids := f.accept(t, 7)
+	for _, id := range ids {
+		f.celery.set(id, StateSucceeded)
+	}
+	for range 3 {
+		f.tr.Pass(context.Background())
+	}
+	for _, b := range f.celery.batches {
+		if b > 3 {
+			t.Errorf("a pass read %d executions, batch is 3", b)
+		}
+	}
+	for _, id := range ids {
+		if e, _ := f.store.Get(context.Background(), id); e.State != StateSucceeded || !e.Finished() {
+			t.Errorf("%s recorded %q after 3 passes", id, e.State)
+		}
+	}
+	if got := testutil.ToFloat64(f.d.metrics.finished.WithLabelValues("legacy", "celery", StateSucceeded)); got != 7 {
+		t.Errorf("finished_total = %v, want 7", got)
+	}
+	if got := testutil.ToFloat64(f.d.metrics.inFlight.WithLabelValues("celery")); got != 0 {
+		t.Errorf("in flight = %v, want 0", got)
+	}
+}
+
+// TestTrackerRecords checks what one pass records for each state the
+// backend reports, and the in-flight gauge.
+func TestTrackerRecords(t *testing.T) {
+	tests := []struct {
+		backend      string // "" = not reported (still queued)
+		wantState    string
+		wantFinished bool
+	}{
+		{"", StateQueued, false},
+		{StateRunning, StateRunning, false},
+		{StateSucceeded, StateSucceeded, true},
+		{StateFailed, StateFailed, true},
+		{StateCancelled, StateCancelled, true},
+	}
+	f := newTrackFixture(100)
+	ids := f.accept(t, len(tests))
+	for i, tt := range tests {
+		if tt.backend != "" {
+			f.celery.set(ids[i], tt.backend)
+		}
+	}
+	f.tr.Pass(context.Background())
+	for i, tt := range tests {
+		e, _ := f.store.Get(context.Background(), ids[i])
+		if e.State != tt.wantState || e.Finished() != tt.wantFinished {
+			t.Errorf("backend %q: recorded %q finished %v, want %q %v", tt.backend, e.State, e.Finished(), tt.wantState, tt.wantFinished)
+		}
+		if tt.backend == StateFailed && (e.Error == nil || e.Error.Traceback == "") {
+			t.Errorf("failure recorded without its traceback: %+v", e.Error)
+		}
+	}
+	if got := testutil.ToFloat64(f.d.metrics.inFlight.WithLabelValues("celery")); got != 2 {
+		t.Errorf("in flight = %v, want 2", got)
+	}
+}
+
+// TestStatusNeverGoesBackwards: once recorded, an end stays the answer when
+// the backend forgets it (an rpc:// result after a restart) or is down, and
+// a later, different end is not recorded over it.
+func TestStatusNeverGoesBackwards(t *testing.T) {
+	f := newTrackFixture(10)
+	id := f.accept(t, 1)[0]
+	f.celery.set(id, StateSucceeded)
+	f.tr.Pass(context.Background())
+	tests := []struct {
+		name    string
+		backend string
+		err     error
+	}{
+		{"backend forgot", StateQueued, nil},
+		{"backend down", "", fail(ErrUnavailable, nil, "down")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.celery.set(id, tt.backend)
+			f.celery.statusErr = tt.err
+			st, err := f.d.Status(context.Background(), id)
+			if err != nil || st.State != StateSucceeded || st.FinishedAt == nil {
+				t.Errorf("status = %q (finished %v), %v; want the recorded succeeded", st.State, st.FinishedAt, err)
+			}
+		})
+	}
+	f.celery.statusErr = nil
+	f.celery.set(id, StateFailed)
+	f.tr.Pass(context.Background())
+	if e, _ := f.store.Get(context.Background(), id); e.State != StateSucceeded {
+		t.Errorf("record changed to %q after its end", e.State)
+	}
+	if got := testutil.ToFloat64(f.d.metrics.finished.WithLabelValues("legacy", "celery", StateFailed)); got != 0 {
+		t.Errorf("a second end was counted")
+	}
+}
+
+// TestObserve records rpc:// results of the shim's Celery executions only.
+func TestObserve(t *testing.T) {
+	f := newTrackFixture(10)
+	id := f.accept(t, 1)[0]
+	hatchetRun, err := f.d.Execute(context.Background(), request("modern", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := time.Now().Add(-time.Second).UTC()
+	for _, r := range []celerybridge.Result{
+		{TaskID: "not-a-uuid", State: celerybridge.StateSuccess},
+		{TaskID: hatchetRun.ID, State: celerybridge.StateFailure},
+		{TaskID: id, State: celerybridge.StateFailure, DateDone: done, Traceback: "Traceback …",
+			Value: json.RawMessage(`{"exc_type": "KeyError", "exc_message": ["x"], "exc_module": "builtins"}`)},
+	} {
+		f.tr.Observe(r)
+	}
+	e, _ := f.store.Get(context.Background(), id)
+	if e.State != StateFailed || e.Error == nil || e.Error.Type != "KeyError" || !e.FinishedAt.Equal(done) {
+		t.Errorf("recorded %q %+v at %v", e.State, e.Error, e.FinishedAt)
+	}
+	if h, _ := f.store.Get(context.Background(), hatchetRun.ID); h.Finished() {
+		t.Errorf("a Celery result finished the Hatchet execution %s", h.ID)
+	}
+}
