@@ -36,7 +36,7 @@ type service struct {
 	mux    *http.ServeMux
 	http   *http.Server
 	flags  *featureflag.Flags
-	bg     *errgroup.Group // background goroutines: HTTP, flag watcher, pruning
+	bg     *errgroup.Group // background goroutines: HTTP, flag watcher, outcome tracking, pruning
 	stopBg context.CancelFunc
 	conn   *engine.Conn
 	deps   *Dependencies
@@ -233,7 +233,8 @@ func (s *service) startWorker(defs []workflows.Definition) error {
 }
 
 // startShim mounts the shim API over the routes the workflows declare, and
-// starts the flag watcher and the pruning of old records, on bgCtx.
+// starts the flag watcher, outcome tracking and the pruning of old
+// records, on bgCtx.
 func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) error {
 	names := make([]string, len(defs))
 	for i, d := range defs {
@@ -262,6 +263,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		shim.WithFlags(func() any { return flagsView(s.flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
+	s.track(bgCtx, d)
 	if r := s.cfg.Shim.Retention; r > 0 {
 		s.bg.Go(func() error { s.pruneExecutions(bgCtx, r); return nil })
 	}
@@ -269,6 +271,16 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		s.log.Warn("shim API runs WITHOUT authentication (SHIM_INSECURE_DEV=true); never do this in production")
 	}
 	return nil
+}
+
+// track starts outcome tracking on bgCtx, and hands it the rpc:// results
+// as they arrive.
+func (s *service) track(bgCtx context.Context, d *shim.Dispatcher) {
+	tracker := shim.NewTracker(d, s.store, shim.WithTrackInterval(s.cfg.Shim.TrackInterval), shim.WithTrackBatch(s.cfg.Shim.TrackBatch))
+	if s.deps.Celery != nil {
+		s.deps.Celery.OnResult(tracker.Observe)
+	}
+	s.bg.Go(func() error { return tracker.Run(bgCtx) })
 }
 
 // pruneInterval is how often execution records past retention are deleted.

@@ -131,6 +131,11 @@ type Shim struct {
 	// DashboardURL is the Hatchet dashboard's base URL; when set, the
 	// status of a Hatchet execution links to its run there.
 	DashboardURL string `env:"HATCHET_DASHBOARD_URL"`
+	// TrackInterval is the time between two passes of outcome tracking.
+	TrackInterval time.Duration `env:"SHIM_TRACK_INTERVAL" envDefault:"5s"`
+	// TrackBatch is how many unfinished executions per backend one pass
+	// of outcome tracking reads at most.
+	TrackBatch int `env:"SHIM_TRACK_BATCH" envDefault:"500"`
 }
 
 // Tokens are the accepted shim tokens: SHIM_API_TOKEN split at commas, so
@@ -579,6 +584,12 @@ func (c *Config) validateShim(p *problems) {
 	}
 	if c.Shim.DashboardURL != "" {
 		validURL(p.add, "HATCHET_DASHBOARD_URL", c.Shim.DashboardURL, true, "http", "https")
+	}
+	if c.Shim.TrackInterval < 100*time.Millisecond {
+		p.add("SHIM_TRACK_INTERVAL=%s: must be at least 100ms", c.Shim.TrackInterval)
+	}
+	if c.Shim.TrackBatch < 1 || c.Shim.TrackBatch > 10000 {
+		p.add("SHIM_TRACK_BATCH=%d: must be between 1 and 10000", c.Shim.TrackBatch)
 	}
 	if r := c.Shim.Retention; r != 0 && r < time.Hour {
 		p.add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)
