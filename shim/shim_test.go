@@ -46,6 +46,10 @@ type stack struct {
 	llm       string
 	// passwdLink is a link to /etc/passwd inside a document root.
 	passwdLink string
+	// raiseDoc is a document the fixture Celery worker fails on.
+	raiseDoc string
+	d        *shim.Dispatcher
+	store    *shim.PGStore
 }
 
 // documentRoots reads documents from the samples and from a directory
@@ -57,6 +61,9 @@ func documentRoots(t testing.TB) (*documents.Source, string) {
 	links := t.TempDir()
 	link := filepath.Join(links, "passwd.pdf")
 	if err := os.Symlink("/etc/passwd", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(links, "raise.txt"), []byte("the fixture worker raises on this name"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	roots, err := documents.NewRoots(samples, links)
@@ -112,7 +119,8 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	}
 	t.Cleanup(store.Close)
 
-	s := &stack{hatchet: conn.Client, flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery, passwdLink: passwdLink}
+	s := &stack{hatchet: conn.Client, flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery,
+		passwdLink: passwdLink, raiseDoc: filepath.Join(filepath.Dir(passwdLink), "raise.txt"), store: store}
 	s.writeFlags(t, `{"use_task_abstraction": false}`)
 	s.flags, err = featureflag.New(ctx, featureflag.Config{File: s.flagsFile}, featureflag.WithPollInterval(50*time.Millisecond))
 	if err != nil {
@@ -126,8 +134,8 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithDashboard(dashboardURL, conn.TenantID)),
 		featureflag.BackendCelery:  shim.NewCelery(celery),
 	}
-	d := shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg))
-	srv := shim.NewServer(d, shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
+	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg))
+	srv := shim.NewServer(s.d, shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
 		shim.WithFlags(func() any { return s.flags.Snapshot() }))
 	mux := http.NewServeMux()
 	srv.Register(mux)

@@ -29,12 +29,16 @@ app.conf.update(
 
 
 class FixtureError(Exception):
-    """Raised by the fail task; exc_module is this module."""
+    """Raised by the fail task (and by process_file_batch for a file named
+    raise*); exc_module is this module."""
 
 
 @app.task(name="workflow_manager.workflow_v2.file_execution_tasks.process_file_batch")
 def process_file_batch(file_batch_data):
     files = file_batch_data.get("files", [])
+    for name, _ in files:
+        if str(name).startswith("raise"):
+            raise FixtureError("cannot process " + str(name))
     failed = [name for name, _ in files if str(name).startswith("fail")]
     return {"successful_files": len(files) - len(failed), "failed_files": len(failed)}
 
