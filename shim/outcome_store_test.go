@@ -1,0 +1,117 @@
+package shim_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/shim"
+)
+
+// acceptedIn claims and records n executions on backend in store.
+func acceptedIn(t *testing.T, store *shim.PGStore, backend featureflag.Backend, n int) []shim.Execution {
+	t.Helper()
+	ctx := context.Background()
+	out := make([]shim.Execution, n)
+	for i := range out {
+		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+			Backend: backend, Reason: "global"}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SetRef(ctx, c, "ref-"+c.ID); err != nil {
+			t.Fatal(err)
+		}
+		out[i] = c.Execution
+	}
+	return out
+}
+
+// TestStoreOutcome records an end once: a second end, a progress report or
+// a write naming another backend leaves it as it is.
+func TestStoreOutcome(t *testing.T) {
+	ctx := context.Background()
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_outcome"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	e := acceptedIn(t, store, featureflag.BackendCelery, 1)[0]
+	if got, _ := store.Get(ctx, e.ID); got.State != shim.StateQueued || got.Finished() {
+		t.Fatalf("new record: %q finished %v, want queued", got.State, got.FinishedAt)
+	}
+	done := time.Now().Add(time.Second).UTC().Truncate(time.Microsecond)
+	end := shim.Outcome{State: shim.StateFailed, BackendState: "FAILURE", FinishedAt: &done, Result: json.RawMessage(`{"x": 1}`),
+		Error: &shim.FailureInfo{Type: "KeyError", Message: "k", Traceback: "Traceback …"}}
+	steps := []struct {
+		name      string
+		backend   featureflag.Backend
+		o         shim.Outcome
+		progress  bool
+		wantFirst bool
+	}{
+		{"other backend", featureflag.BackendHatchet, end, false, false},
+		{"first end", featureflag.BackendCelery, end, false, true},
+		{"second end", featureflag.BackendCelery, shim.Outcome{State: shim.StateSucceeded}, false, false},
+		{"late progress", featureflag.BackendCelery, shim.Outcome{State: shim.StateRunning}, true, false},
+	}
+	for _, st := range steps {
+		x := e
+		x.Backend = st.backend
+		if st.progress {
+			if err := store.Progress(ctx, e.ID, st.o); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, first, err := store.Finish(ctx, x, st.o); err != nil || first != st.wantFirst {
+			t.Errorf("%s: Finish = %v, %v; want %v", st.name, first, err, st.wantFirst)
+		}
+	}
+	got, err := store.Get(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != shim.StateFailed || !got.FinishedAt.Equal(done) || got.Error == nil || got.Error.Traceback != "Traceback …" ||
+		string(got.Result) != `{"x": 1}` || got.DurationSeconds < 1 {
+		t.Errorf("record = %+v, want the first end", got.Outcome)
+	}
+}
+
+// TestStoreUnfinishedWalksAll: batches of two visit every unfinished
+// execution of the backend before any twice, and InFlight counts them.
+func TestStoreUnfinishedWalksAll(t *testing.T) {
+	ctx := context.Background()
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_unfinished"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	celery := acceptedIn(t, store, featureflag.BackendCelery, 5)
+	acceptedIn(t, store, featureflag.BackendHatchet, 2)
+	if _, _, err := store.Finish(ctx, celery[0], shim.Outcome{State: shim.StateSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for range 2 { // 4 unfinished, batches of 2
+		batch, err := store.Unfinished(ctx, featureflag.BackendCelery, 2)
+		if err != nil || len(batch) != 2 {
+			t.Fatalf("Unfinished = %d, %v; want 2", len(batch), err)
+		}
+		for _, e := range batch {
+			seen[e.ID]++
+		}
+	}
+	if len(seen) != 4 || seen[celery[0].ID] != 0 {
+		t.Errorf("two batches saw %v; want the 4 unfinished once each", seen)
+	}
+	n, err := store.InFlight(ctx)
+	if err != nil || n[featureflag.BackendCelery] != 4 || n[featureflag.BackendHatchet] != 2 {
+		t.Errorf("InFlight = %v, %v; want celery 4, hatchet 2", n, err)
+	}
+}
