@@ -54,6 +54,7 @@ type Dispatcher struct {
 	routes   Catalog
 	router   Router
 	store    Store
+	history  History // nil: no executions list or summary
 	backends map[featureflag.Backend]Backend
 	attempt  time.Duration
 	log      *slog.Logger

@@ -59,10 +59,6 @@ func (s *Server) listWorkflows(w http.ResponseWriter, _ *http.Request) error {
 }
 
 func (s *Server) showFlags(w http.ResponseWriter, _ *http.Request) error {
-	var flags any = map[string]string{"source": "none"}
-	if s.flags != nil {
-		flags = s.flags()
-	}
-	httpjson.Write(w, http.StatusOK, flags)
+	httpjson.Write(w, http.StatusOK, s.flagsNow())
 	return nil
 }

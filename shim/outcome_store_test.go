@@ -115,3 +115,61 @@ func TestStoreUnfinishedWalksAll(t *testing.T) {
 		t.Errorf("InFlight = %v, %v; want celery 4, hatchet 2", n, err)
 	}
 }
+
+// TestExecutionsPaging pages through the executions newest first, with
+// filters, and sees each once.
+func TestExecutionsPaging(t *testing.T) {
+	ctx := context.Background()
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_paging"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	celery := acceptedIn(t, store, featureflag.BackendCelery, 5)
+	acceptedIn(t, store, featureflag.BackendHatchet, 1)
+	for _, e := range celery[:2] {
+		if _, _, err := store.Finish(ctx, e, shim.Outcome{State: shim.StateFailed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := shim.NewDispatcher(shim.Catalog{}, nil, store, nil, shim.WithHistory(store))
+	tests := []struct {
+		q     shim.ListQuery
+		want  int
+		pages int
+	}{
+		{shim.ListQuery{Limit: 2}, 6, 3},
+		{shim.ListQuery{Limit: 2, Backend: featureflag.BackendCelery}, 5, 3},
+		{shim.ListQuery{Limit: 10, Status: shim.StateFailed}, 2, 1},
+		{shim.ListQuery{Limit: 10, Since: time.Now().Add(time.Hour)}, 0, 1},
+	}
+	for _, tt := range tests {
+		var got []shim.Execution
+		q, pages := tt.q, 0
+		for {
+			p, err := d.Executions(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, pages = append(got, p.Executions...), pages+1
+			if p.NextCursor == "" {
+				break
+			}
+			c, err := shim.ParseCursor(p.NextCursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.After = &c
+		}
+		seen := map[string]bool{}
+		for i, e := range got {
+			if seen[e.ID] || (i > 0 && e.CreatedAt.After(got[i-1].CreatedAt)) {
+				t.Errorf("%+v: %s repeated or out of order", tt.q, e.ID)
+			}
+			seen[e.ID] = true
+		}
+		if len(got) != tt.want || pages != tt.pages {
+			t.Errorf("%+v: %d executions in %d pages, want %d in %d", tt.q, len(got), pages, tt.want, tt.pages)
+		}
+	}
+}

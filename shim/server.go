@@ -66,10 +66,12 @@ func NewServer(d *Dispatcher, opts ...Option) *Server {
 // endpoints are the API's paths and their one method each.
 var endpoints = map[string]string{
 	"/api/v2/workflows/execute":                http.MethodPost,
+	"/api/v2/workflows/executions":             http.MethodGet,
 	"/api/v2/workflows/executions/{id}":        http.MethodGet,
 	"/api/v2/workflows/executions/{id}/cancel": http.MethodPost,
 	"/api/v2/workflows":                        http.MethodGet,
 	"/api/v2/flags":                            http.MethodGet,
+	"/api/v2/migration/summary":                http.MethodGet,
 }
 
 // Register adds the API routes to mux, and a JSON 404 for every path no
@@ -77,10 +79,12 @@ var endpoints = map[string]string{
 func (s *Server) Register(mux *http.ServeMux) {
 	handlers := map[string]handlerFunc{
 		"/api/v2/workflows/execute":                s.execute,
+		"/api/v2/workflows/executions":             s.listExecutions,
 		"/api/v2/workflows/executions/{id}":        s.status,
 		"/api/v2/workflows/executions/{id}/cancel": s.cancel,
 		"/api/v2/workflows":                        s.listWorkflows,
 		"/api/v2/flags":                            s.showFlags,
+		"/api/v2/migration/summary":                s.summary,
 	}
 	for path, method := range endpoints {
 		mux.Handle(method+" "+path, s.auth(handlers[path]))

@@ -134,7 +134,8 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithDashboard(dashboardURL, conn.TenantID)),
 		featureflag.BackendCelery:  shim.NewCelery(celery),
 	}
-	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg))
+	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg),
+		shim.WithHistory(store))
 	srv := shim.NewServer(s.d, shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
 		shim.WithFlags(func() any { return s.flags.Snapshot() }))
 	mux := http.NewServeMux()

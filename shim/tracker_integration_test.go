@@ -65,6 +65,73 @@ func TestTrackerFollowsBothBackends(t *testing.T) {
 			t.Errorf("finished_total{%s,%s} = %v, want %v", c.backend, c.state, got, c.want)
 		}
 	}
+	checkListAPI(t, s)
+	checkSummaryAPI(t, s)
+}
+
+// checkListAPI narrows the executions list of TestTrackerFollowsBothBackends
+// with filters.
+func checkListAPI(t *testing.T, s *stack) {
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"", 4},
+		{"?backend=celery", 2},
+		{"?backend=celery&status=failed", 1},
+		{"?organization_id=org-track&workflow=document-processing-v2&since=1h", 4},
+		{"?organization_id=org-nobody", 0},
+	}
+	for _, tt := range tests {
+		code, page := s.do(t, http.MethodGet, "/api/v2/workflows/executions"+tt.query, token, nil)
+		list, _ := page["executions"].([]any)
+		if code != http.StatusOK || len(list) != tt.want {
+			t.Errorf("list%s: %d with %d executions, want %d: %v", tt.query, code, len(list), tt.want, page)
+		}
+	}
+	code, page := s.do(t, http.MethodGet, "/api/v2/workflows/executions?status=failed", token, nil)
+	list, _ := page["executions"].([]any)
+	if code != http.StatusOK || len(list) != 1 {
+		t.Fatalf("failed executions: %d %v", code, page)
+	}
+	failure, _ := list[0].(map[string]any)["error"].(map[string]any)
+	if tb, _ := failure["traceback"].(string); !strings.Contains(tb, "FixtureError") {
+		t.Errorf("listed failure %v lacks its traceback", failure)
+	}
+	if code, body := s.do(t, http.MethodGet, "/api/v2/workflows/executions?status=done", token, nil); code != http.StatusUnprocessableEntity {
+		t.Errorf("bad status filter: %d %v, want 422", code, body)
+	}
+}
+
+// checkSummaryAPI compares the backends' numbers in the summary with what
+// TestTrackerFollowsBothBackends ran.
+func checkSummaryAPI(t *testing.T, s *stack) {
+	code, sum := s.do(t, http.MethodGet, "/api/v2/migration/summary?window=1h", token, nil)
+	if code != http.StatusOK {
+		t.Fatalf("summary: %d %v", code, sum)
+	}
+	if _, ok := sum["flags"].(map[string]any); !ok {
+		t.Errorf("summary lacks the flags: %v", sum)
+	}
+	wfs, _ := sum["workflows"].([]any)
+	for _, w := range wfs {
+		w := w.(map[string]any)
+		if w["workflow"] != workflows.DocumentProcessingName {
+			continue
+		}
+		if routes := w["routes_to"].(map[string]any); routes["backend"] != "hatchet" || routes["reason"] != "global" {
+			t.Errorf("routes_to = %v, want hatchet by the global flag", routes)
+		}
+		for _, b := range w["backends"].([]any) {
+			b := b.(map[string]any)
+			want := map[string]float64{"hatchet": 1, "celery": 0.5}[b["backend"].(string)]
+			if b["total"] != float64(2) || b["success_rate"] != want || b["p50_seconds"] == nil || b["p95_seconds"] == nil {
+				t.Errorf("%s side: %v, want 2 executions, success rate %v and percentiles", b["backend"], b, want)
+			}
+		}
+		return
+	}
+	t.Errorf("summary lacks %s: %v", workflows.DocumentProcessingName, sum)
 }
 
 // allFinished reports whether every execution of want has a recorded end.

@@ -255,7 +255,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		routing = append(routing, featureflag.WithPin(featureflag.BackendCelery))
 	}
 	router := featureflag.NewRouter(s.flags, routing...)
-	d := shim.NewDispatcher(catalog, router, s.store, backends,
+	d := shim.NewDispatcher(catalog, router, s.store, backends, shim.WithHistory(s.store),
 		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
 	tokens := s.cfg.Shim.Tokens()
 	srv := shim.NewServer(d, shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),

@@ -1,0 +1,118 @@
+package shim
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/httpjson"
+)
+
+// listExecutions is GET /api/v2/workflows/executions.
+func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
+	q, err := ParseListQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	p, err := s.d.Executions(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	httpjson.Write(w, http.StatusOK, p)
+	return nil
+}
+
+// SummaryResponse is GET /api/v2/migration/summary: the summary and the
+// flags in force, with their last reload error.
+type SummaryResponse struct {
+	Summary
+	Flags any `json:"flags"`
+}
+
+// summary is GET /api/v2/migration/summary.
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) error {
+	window, err := ParseWindow(r.URL.Query().Get("window"))
+	if err != nil {
+		return err
+	}
+	sum, err := s.d.Summary(r.Context(), window)
+	if err != nil {
+		return err
+	}
+	httpjson.Write(w, http.StatusOK, SummaryResponse{Summary: sum, Flags: s.flagsNow()})
+	return nil
+}
+
+// flagsNow is the flags view GET /api/v2/flags shows.
+func (s *Server) flagsNow() any {
+	if s.flags == nil {
+		return map[string]string{"source": "none"}
+	}
+	return s.flags()
+}
+
+// DefaultWindow is the summary's window when none is given.
+const DefaultWindow = 24 * time.Hour
+
+// ParseWindow reads a summary window: a Go duration ("90m", "24h") or a
+// number of days ("7d"); empty is DefaultWindow.
+func ParseWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultWindow, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fail(ErrInvalidInput, err, "window %s: want a positive duration such as 24h or 7d", quote(s))
+	}
+	return d, nil
+}
+
+// ParseListQuery reads the executions list's query parameters: workflow,
+// backend, status, organization_id, since (RFC 3339, or a window before
+// now such as 1h), limit and cursor.
+func ParseListQuery(v url.Values) (ListQuery, error) {
+	q := ListQuery{Workflow: v.Get("workflow"), Backend: featureflag.Backend(v.Get("backend")), Status: v.Get("status"),
+		OrganizationID: v.Get("organization_id")}
+	if s := v.Get("since"); s != "" {
+		t, err := parseSince(s)
+		if err != nil {
+			return q, err
+		}
+		q.Since = t
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return q, fail(ErrInvalidInput, err, "limit %s: want 1 to %d", quote(s), MaxListLimit)
+		}
+		q.Limit = n
+	}
+	if s := v.Get("cursor"); s != "" {
+		c, err := ParseCursor(s)
+		if err != nil {
+			return q, err
+		}
+		q.After = &c
+	}
+	return q, nil
+}
+
+// parseSince reads an RFC 3339 time or a window before now.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := ParseWindow(s)
+	if err != nil {
+		return time.Time{}, fail(ErrInvalidInput, err, "since %s: want an RFC 3339 time or a duration such as 24h", quote(s))
+	}
+	return time.Now().Add(-d), nil
+}
