@@ -3,6 +3,8 @@
 //
 //	hatchet-worker [serve]              run the service (default)
 //	hatchet-worker celery call TASK …   call a legacy Celery task and print its result
+//	hatchet-worker workflows …          list, validate, register and test the workflows
+//	hatchet-worker runs list|show|cancel follow the shim's executions on both backends
 //	hatchet-worker version              print the version
 //
 // Configuration comes from the environment; see the README.
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return celery(ctx, args, stdout, stderr)
 	case "workflows":
 		return cli.Workflows(ctx, args, stdout, stderr, os.Getenv)
+	case "runs":
+		return cli.Runs(ctx, args, stdout, stderr, os.Getenv)
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return cli.ExitOK
@@ -66,7 +70,7 @@ var usage = `usage:
                                       call a legacy Celery task (CELERY_BROKER_URL,
                                       CELERY_RESULT_BACKEND) and print its result
   hatchet-worker version              print the version
-` + strings.TrimPrefix(cli.WorkflowsUsage, "usage:\n")
+` + strings.TrimPrefix(cli.WorkflowsUsage, "usage:\n") + strings.TrimPrefix(cli.RunsUsage, "usage:\n")
 
 func celery(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "call" {

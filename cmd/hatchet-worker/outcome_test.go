@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,9 +49,28 @@ func TestRPCOutcomeSurvivesRestart(t *testing.T) {
 	if st.State != "succeeded" || st.FinishedAt == nil || !strings.Contains(string(st.Result), "successful_files") {
 		t.Errorf("after restart: status %q, finished_at %v, result %s; want the recorded success", st.State, st.FinishedAt, st.Result)
 	}
+	for _, args := range [][]string{{"runs", "show", id}, {"runs", "list", "--backend", "celery", "--status", "succeeded"}} {
+		out := svc2.cli(t, args...)
+		if !strings.Contains(out, id) || !strings.Contains(out, "succeeded") {
+			t.Errorf("hatchet-worker %s:\n%s", strings.Join(args, " "), out)
+		}
+	}
 	if code := svc2.stop(t); code != 0 {
 		t.Fatalf("second exit code %d", code)
 	}
+}
+
+// cli runs the binary's command args against the service and returns its
+// output; it must exit 0.
+func (s *service) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(s.cmd.Path, args...)
+	cmd.Env = append(os.Environ(), "SERVICE_ADDR="+s.addr, "SHIM_API_TOKEN="+shimToken)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("hatchet-worker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
 
 // execStatus is the part of an execution's status the tests read.
