@@ -23,7 +23,9 @@ func TestParseListQuery(t *testing.T) {
 				return q.Workflow == "w" && q.Backend == "celery" && q.Status == "failed" && q.OrganizationID == "o" && q.Limit == 7
 			}, false},
 		{"since=2026-01-02T03:04:05Z", func(q ListQuery) bool { return q.Since.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }, false},
-		{"since=1h", func(q ListQuery) bool { return time.Since(q.Since) > 59*time.Minute && time.Since(q.Since) < 61*time.Minute }, false},
+		{"since=1h", func(q ListQuery) bool {
+			return time.Since(q.Since) > 59*time.Minute && time.Since(q.Since) < 61*time.Minute
+		}, false},
 		{"cursor=" + cur.String(), func(q ListQuery) bool { return q.After != nil && *q.After == cur }, false},
 		{"since=yesterday", nil, true},
 		{"limit=0", nil, true},
