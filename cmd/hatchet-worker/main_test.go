@@ -135,6 +135,7 @@ func TestHelpExits0(t *testing.T) {
 		{"workflows", "validate", "--help"}, {"workflows", "list", "-h"},
 		{"workflows", "register", "--help"}, {"workflows", "test", "--help"},
 		{"celery", "call", "--help"},
+		{"runs", "list", "--help"}, {"runs", "show", "-h"}, {"runs", "cancel", "--help"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
