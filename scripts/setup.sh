@@ -2,7 +2,8 @@
 # setup.sh installs and starts what hatchet-worker needs on a Debian machine:
 # PostgreSQL, RabbitMQ, Debian's Python Celery (with its database and Redis
 # result backends), and the MariaDB and Redis servers the connector-validation
-# and result-backend tests connect to. It also installs the MinIO server binary
+# and result-backend tests connect to, and Debian's Chromium, which the web
+# console's browser tests drive. It also installs the MinIO server binary
 # (built with go install, once); the document tests start their own MinIO
 # processes from it. It is idempotent: installed packages are kept and running
 # services are left alone.
@@ -17,7 +18,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 python3-redis ca-certificates)
+packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 python3-redis ca-certificates chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -21,6 +21,19 @@ type History interface {
 	List(ctx context.Context, q ListQuery) ([]Execution, error)
 	// Stats counts the executions accepted since, by workflow and backend.
 	Stats(ctx context.Context, since time.Time) ([]BackendStats, error)
+	// Series counts the executions accepted since, by workflow, backend and
+	// step-long bucket (the first starts at since).
+	Series(ctx context.Context, since time.Time, step time.Duration) ([]Point, error)
+}
+
+// Point is one bucket of a workflow's executions on one backend.
+type Point struct {
+	Workflow  string
+	Backend   featureflag.Backend
+	At        time.Time
+	Total     int
+	Succeeded int
+	Failed    int
 }
 
 // ListQuery selects executions; empty fields select all.
@@ -197,4 +210,21 @@ func statsOf(all []BackendStats, workflow string, backend featureflag.Backend) B
 		}
 	}
 	return BackendStats{Workflow: workflow, Backend: backend, Counts: map[string]int{}}
+}
+
+// Series counts every workflow's executions on each backend in step-long
+// buckets over the window ending now.
+func (d *Dispatcher) Series(ctx context.Context, window, step time.Duration) ([]Point, time.Time, error) {
+	if d.history == nil {
+		return nil, time.Time{}, fail(ErrUnavailable, nil, "this shim keeps no execution history")
+	}
+	if step <= 0 || window <= 0 {
+		return nil, time.Time{}, fail(ErrInvalidInput, nil, "window %s and step %s must be positive", window, step)
+	}
+	since := time.Now().Add(-window).Truncate(step).UTC()
+	ps, err := d.history.Series(ctx, since, step)
+	if err != nil {
+		return nil, since, fmt.Errorf("execution series: %w", err)
+	}
+	return ps, since, nil
 }

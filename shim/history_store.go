@@ -118,3 +118,24 @@ func (s *PGStore) percentiles(ctx context.Context, since time.Time, get func(str
 	}
 	return nil
 }
+
+// Series counts the accepted executions since in step-long buckets, by
+// workflow and backend: one grouped query (date_bin) over the window.
+func (s *PGStore) Series(ctx context.Context, since time.Time, step time.Duration) ([]Point, error) {
+	rows, err := s.pool.Query(ctx, `SELECT workflow, backend, date_bin($2 * interval '1 millisecond', created_at, $1) AS at,
+			count(*), count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'failed')
+		FROM hatchet_worker.executions
+		WHERE created_at >= $1 AND backend_ref <> '' GROUP BY 1, 2, 3 ORDER BY 3`, since, step.Milliseconds())
+	if err != nil {
+		return nil, storeErr("execution series", err)
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Point, error) {
+		var p Point
+		err := r.Scan(&p.Workflow, &p.Backend, &p.At, &p.Total, &p.Succeeded, &p.Failed)
+		return p, err
+	})
+	if err != nil {
+		return nil, storeErr("execution series", err)
+	}
+	return ps, nil
+}

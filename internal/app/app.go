@@ -25,6 +25,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/console"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -232,9 +233,9 @@ func (s *service) startWorker(defs []workflows.Definition) error {
 	return nil
 }
 
-// startShim mounts the shim API over the routes the workflows declare, and
-// starts the flag watcher, outcome tracking and the pruning of old
-// records, on bgCtx.
+// startShim mounts the shim API and the console over the routes the
+// workflows declare, and starts the flag watcher, outcome tracking and the
+// pruning of old records, on bgCtx.
 func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) error {
 	names := make([]string, len(defs))
 	for i, d := range defs {
@@ -263,6 +264,9 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		shim.WithFlags(func() any { return flagsView(s.flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
+	if err := s.mountConsole(d, tokens); err != nil {
+		return err
+	}
 	s.track(bgCtx, d)
 	if r := s.cfg.Shim.Retention; r > 0 {
 		s.bg.Go(func() error { s.pruneExecutions(bgCtx, r); return nil })
@@ -270,6 +274,18 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 	if len(tokens) == 0 {
 		s.log.Warn("shim API runs WITHOUT authentication (SHIM_INSECURE_DEV=true); never do this in production")
 	}
+	return nil
+}
+
+// mountConsole serves the migration console over d at /console.
+func (s *service) mountConsole(d *shim.Dispatcher, tokens []string) error {
+	con, err := console.New(d, console.WithTokens(tokens...), console.WithLogger(s.log), console.WithFlags(func() console.FlagState {
+		return console.FlagState{Backend: s.cfg.Routing.Backend, Snapshot: s.flags.Snapshot()}
+	}))
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	con.Register(s.mux)
 	return nil
 }
 
