@@ -1,0 +1,196 @@
+package console
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim"
+)
+
+const testToken = "console-test-token"
+
+// fakeHistory answers with one failed Celery execution.
+type fakeHistory struct{}
+
+func (fakeHistory) List(context.Context, shim.ListQuery) ([]shim.Execution, error) {
+	done := time.Now()
+	return []shim.Execution{{ID: "6c1f3e8a-8d1b-4b43-9c66-2f0b8f7f2b11", Workflow: "wf", Backend: featureflag.BackendCelery,
+		CreatedAt: done.Add(-time.Second), Outcome: shim.Outcome{State: shim.StateFailed, FinishedAt: &done, DurationSeconds: 1,
+			Error: &shim.FailureInfo{Type: "KeyError", Message: "missing <key>"}}}}, nil
+}
+
+func (fakeHistory) Stats(context.Context, time.Time) ([]shim.BackendStats, error) { return nil, nil }
+
+func (fakeHistory) Series(context.Context, time.Time, time.Duration) ([]shim.Point, error) {
+	return nil, nil
+}
+
+// newTestConsole serves a console over a dispatcher with no workflows and
+// the fake history; it returns its URL.
+func newTestConsole(t *testing.T, tokens ...string) string {
+	t.Helper()
+	d := shim.NewDispatcher(shim.Catalog{}, nil, nil, nil, shim.WithHistory(fakeHistory{}))
+	c, err := New(d, WithTokens(tokens...), WithFlags(func() FlagState {
+		return FlagState{Backend: featureflag.BackendHatchet, Snapshot: featureflag.Snapshot{Source: "env",
+			LastError: &featureflag.ReloadError{Error: "flags.json: bad JSON", At: time.Now()}}}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	c.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// browser is an HTTP client with cookies that does not follow redirects.
+func browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// send makes one request from the console's own origin unless headers say otherwise.
+func send(t *testing.T, b *http.Client, method, u string, form url.Values, headers ...string) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, string(raw)
+}
+
+// TestLoginLogout walks a browser through the session's life.
+func TestLoginLogout(t *testing.T) {
+	base := newTestConsole(t, testToken)
+	b := browser(t)
+	steps := []struct {
+		name, method, path string
+		form               url.Values
+		headers            []string
+		code               int
+		location, body     string
+	}{
+		{"anonymous overview", "GET", "/console/", nil, nil, 303, "/console/login", ""},
+		{"login page", "GET", "/console/login", nil, nil, 200, "", `method="post" action="/console/login"`},
+		{"token in the URL is ignored", "GET", "/console/login?token=" + testToken, nil, nil, 200, "", "Shim token"},
+		{"wrong token", "POST", "/console/login", url.Values{"token": {"nope"}}, nil, 401, "", "not accepted"},
+		{"cross-site login", "POST", "/console/login", url.Values{"token": {testToken}}, []string{"Sec-Fetch-Site", "cross-site"}, 403, "", ""},
+		{"still anonymous", "GET", "/console/executions", nil, nil, 303, "/console/login", ""},
+		{"login", "POST", "/console/login", url.Values{"token": {testToken}}, nil, 303, "/console/", ""},
+		{"executions", "GET", "/console/executions", nil, nil, 200, "", "missing &lt;key&gt;"},
+		{"flags", "GET", "/console/flags", nil, nil, 200, "", "flags.json: bad JSON"},
+		{"logout without CSRF token", "POST", "/console/logout", url.Values{}, nil, 403, "", ""},
+		{"still logged in", "GET", "/console/", nil, nil, 200, "", "Overview"},
+	}
+	for _, s := range steps {
+		resp, body := send(t, b, s.method, base+s.path, s.form, s.headers...)
+		if resp.StatusCode != s.code || resp.Header.Get("Location") != s.location || !strings.Contains(body, s.body) {
+			t.Fatalf("%s: %d → %q, want %d → %q with %q\n%s", s.name, resp.StatusCode, resp.Header.Get("Location"), s.code, s.location, s.body, body)
+		}
+		if s.name == "login" {
+			checkCookie(t, resp)
+		}
+	}
+	_, body := send(t, b, "GET", base+"/console/", nil)
+	csrf := between(body, `name="csrf" value="`, `"`)
+	resp, _ := send(t, b, "POST", base+"/console/logout", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/console/login" {
+		t.Fatalf("logout: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := send(t, b, "GET", base+"/console/", nil); resp.StatusCode != 303 {
+		t.Errorf("after logout the overview answers %d, want a redirect to login", resp.StatusCode)
+	}
+}
+
+// checkCookie checks the session cookie's attributes.
+func checkCookie(t *testing.T, resp *http.Response) {
+	t.Helper()
+	set := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{cookieName + "=", "Path=/console", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+}
+
+func between(s, from, to string) string {
+	_, rest, _ := strings.Cut(s, from)
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}
+
+// TestPagesAccessible checks what every page shares: security headers, one
+// h1, a skip link, and a label for every form control.
+func TestPagesAccessible(t *testing.T) {
+	base := newTestConsole(t) // open: no tokens
+	for _, path := range []string{"/console/", "/console/executions?status=failed&refresh=off", "/console/flags", "/console/login"} {
+		resp, body := send(t, browser(t), "GET", base+path, nil)
+		if path == "/console/login" {
+			if resp.StatusCode != 303 {
+				t.Errorf("open console: login answers %d, want a redirect", resp.StatusCode)
+			}
+			continue
+		}
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Errorf("%s: %d, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
+		if strings.Count(body, "<h1>") != 1 || !strings.Contains(body, `href="#main"`) || !strings.Contains(body, "<html lang=\"en\">") {
+			t.Errorf("%s: lacks one h1, the skip link or the language", path)
+		}
+		for _, id := range ids(body, `<select id="`, `<input id="`) {
+			if !strings.Contains(body, `<label for="`+id+`"`) {
+				t.Errorf("%s: control %s has no label", path, id)
+			}
+		}
+	}
+	_, body := send(t, browser(t), "GET", base+"/console/executions?refresh=off", nil)
+	if strings.Contains(body, `http-equiv="refresh"`) {
+		t.Error("paused list still refreshes")
+	}
+	if _, body := send(t, browser(t), "GET", base+"/console/executions", nil); !strings.Contains(body, `http-equiv="refresh" content="10"`) {
+		t.Error("list does not refresh itself")
+	}
+	if resp, _ := send(t, browser(t), "GET", base+"/console/executions?status=bogus", nil); resp.StatusCode != 422 {
+		t.Errorf("bad filter: %d, want 422", resp.StatusCode)
+	}
+}
+
+// ids returns the ids following each prefix in body.
+func ids(body string, prefixes ...string) []string {
+	var out []string
+	for _, p := range prefixes {
+		for _, part := range strings.Split(body, p)[1:] {
+			id, _, _ := strings.Cut(part, `"`)
+			out = append(out, id)
+		}
+	}
+	return out
+}
