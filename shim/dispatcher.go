@@ -258,6 +258,9 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	if err == nil && st.Final() && !e.Finished() {
 		d.finish(ctx, e, st)
 	}
+	if err == nil && e.Finished() && st.FinishedAt == nil {
+		st.FinishedAt = e.FinishedAt // the time tracking saw the end (rpc:// replies carry none)
+	}
 	return st, err
 }
 

@@ -177,6 +177,7 @@ func TestStatusNeverGoesBackwards(t *testing.T) {
 		err     error
 	}{
 		{"backend forgot", StateQueued, nil},
+		{"backend reports the end without its time", StateSucceeded, nil},
 		{"backend down", "", fail(ErrUnavailable, nil, "down")},
 	}
 	for _, tt := range tests {
