@@ -98,7 +98,9 @@ func (h fixedHistory) List(context.Context, ListQuery) ([]Execution, error) { re
 
 func (h fixedHistory) Stats(context.Context, time.Time) ([]BackendStats, error) { return h, nil }
 
-func (h fixedHistory) Series(context.Context, time.Time, time.Duration) ([]Point, error) { return nil, nil }
+func (h fixedHistory) Series(context.Context, time.Time, time.Duration) ([]Point, error) {
+	return nil, nil
+}
 
 // TestSummary puts both backends side by side for every workflow, zero
 // where nothing ran, with the success rate over finished executions.
