@@ -34,7 +34,10 @@ gobench publish ./shim/celerybridge 'PublishRatio$' 16000x
 gobench roundtrip ./shim/celerybridge 'RoundTripVsPython$' 1000x
 gobench redis ./shim/celerybridge 'RedisWaits$' 3000x
 echo "bench: shim execute per backend…" >&2
-gobench execute ./shim 'Execute' 300x
+gobench execute ./shim 'Execute(VsSDK)?$' 300x
+echo "bench: outcome tracking with 10,000 executions in flight…" >&2
+gobench tracking ./shim 'Tracking$' 20x
+gobench tracked ./shim 'ExecuteWhileTracking$' 4x
 echo "bench: start-up, memory…" >&2
 ./scripts/bench-startup.sh >"$OUT/startup" 2>&1
 ./scripts/bench-memory.sh 1000 >"$OUT/memory" 2>&1
@@ -49,6 +52,9 @@ cat <<TABLE
 | shim execute → Celery (202 = confirmed by RabbitMQ) | $(fmt "$(median execute Execute/celery accepted/s)") req/s | | | |
 | shim execute → Hatchet (202 = run created) | $(fmt "$(median execute Execute/hatchet accepted/s)") req/s | | | |
 | shim execute → Hatchet, alternating with the SDK | $(fmt "$(median execute ExecuteVsSDK shim-req/s)") req/s | SDK \`RunNoWait\`, same engine, workflow, input, metadata and concurrency: $(fmt "$(median execute ExecuteVsSDK sdk-runs/s)") runs/s | $(fmt "$(median execute ExecuteVsSDK shim/sdk)" 2) (runs: $(runs execute ExecuteVsSDK shim/sdk)) | ≥ 0.9 |
+| outcome tracking, 10,000 executions in flight, one pass (batch 500 per backend) | $(fmt "$(median tracking Tracking cpu-ms/pass)" 1) ms CPU, $(fmt "$(median tracking Tracking wall-ms/pass)") ms wall | the default interval, 5 s | $(fmt "$(median tracking Tracking %core@5s)" 2) % of a core | < 5 % |
+| outcome tracking, database transactions | $(fmt "$(median tracking Tracking db-xact/s@5s)" 2)/s on the store and result databases, and $(fmt "$(median tracking Tracking hatchet-lists/pass)") runs-list requests to Hatchet per pass | | | small |
+| shim execute → Celery with tracking running | $(fmt "$(median tracked ExecuteWhileTracking tracked-req/s)") req/s | tracking stopped, alternating 10 s phases: $(fmt "$(median tracked ExecuteWhileTracking untracked-req/s)") req/s | $(fmt "$(median tracked ExecuteWhileTracking tracked/untracked)" 2) (runs: $(runs tracked ExecuteWhileTracking tracked/untracked)) | ≥ 0.95 |
 | RSS idle, worker + shim joined to an external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 3) MiB | default build: $(mem memory "external engine, default" 3) MiB | | |
 | peak RSS over 1,000 executions, external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 4) MiB | default build: $(mem memory "external engine, default" 4) MiB | | ≤ 60 MiB |
 | RSS idle, embedded engine | $(mem memory "embedded engine" 3) MiB | | | |

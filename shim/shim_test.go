@@ -50,6 +50,8 @@ type stack struct {
 	raiseDoc string
 	d        *shim.Dispatcher
 	store    *shim.PGStore
+	storeURL string // the store's database
+	celeryDB string // the Celery result backend (db+postgresql://…)
 }
 
 // documentRoots reads documents from the samples and from a directory
@@ -113,14 +115,16 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(t.Name())))
+	storeURL := hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(t.Name()))
+	store, err := shim.OpenStore(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
 
 	s := &stack{hatchet: conn.Client, flagsFile: filepath.Join(t.TempDir(), "flags.json"), reg: prometheus.NewRegistry(), celery: celery,
-		passwdLink: passwdLink, raiseDoc: filepath.Join(filepath.Dir(passwdLink), "raise.txt"), store: store}
+		passwdLink: passwdLink, raiseDoc: filepath.Join(filepath.Dir(passwdLink), "raise.txt"), store: store,
+		storeURL: storeURL, celeryDB: backend}
 	s.writeFlags(t, `{"use_task_abstraction": false}`)
 	s.flags, err = featureflag.New(ctx, featureflag.Config{File: s.flagsFile}, featureflag.WithPollInterval(50*time.Millisecond))
 	if err != nil {
@@ -201,7 +205,7 @@ func (s *stack) input() map[string]any {
 	}
 }
 
-func (s *stack) do(t *testing.T, method, path, auth string, body []byte) (int, map[string]any) {
+func (s *stack) do(t testing.TB, method, path, auth string, body []byte) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
 	if err != nil {
@@ -223,7 +227,7 @@ func (s *stack) do(t *testing.T, method, path, auth string, body []byte) (int, m
 	return resp.StatusCode, out
 }
 
-func (s *stack) execute(t *testing.T, req map[string]any) (int, map[string]any) {
+func (s *stack) execute(t testing.TB, req map[string]any) (int, map[string]any) {
 	t.Helper()
 	body, err := json.Marshal(req)
 	if err != nil {
