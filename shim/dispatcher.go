@@ -271,6 +271,9 @@ func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
 	if err != nil {
 		return e, err
 	}
+	if e.Finished() {
+		return e, fail(ErrNotCancellable, nil, "the execution already ended: %s", e.State)
+	}
 	st, err := b.Status(ctx, e)
 	switch {
 	case errors.Is(err, ErrUnavailable):

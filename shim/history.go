@@ -156,7 +156,8 @@ type WorkflowSummary struct {
 // WithHistory lets the dispatcher list executions and summarise them from h.
 func WithHistory(h History) DispatcherOption { return func(x *Dispatcher) { x.history = h } }
 
-// Executions returns one page of the executions q selects, newest first.
+// Executions returns one page of the executions q selects, newest first,
+// without their results.
 func (d *Dispatcher) Executions(ctx context.Context, q ListQuery) (Page, error) {
 	if err := q.check(); err != nil {
 		return Page{}, err
@@ -168,6 +169,9 @@ func (d *Dispatcher) Executions(ctx context.Context, q ListQuery) (Page, error) 
 		OrganizationID: q.OrganizationID, Since: q.Since, Limit: q.Limit + 1, After: q.After})
 	if err != nil {
 		return Page{}, err
+	}
+	for i := range es {
+		es[i].Result = nil // a page stays small; GET the execution for its result
 	}
 	p := Page{Executions: es}
 	if len(es) > q.Limit {

@@ -86,7 +86,8 @@ func (t *Tracker) Run(ctx context.Context) error {
 }
 
 // Pass follows one batch of unfinished executions per backend, then
-// updates the in-flight gauge.
+// updates the in-flight gauge. Passes of one Tracker must not overlap (Run
+// makes them one after the other).
 func (t *Tracker) Pass(ctx context.Context) {
 	for _, name := range t.followers() {
 		err := t.follow(ctx, name, t.d.backends[name].(Follower))

@@ -46,7 +46,7 @@ func BenchmarkTracking(b *testing.B) {
 	}
 	b.StopTimer()
 	perPass := (cpuTime() - cpu) / time.Duration(b.N)
-	time.Sleep(11 * time.Second) // PostgreSQL flushes a backend's counters within 10 s of it going idle
+	time.Sleep(11 * time.Second)                                 // PostgreSQL flushes a backend's counters within 10 s of it going idle
 	queries := float64(transactions(b, s)-xact-2) / float64(b.N) // 2: the counting queries themselves
 	interval := shim.DefaultTrackInterval.Seconds()
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "wall-ms/pass")

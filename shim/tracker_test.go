@@ -3,6 +3,7 @@ package shim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -191,6 +192,10 @@ func TestStatusNeverGoesBackwards(t *testing.T) {
 		})
 	}
 	f.celery.statusErr = nil
+	f.celery.set(id, StateQueued)
+	if _, err := f.d.Cancel(context.Background(), id); !errors.Is(err, ErrNotCancellable) || f.celery.cancels.Load() != 0 {
+		t.Errorf("cancel after the recorded end = %v (%d backend cancels), want ErrNotCancellable", err, f.celery.cancels.Load())
+	}
 	f.celery.set(id, StateFailed)
 	f.tr.Pass(context.Background())
 	if e, _ := f.store.Get(context.Background(), id); e.State != StateSucceeded {
