@@ -103,3 +103,34 @@ func Late(t testing.TB, rawURL string) LateBackend {
 // Appear makes the service reachable at its late address until the test
 // ends.
 func (b LateBackend) Appear(t testing.TB) { Forward(t, b.Addr, b.real) }
+
+// SilentPort returns the port of a loopback listener that accepts
+// connections and never says a word, which keeps a client busy until its
+// own timeout. Listener and connections close at the end of the test.
+func SilentPort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, conn)
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
