@@ -89,8 +89,31 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 // its read model. That model is filled by messages the engine may lose in a
 // Postgres outage, so a run it does not show, or shows unfinished, is also
 // read from the engine's own records (gRPC GetRunDetails). A run neither
-// knows lostAfter after acceptance is reported unknown.
+// knows lostAfter after acceptance is reported unknown. A run that spawned
+// runs (a workflow execution, one per file) reports their progress.
 func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
+	st, err := h.status(ctx, e)
+	if err != nil || st.BackendRef == "" || st.State == StateUnknown {
+		return st, err
+	}
+	return h.withProgress(ctx, st), nil
+}
+
+// withProgress adds the counts of the runs st's run spawned, when it
+// spawned any. Progress is an extra: a failed listing leaves it out.
+func (h *Hatchet) withProgress(ctx context.Context, st Status) Status {
+	c, err := hatchetrun.CountChildren(ctx, h.client, st.BackendRef, st.CreatedAt.Add(-childClockSkew))
+	if err == nil && c.Total > 0 {
+		st.Progress = &c
+	}
+	return st
+}
+
+// childClockSkew widens the window children are looked for in, for clocks
+// of the shim and the engine that disagree.
+const childClockSkew = time.Minute
+
+func (h *Hatchet) status(ctx context.Context, e Execution) (Status, error) {
 	st := statusOf(e)
 	if e.BackendRef == "" {
 		return h.unsubmitted(st), nil
@@ -262,13 +285,17 @@ func hatchetState(s rest.V1TaskStatus) string {
 	}
 }
 
-// Cancel cancels the run and its tasks.
+// Cancel cancels the run and its tasks, then the runs it spawned (the
+// engine leaves those running).
 func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
 	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
 	switch {
 	case errors.Is(err, hatchetrun.ErrBadID):
 		return fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
 	case err != nil:
+		return fail(ErrUnavailable, err, "%v", err)
+	}
+	if err := hatchetrun.CancelChildren(ctx, h.client, e.BackendRef, e.CreatedAt.Add(-childClockSkew)); err != nil {
 		return fail(ErrUnavailable, err, "%v", err)
 	}
 	return nil
