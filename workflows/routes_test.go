@@ -27,6 +27,7 @@ func TestRoutes(t *testing.T) {
 	}
 	want := map[string]string{
 		workflows.DocumentProcessingName:  workflows.QueueFileProcessing + "/" + workflows.TaskProcessFileBatch,
+		workflows.WorkflowExecutionName:   workflows.QueueCelery + "/" + workflows.TaskAsyncExecuteBin,
 		workflows.UserOnboardingName:      "",
 		workflows.ConnectorValidationName: "",
 	}
