@@ -51,8 +51,9 @@ func newExecutionEnv(t *testing.T, slots int, change func(*workflows.Definition)
 	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
 	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
 	bridge := env.startCelery(t, queue)
-	env.client = env.startHatchet(t, slots, bridge, change)
-	env.shim = env.dispatcher(t, bridge, queue)
+	var route shim.Route
+	env.client, route = env.startHatchet(t, slots, bridge, change)
+	env.shim = env.dispatcher(t, bridge, route, queue)
 	return env
 }
 
@@ -77,8 +78,8 @@ func (env *executionEnv) startCelery(t *testing.T, queue string) *celerybridge.C
 }
 
 // startHatchet registers document-processing-v2 and workflow-execution on a
-// worker with slots slots.
-func (env *executionEnv) startHatchet(t *testing.T, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) *hatchet.Client {
+// worker with slots slots, and returns workflow-execution's shim route.
+func (env *executionEnv) startHatchet(t *testing.T, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) (*hatchet.Client, shim.Route) {
 	t.Helper()
 	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny"}})
 	if err != nil {
@@ -99,7 +100,7 @@ func (env *executionEnv) startHatchet(t *testing.T, slots int, bridge *celerybri
 		t.Fatal(err)
 	}
 	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
-	return conn.Client
+	return conn.Client, workflows.Routes([]workflows.Definition{execution})[0]
 }
 
 // byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
@@ -118,9 +119,8 @@ func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 }
 
 // dispatcher serves the workflow-execution route, its legacy task on queue.
-func (env *executionEnv) dispatcher(t *testing.T, bridge *celerybridge.Client, queue string) *shim.Dispatcher {
+func (env *executionEnv) dispatcher(t *testing.T, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
 	t.Helper()
-	route := executionRoute(t)
 	legacy := *route.Legacy
 	legacy.Queue = queue
 	route.Legacy = &legacy
