@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -236,6 +238,23 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 	}
 	if got := h.Results["invoice-004.txt"].ProcessedResults["invoice_number"]; len(got) != 1 || got[0].Response != "Extract: Invoice INV-004" {
 		t.Errorf("hatchet result of invoice-004.txt = %+v", got)
+	}
+	checkListed(t, env.shim)
+}
+
+// checkListed checks GET /api/v2/workflows shows workflow-execution with
+// its legacy task.
+func checkListed(t *testing.T, d *shim.Dispatcher) {
+	t.Helper()
+	mux := http.NewServeMux()
+	shim.NewServer(d, shim.WithTokens("tok")).Register(mux)
+	req := httptest.NewRequest(http.MethodGet, "/api/v2/workflows", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	want := `"workflow":"workflow-execution","hatchet_workflow":"workflow-execution","legacy":{"task":"async_execute_bin"`
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("GET /api/v2/workflows = %d %s\nwant it to hold %s", rec.Code, rec.Body, want)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -127,7 +128,11 @@ func TestListText(t *testing.T) {
 	}
 	lines := strings.Split(stdout.String(), "\n")
 	for _, d := range registry() {
-		if !hasLine(lines, d.Name, d.Timeout.String(), d.Description) {
+		legacy := "-"
+		if d.Route != nil && d.Route.Legacy != nil {
+			legacy = d.Route.Legacy.Queue + ":" + d.Route.Legacy.Task
+		}
+		if !hasLine(lines, d.Name, d.Timeout.String(), legacy, d.Description) {
 			t.Errorf("no workflow line for %s:\n%s", d.Name, stdout.String())
 		}
 		for _, task := range d.Tasks {
@@ -172,6 +177,13 @@ func TestListJSON(t *testing.T) {
 	}
 	for i, d := range defs {
 		g := got[i]
+		var legacy *shim.LegacyTask
+		if d.Route != nil {
+			legacy = d.Route.Legacy
+		}
+		if (g.Legacy == nil) != (legacy == nil) || (legacy != nil && (g.Legacy.Task != legacy.Task || g.Legacy.Queue != legacy.Queue)) {
+			t.Errorf("workflow %s legacy = %+v, want %+v", d.Name, g.Legacy, legacy)
+		}
 		if g.Name != d.Name || g.Description != d.Description || g.TimeoutSeconds != d.Timeout.Seconds() || len(g.Tasks) != len(d.Tasks) {
 			t.Errorf("workflow %d = %+v, want %s", i, g, d.Name)
 			continue
