@@ -48,7 +48,7 @@ type executionEnv struct {
 
 // newExecutionEnv starts both sides; change, when not nil, alters the
 // workflow-execution definition before it is registered.
-func newExecutionEnv(t *testing.T, slots int, change func(*workflows.Definition)) *executionEnv {
+func newExecutionEnv(t testing.TB, slots int, change func(*workflows.Definition)) *executionEnv {
 	t.Helper()
 	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
 	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
@@ -61,14 +61,14 @@ func newExecutionEnv(t *testing.T, slots int, change func(*workflows.Definition)
 
 // startCelery starts the fixture worker on this test's own queues and a
 // bridge client whose default queue is the execution queue.
-func (env *executionEnv) startCelery(t *testing.T, queue string) *celerybridge.Client {
+func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.Client {
 	t.Helper()
 	outputs, _ := json.Marshal(executionOutputs)
 	backend := testenv.CeleryPostgresBackend(t)
 	env.celery = testenv.StartCeleryWorker(t, testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(10),
 		testenv.WithCeleryQueues(queue, queue+"_files", queue+"_callback"),
 		testenv.WithCeleryEnv("FIXTURE_FILE_QUEUE="+queue+"_files", "FIXTURE_CALLBACK_QUEUE="+queue+"_callback",
-			"FIXTURE_LLM_URL="+env.llm.BaseURL(), "FIXTURE_OUTPUTS="+string(outputs), "MAX_PARALLEL_FILE_BATCHES=3"))
+			"FIXTURE_LLM_URL="+env.llm.BaseURL(), "FIXTURE_OUTPUTS="+string(outputs), "MAX_PARALLEL_FILE_BATCHES=10"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bridge, err := celerybridge.Dial(ctx, testenv.AMQPURL(t), celerybridge.WithResultBackend(backend), celerybridge.WithDefaultQueue(queue))
@@ -81,7 +81,7 @@ func (env *executionEnv) startCelery(t *testing.T, queue string) *celerybridge.C
 
 // startHatchet registers document-processing-v2 and workflow-execution on a
 // worker with slots slots, and returns workflow-execution's shim route.
-func (env *executionEnv) startHatchet(t *testing.T, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) (*hatchet.Client, shim.Route) {
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) (*hatchet.Client, shim.Route) {
 	t.Helper()
 	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny"}})
 	if err != nil {
@@ -121,7 +121,7 @@ func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 }
 
 // dispatcher serves the workflow-execution route, its legacy task on queue.
-func (env *executionEnv) dispatcher(t *testing.T, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
+func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
 	t.Helper()
 	legacy := *route.Legacy
 	legacy.Queue = queue
@@ -144,7 +144,7 @@ func (env *executionEnv) dispatcher(t *testing.T, bridge *celerybridge.Client, r
 
 // files writes n invoices, an empty file, and names one that does not
 // exist, and returns hash_values_of_files for them.
-func (env *executionEnv) files(t *testing.T, n int) map[string]any {
+func (env *executionEnv) files(t testing.TB, n int) map[string]any {
 	t.Helper()
 	files := map[string]any{}
 	add := func(name, content string, create bool) {
@@ -175,7 +175,7 @@ func request(executionID string, files map[string]any, hatchetSide bool) shim.Ex
 }
 
 // waitFinal polls the execution's status until it has ended.
-func (env *executionEnv) waitFinal(t *testing.T, id string, within time.Duration) shim.Status {
+func (env *executionEnv) waitFinal(t testing.TB, id string, within time.Duration) shim.Status {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -190,7 +190,7 @@ func (env *executionEnv) waitFinal(t *testing.T, id string, within time.Duration
 	}
 }
 
-func outputOf(t *testing.T, st shim.Status) workflows.ExecutionOutput {
+func outputOf(t testing.TB, st shim.Status) workflows.ExecutionOutput {
 	t.Helper()
 	var out workflows.ExecutionOutput
 	if err := json.Unmarshal(st.Result, &out); err != nil {

@@ -174,6 +174,9 @@ func (w *CeleryWorker) scan(r io.Reader, ready chan struct{}) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
+// PID is the worker's process id (its threads share the process).
+func (w *CeleryWorker) PID() int { return w.cmd.Process.Pid }
+
 // Log returns what the worker has written so far.
 func (w *CeleryWorker) Log() string { return w.logs.String() }
 
