@@ -146,7 +146,11 @@ const orgKey = `has(input.organization_id) ? input.organization_id : ""`
 
 // perOrganization limits a workflow to n runs at once per organisation,
 // taking organisations in turn when more wait.
-func perOrganization(n int32) hatchet.WorkflowOption {
+func perOrganization(n int32) hatchet.WorkflowOption { return perGroup(orgKey, n) }
+
+// perGroup limits a workflow to n runs at once per value of the CEL
+// expression key, taking the groups in turn when more wait.
+func perGroup(key string, n int32) hatchet.WorkflowOption {
 	strategy := types.GroupRoundRobin
-	return hatchet.WithWorkflowConcurrency(types.Concurrency{Expression: orgKey, MaxRuns: &n, LimitStrategy: &strategy})
+	return hatchet.WithWorkflowConcurrency(types.Concurrency{Expression: key, MaxRuns: &n, LimitStrategy: &strategy})
 }

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/hatchet-dev/hatchet/pkg/client/types"
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
@@ -132,7 +131,7 @@ func WorkflowExecution(deps Deps) Definition {
 		Name:        WorkflowExecutionName,
 		Description: "Run a platform workflow execution over many files: one document-processing-v2 child per file, gathered into successful and failed files.",
 		Timeout:     4*time.Hour + 15*time.Minute,
-		Options:     []hatchet.WorkflowOption{perSchema(perOrgExecutions)},
+		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
 		Tasks: []Task{
 			{Name: "plan-batches", Timeout: 2 * time.Minute, Fn: x.plan},
 			{Name: "process-files", Parents: []string{"plan-batches"}, Timeout: 4 * time.Hour, Retries: 2, Fn: x.fanOut},
@@ -148,13 +147,6 @@ func WorkflowExecution(deps Deps) Definition {
 
 // schemaKey groups executions by the platform's organisation.
 const schemaKey = `has(input.schema_name) ? input.schema_name : ""`
-
-// perSchema limits a workflow to n runs at once per schema_name, taking
-// organisations in turn.
-func perSchema(n int32) hatchet.WorkflowOption {
-	strategy := types.GroupRoundRobin
-	return hatchet.WithWorkflowConcurrency(types.Concurrency{Expression: schemaKey, MaxRuns: &n, LimitStrategy: &strategy})
-}
 
 // check refuses input that no file of the execution could run with.
 func (in ExecutionInput) check(adapters LLMAdapters) error {

@@ -18,7 +18,9 @@ round-robin into MAX_PARALLEL_FILE_BATCHES batches (default 4). What the
 platform reads from its workflow's tools comes from the environment:
 
   FIXTURE_LLM_URL         OpenAI-compatible base URL (…/v1); unset processes no
-                          document (every file not named fail* succeeds)
+                          document (every file not named fail* succeeds); set,
+                          each file is read as UTF-8 text (an empty or missing
+                          one fails) and every prompt runs once over all of it
   FIXTURE_OUTPUTS         JSON [{"name", "prompt"}] run over each document's text
 """
 import json
