@@ -227,6 +227,7 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 			if st.Progress == nil || *st.Progress != want {
 				t.Errorf("hatchet progress = %+v, want %+v", st.Progress, want)
 			}
+			checkChildMetadata(t, env.client, a.ID, "invoice-004.txt")
 		}
 	}
 	h, c := outs[featureflag.BackendHatchet], outs[featureflag.BackendCelery]
@@ -240,6 +241,22 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 		t.Errorf("hatchet result of invoice-004.txt = %+v", got)
 	}
 	checkListed(t, env.shim)
+}
+
+// checkChildMetadata checks the dashboard finds a file's run by the
+// execution's id, its organisation and the file's name.
+func checkChildMetadata(t *testing.T, client *hatchet.Client, executionID, file string) {
+	t.Helper()
+	meta := []string{"execution_id:" + executionID, "organization_id:org_wx", "file_name:" + file}
+	and := rest.AND
+	list, err := client.Runs().List(context.Background(), rest.V1WorkflowRunListParams{Since: time.Now().Add(-time.Hour),
+		AdditionalMetadata: &meta, AdditionalMetadataOperator: &and})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Rows) != 1 || list.Rows[0].WorkflowName == nil || *list.Rows[0].WorkflowName != workflows.DocumentProcessingName {
+		t.Errorf("runs with metadata %v: %d, want the one %s run", meta, len(list.Rows), workflows.DocumentProcessingName)
+	}
 }
 
 // checkListed checks GET /api/v2/workflows shows workflow-execution with
