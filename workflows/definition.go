@@ -62,7 +62,13 @@ type Task struct {
 	Timeout time.Duration
 	// Retries is how many times Hatchet retries a failed attempt.
 	Retries int
-	// Fn is the task function: func(hatchet.Context, In) (Out, error).
+	// Durable runs the task in the worker's durable slots, apart from the
+	// slots of ordinary tasks; Fn then takes a hatchet.DurableContext. A
+	// task that waits for runs it spawned must be durable, or waiting
+	// tasks could hold every slot their runs need.
+	Durable bool
+	// Fn is the task function: func(hatchet.Context, In) (Out, error), or
+	// func(hatchet.DurableContext, In) (Out, error) for a durable task.
 	Fn any
 }
 
@@ -85,6 +91,10 @@ func (d Definition) Build(client *hatchet.Client) (*hatchet.Workflow, error) {
 		}
 		if len(parents) > 0 {
 			topts = append(topts, hatchet.WithParents(parents...))
+		}
+		if t.Durable {
+			built[t.Name] = wf.NewDurableTask(t.Name, t.Fn, topts...)
+			continue
 		}
 		built[t.Name] = wf.NewTask(t.Name, t.Fn, topts...)
 	}

@@ -134,7 +134,7 @@ func WorkflowExecution(deps Deps) Definition {
 		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
 		Tasks: []Task{
 			{Name: "plan-batches", Timeout: 2 * time.Minute, Fn: x.plan},
-			{Name: "process-files", Parents: []string{"plan-batches"}, Timeout: 4 * time.Hour, Retries: 2, Fn: x.fanOut},
+			{Name: "process-files", Parents: []string{"plan-batches"}, Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.fanOut},
 			{Name: "collect-results", Parents: []string{"process-files"}, Timeout: 10 * time.Minute, Retries: 2, Fn: x.fanIn},
 		},
 		Route: &shim.Route{
@@ -257,8 +257,9 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 // fanOut starts one document-processing-v2 child per file, a batch per
 // spawn call, and waits for all of them. Children are keyed by file name, so
 // a retry of this task finds the runs its first attempt started instead of
-// starting new ones.
-func (x *executionTasks) fanOut(ctx hatchet.Context, in ExecutionInput) (FanOutOutput, error) {
+// starting new ones. It is durable: it waits in a durable slot, so the
+// files never find every ordinary slot held by executions waiting for them.
+func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput) (FanOutOutput, error) {
 	var plan ExecutionPlan
 	if err := ctx.StepOutput("plan-batches", &plan); err != nil {
 		return FanOutOutput{}, fmt.Errorf("read plan-batches output: %w", err)

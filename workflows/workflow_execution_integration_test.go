@@ -367,6 +367,28 @@ func TestWorkflowExecutionRetriedParent(t *testing.T) {
 	}
 }
 
+// TestWorkflowExecutionsOutnumberSlots runs more executions at once than
+// the worker has slots: the parents wait in durable slots, so the files
+// still get the ordinary ones and every execution finishes.
+func TestWorkflowExecutionsOutnumberSlots(t *testing.T) {
+	env := newExecutionEnv(t, 2, nil)
+	files := env.files(t, 3)
+	var ids []string
+	for i := range 3 {
+		a, err := env.shim.Execute(context.Background(), request(fmt.Sprintf("ex-slots-%d", i), files, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	for _, id := range ids {
+		st := env.waitFinal(t, id, 2*time.Minute)
+		if out := outputOf(t, st); st.State != shim.StateSucceeded || out.SuccessfulFiles != 3 || out.FailedFiles != 2 {
+			t.Errorf("execution %s: %s, %d successful, %d failed", id, st.State, out.SuccessfulFiles, out.FailedFiles)
+		}
+	}
+}
+
 // fanOutAttempt reads which attempt of process-files gathered the outcomes.
 func fanOutAttempt(t *testing.T, client *hatchet.Client, runID string) int {
 	t.Helper()
