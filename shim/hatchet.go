@@ -22,9 +22,10 @@ import (
 
 // Hatchet runs executions as Hatchet workflow runs.
 type Hatchet struct {
-	client    *hatchet.Client
-	ready     func(context.Context) error
-	lostAfter time.Duration
+	client      *hatchet.Client
+	ready       func(context.Context) error
+	lostAfter   time.Duration
+	resultTasks map[string]string // route name → task whose output is the result
 }
 
 // DefaultLostAfter is how long after acceptance a run the engine has no
@@ -40,6 +41,14 @@ type HatchetOption func(*Hatchet)
 // record of is reported queued; after that it is reported unknown
 // (default DefaultLostAfter).
 func WithLostAfter(d time.Duration) HatchetOption { return func(h *Hatchet) { h.lostAfter = d } }
+
+// WithResultTasks names, by route, the task whose output is a run's result
+// when the run is read from the engine's own records (Catalog.ResultTasks),
+// so that the result has the shape the engine's API gives it: the last
+// task's output.
+func WithResultTasks(tasks map[string]string) HatchetOption {
+	return func(h *Hatchet) { h.resultTasks = tasks }
+}
 
 // NewHatchet returns the Hatchet backend; ready reports engine health.
 func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts ...HatchetOption) *Hatchet {
@@ -187,8 +196,8 @@ func (h *Hatchet) confirm(ctx context.Context, st Status) Status {
 }
 
 // records reads the run from the engine's own tables. A result gathers the
-// outputs: the one task's output, or, for a run of several tasks, an object
-// of outputs by task name.
+// outputs: the result task's output (WithResultTasks), the one task's
+// output, or, for a run of several tasks, an object of outputs by task name.
 func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) {
 	id, err := uuid.Parse(st.BackendRef)
 	if err != nil {
@@ -216,11 +225,20 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 	}
 	switch runStatus {
 	case rest.V1TaskStatusCOMPLETED:
-		st.Result = joinOutputs(outputs)
+		st.Result = h.result(st.Workflow, outputs)
 	case rest.V1TaskStatusFAILED:
 		st.Error = &FailureInfo{Message: joinFailures(failures)}
 	}
 	return st, true, nil
+}
+
+// result is the output of the workflow's result task when it names one
+// and the run has it, else the outputs joined.
+func (h *Hatchet) result(workflow string, outputs map[string]json.RawMessage) json.RawMessage {
+	if out, ok := outputs[h.resultTasks[workflow]]; ok {
+		return out
+	}
+	return joinOutputs(outputs)
 }
 
 func joinOutputs(outputs map[string]json.RawMessage) json.RawMessage {

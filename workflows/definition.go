@@ -46,10 +46,35 @@ func Routes(defs []Definition) []shim.Route {
 			continue
 		}
 		r := *d.Route
-		r.Name, r.Hatchet = d.Name, d.Name
+		r.Name, r.Hatchet, r.ResultTask = d.Name, d.Name, resultTask(d.Tasks)
 		routes = append(routes, r)
 	}
 	return routes
+}
+
+// resultTask is the one task no other task waits for, whose output the
+// engine reports as a run's result; "" for one task or several leaves.
+func resultTask(tasks []Task) string {
+	if len(tasks) < 2 {
+		return ""
+	}
+	parent := map[string]bool{}
+	for _, t := range tasks {
+		for _, p := range t.Parents {
+			parent[p] = true
+		}
+	}
+	leaf := ""
+	for _, t := range tasks {
+		if parent[t.Name] {
+			continue
+		}
+		if leaf != "" {
+			return ""
+		}
+		leaf = t.Name
+	}
+	return leaf
 }
 
 // Task is one step of a Definition.

@@ -137,7 +137,7 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	t.Cleanup(store.Close)
 	conn := hatchettest.Engine(t)
 	return shim.NewDispatcher(catalog, byRequest{}, store, map[featureflag.Backend]shim.Backend{
-		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready),
+		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithResultTasks(catalog.ResultTasks())),
 		featureflag.BackendCelery:  shim.NewCelery(bridge),
 	})
 }
@@ -357,7 +357,7 @@ func TestWorkflowExecutionRetriedParent(t *testing.T) {
 	}
 	out := outputOf(t, st)
 	if out.SuccessfulFiles != files || out.FailedFiles != 2 {
-		t.Errorf("%d successful, %d failed; want %d and 2", out.SuccessfulFiles, out.FailedFiles, files)
+		t.Errorf("%d successful, %d failed; want %d and 2 (status %+v, result %s)", out.SuccessfulFiles, out.FailedFiles, files, st, st.Result)
 	}
 	if calls, want := env.llm.Calls.Load(), int64(files*len(executionOutputs)); calls != want {
 		t.Errorf("%d LLM calls, want %d: a retried parent ran finished children again", calls, want)
