@@ -22,7 +22,7 @@ const WorkflowsUsage = `usage:
   hatchet-worker workflows list [--json]
                                       each workflow: description, timeout, triggers,
                                       legacy Celery task (queue:task), and its tasks
-                                      with parents, timeouts and retries
+                                      with parents, timeouts, retries and slots
   hatchet-worker workflows validate   check every definition (names, parents, cycles,
                                       timeouts); exit 1 listing each problem
   hatchet-worker workflows register [--fail-fast]

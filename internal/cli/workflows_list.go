@@ -33,6 +33,8 @@ type taskView struct {
 	Timeout        string   `json:"timeout"`
 	TimeoutSeconds float64  `json:"timeout_seconds"`
 	Retries        int      `json:"retries"`
+	// Durable tasks wait in the worker's durable slots.
+	Durable bool `json:"durable"`
 }
 
 func viewOf(d workflows.Definition) workflowView {
@@ -43,7 +45,7 @@ func viewOf(d workflows.Definition) workflowView {
 	for _, t := range d.Tasks {
 		v.Tasks = append(v.Tasks, taskView{
 			Name: t.Name, Parents: append([]string{}, t.Parents...),
-			Timeout: t.Timeout.String(), TimeoutSeconds: t.Timeout.Seconds(), Retries: t.Retries,
+			Timeout: t.Timeout.String(), TimeoutSeconds: t.Timeout.Seconds(), Retries: t.Retries, Durable: t.Durable,
 		})
 	}
 	return v
@@ -103,13 +105,21 @@ func list(defs []workflows.Definition, asJSON bool, out io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", d.Name, d.Timeout, len(d.Tasks), orDash(d.Triggers), legacyText(d), d.Description)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "WORKFLOW\tTASK\tPARENTS\tTIMEOUT\tRETRIES")
+	fmt.Fprintln(tw, "WORKFLOW\tTASK\tPARENTS\tTIMEOUT\tRETRIES\tSLOTS")
 	for _, d := range defs {
 		for _, t := range d.Tasks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, t.Name, orDash(t.Parents), t.Timeout, strconv.Itoa(t.Retries))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, t.Name, orDash(t.Parents), t.Timeout, strconv.Itoa(t.Retries), slotKind(t))
 		}
 	}
 	return tw.Flush()
+}
+
+// slotKind names the worker slots a task runs in.
+func slotKind(t workflows.Task) string {
+	if t.Durable {
+		return "durable"
+	}
+	return "default"
 }
 
 func orDash(names []string) string {

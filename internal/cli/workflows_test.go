@@ -140,7 +140,11 @@ func TestListText(t *testing.T) {
 			if parents == "" {
 				parents = "-"
 			}
-			if !hasLine(lines, d.Name, task.Name, parents, task.Timeout.String(), strconv.Itoa(task.Retries)) {
+			slots := "default"
+			if task.Durable {
+				slots = "durable"
+			}
+			if !hasLine(lines, d.Name, task.Name, parents, task.Timeout.String(), strconv.Itoa(task.Retries), slots) {
 				t.Errorf("no task line for %s/%s:\n%s", d.Name, task.Name, stdout.String())
 			}
 		}
@@ -190,7 +194,7 @@ func TestListJSON(t *testing.T) {
 		}
 		for j, task := range d.Tasks {
 			gt := g.Tasks[j]
-			if gt.Name != task.Name || gt.Retries != task.Retries || gt.Timeout != task.Timeout.String() || strings.Join(gt.Parents, ",") != strings.Join(task.Parents, ",") {
+			if gt.Name != task.Name || gt.Retries != task.Retries || gt.Durable != task.Durable || gt.Timeout != task.Timeout.String() || strings.Join(gt.Parents, ",") != strings.Join(task.Parents, ",") {
 				t.Errorf("%s task %d = %+v, want %+v", d.Name, j, gt, task)
 			}
 		}
