@@ -242,6 +242,8 @@ type executionTasks struct {
 	deps Deps
 }
 
+// plan checks the execution and cuts its files into batches; input that
+// no file could run with fails the run without retries.
 func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (ExecutionPlan, error) {
 	if err := in.check(x.deps.LLM); err != nil {
 		return ExecutionPlan{}, badInput("%w", err)
@@ -267,7 +269,7 @@ func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput) (
 	children := make([]child, 0, plan.Files)
 	for i, batch := range plan.Batches {
 		if err := ctx.Err(); err != nil {
-			return FanOutOutput{}, fmt.Errorf("spawn batch %d: %w", i, err)
+			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
 		}
 		spawned, err := ctx.SpawnWorkflows(childRuns(in, ctx.AdditionalMetadata(), batch))
 		if err != nil {
