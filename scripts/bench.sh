@@ -35,6 +35,8 @@ gobench roundtrip ./shim/celerybridge 'RoundTripVsPython$' 1000x
 gobench redis ./shim/celerybridge 'RedisWaits$' 3000x
 echo "bench: shim execute per backend…" >&2
 gobench execute ./shim 'Execute' 300x
+echo "bench: a 200-file workflow execution, Hatchet and the Celery chord…" >&2
+COUNT=1 gobench execution ./workflows 'WorkflowExecution200$' 1x
 echo "bench: start-up, memory…" >&2
 ./scripts/bench-startup.sh >"$OUT/startup" 2>&1
 ./scripts/bench-memory.sh 1000 >"$OUT/memory" 2>&1
@@ -49,6 +51,7 @@ cat <<TABLE
 | shim execute → Celery (202 = confirmed by RabbitMQ) | $(fmt "$(median execute Execute/celery accepted/s)") req/s | | | |
 | shim execute → Hatchet (202 = run created) | $(fmt "$(median execute Execute/hatchet accepted/s)") req/s | | | |
 | shim execute → Hatchet, alternating with the SDK | $(fmt "$(median execute ExecuteVsSDK shim-req/s)") req/s | SDK \`RunNoWait\`, same engine, workflow, input, metadata and concurrency: $(fmt "$(median execute ExecuteVsSDK sdk-runs/s)") runs/s | $(fmt "$(median execute ExecuteVsSDK shim/sdk)" 2) (runs: $(runs execute ExecuteVsSDK shim/sdk)) | ≥ 0.9 |
+| 200-file workflow execution, instant LLM stub (one run) | Hatchet fan-out: $(fmt "$(median execution WorkflowExecution200 hatchet-s)" 1) s, $(fmt "$(median execution WorkflowExecution200 hatchet-lane-ms/file)") ms per file and lane, peak $(fmt "$(median execution WorkflowExecution200 hatchet-peak-MiB)") MiB (engine, worker and shim) | Celery chord, same files and stub: $(fmt "$(median execution WorkflowExecution200 celery-s)" 1) s, $(fmt "$(median execution WorkflowExecution200 celery-lane-ms/file)") ms per file and lane, peak $(fmt "$(median execution WorkflowExecution200 celery-peak-MiB)") MiB (Python worker) | $(fmt "$(median execution WorkflowExecution200 hatchet/celery)" 2) | ≤ 1 |
 | RSS idle, worker + shim joined to an external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 3) MiB | default build: $(mem memory "external engine, default" 3) MiB | | |
 | peak RSS over 1,000 executions, external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 4) MiB | default build: $(mem memory "external engine, default" 4) MiB | | ≤ 60 MiB |
 | RSS idle, embedded engine | $(mem memory "embedded engine" 3) MiB | | | |
