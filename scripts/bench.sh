@@ -38,6 +38,8 @@ gobench execute ./shim 'Execute(VsSDK)?$' 300x
 echo "bench: outcome tracking with 10,000 executions in flight…" >&2
 gobench tracking ./shim 'Tracking$' 20x
 gobench tracked ./shim 'ExecuteWhileTracking$' 4x
+echo "bench: a 200-file workflow execution, Hatchet and the Celery chord…" >&2
+COUNT=1 gobench execution ./workflows 'WorkflowExecution200$' 1x
 echo "bench: start-up, memory…" >&2
 ./scripts/bench-startup.sh >"$OUT/startup" 2>&1
 ./scripts/bench-memory.sh 1000 >"$OUT/memory" 2>&1
@@ -55,6 +57,7 @@ cat <<TABLE
 | outcome tracking, 10,000 executions in flight, one pass (batch 500 per backend) | $(fmt "$(median tracking Tracking cpu-ms/pass)" 1) ms CPU, $(fmt "$(median tracking Tracking wall-ms/pass)") ms wall | the default interval, 5 s | $(fmt "$(median tracking Tracking %core@5s)" 2) % of a core | < 5 % |
 | outcome tracking, database transactions | $(fmt "$(median tracking Tracking db-xact/s@5s)" 2)/s on the store and result databases, and $(fmt "$(median tracking Tracking hatchet-lists/pass)") runs-list requests to Hatchet per pass | | | small |
 | shim execute → Celery with tracking running | $(fmt "$(median tracked ExecuteWhileTracking tracked-req/s)") req/s | tracking stopped, alternating 10 s phases: $(fmt "$(median tracked ExecuteWhileTracking untracked-req/s)") req/s | $(fmt "$(median tracked ExecuteWhileTracking tracked/untracked)" 2) (runs: $(runs tracked ExecuteWhileTracking tracked/untracked)) | ≥ 0.95 |
+| 200-file workflow execution, instant LLM stub (one run) | Hatchet fan-out: $(fmt "$(median execution WorkflowExecution200 hatchet-s)" 1) s, $(fmt "$(median execution WorkflowExecution200 hatchet-lane-ms/file)") ms per file and lane, peak $(fmt "$(median execution WorkflowExecution200 hatchet-peak-MiB)") MiB (engine, worker and shim) | Celery chord, same files and stub: $(fmt "$(median execution WorkflowExecution200 celery-s)" 1) s, $(fmt "$(median execution WorkflowExecution200 celery-lane-ms/file)") ms per file and lane, peak $(fmt "$(median execution WorkflowExecution200 celery-peak-MiB)") MiB (Python worker) | $(fmt "$(median execution WorkflowExecution200 hatchet/celery)" 2) | ≤ 1 |
 | RSS idle, worker + shim joined to an external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 3) MiB | default build: $(mem memory "external engine, default" 3) MiB | | |
 | peak RSS over 1,000 executions, external engine (\`-tags hatchet_external\`) | $(mem memory "external engine, built" 4) MiB | default build: $(mem memory "external engine, default" 4) MiB | | ≤ 60 MiB |
 | RSS idle, embedded engine | $(mem memory "embedded engine" 3) MiB | | | |

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 )
 
 // Backend runs executions on one system: Hatchet or legacy Celery. Its
@@ -59,9 +60,12 @@ type Status struct {
 	DashboardURL   string              `json:"dashboard_url,omitempty"`
 	Result         json.RawMessage     `json:"result,omitempty"`
 	Error          *FailureInfo        `json:"error,omitempty"`
-	CreatedAt      time.Time           `json:"created_at"`
-	StartedAt      *time.Time          `json:"started_at,omitempty"`
-	FinishedAt     *time.Time          `json:"finished_at,omitempty"`
+	// Progress counts the runs a Hatchet execution spawned (for a workflow
+	// execution, one per file: total, done, failed…); absent when none.
+	Progress   *hatchetrun.Children `json:"progress,omitempty"`
+	CreatedAt  time.Time            `json:"created_at"`
+	StartedAt  *time.Time           `json:"started_at,omitempty"`
+	FinishedAt *time.Time           `json:"finished_at,omitempty"`
 }
 
 // Final reports whether the execution has ended (unknown counts: its

@@ -23,6 +23,13 @@ type Route struct {
 	// Check refuses input the workflow must not run, whichever backend the
 	// request goes to; its error's message is the 422's. Nil accepts all.
 	Check func(input json.RawMessage) error `json:"-"`
+	// ResultTask is the task whose output is a Hatchet run's result, for a
+	// workflow of several tasks ending in one; empty reports every task's
+	// output by name when the run is read from the engine's own records.
+	ResultTask string `json:"-"`
+	// Spawns says the workflow starts runs of its own (one per file); the
+	// status of its executions then reports their progress.
+	Spawns bool `json:"-"`
 }
 
 // LegacyTask names a Celery task and maps a shim request to its arguments.
@@ -71,4 +78,26 @@ func (c Catalog) Names() []string {
 		names = append(names, n)
 	}
 	return names
+}
+
+// Spawning lists the routes whose workflows start runs of their own.
+func (c Catalog) Spawning() []string {
+	var names []string
+	for name, r := range c {
+		if r.Spawns {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// ResultTasks maps each route that names a result task to that task.
+func (c Catalog) ResultTasks() map[string]string {
+	tasks := map[string]string{}
+	for name, r := range c {
+		if r.ResultTask != "" {
+			tasks[name] = r.ResultTask
+		}
+	}
+	return tasks
 }

@@ -23,10 +23,12 @@ import (
 
 // Hatchet runs executions as Hatchet workflow runs.
 type Hatchet struct {
-	client    *hatchet.Client
-	ready     func(context.Context) error
-	lostAfter time.Duration
-	dashboard string // run page URL prefix; "" without HATCHET_DASHBOARD_URL
+	client      *hatchet.Client
+	ready       func(context.Context) error
+	lostAfter   time.Duration
+	dashboard   string            // run page URL prefix; "" without HATCHET_DASHBOARD_URL
+	resultTasks map[string]string // route name → task whose output is the result
+	spawning    map[string]bool   // routes whose runs start runs of their own
 }
 
 // DefaultLostAfter is how long after acceptance a run the engine has no
@@ -50,6 +52,25 @@ func WithDashboard(baseURL, tenant string) HatchetOption {
 	return func(h *Hatchet) {
 		if baseURL != "" && tenant != "" {
 			h.dashboard = strings.TrimSuffix(baseURL, "/") + "/tenants/" + url.PathEscape(tenant) + "/runs/"
+		}
+	}
+}
+
+// WithResultTasks names, by route, the task whose output is a run's result
+// when the run is read from the engine's own records (Catalog.ResultTasks),
+// so that the result has the shape the engine's API gives it: the last
+// task's output.
+func WithResultTasks(tasks map[string]string) HatchetOption {
+	return func(h *Hatchet) { h.resultTasks = tasks }
+}
+
+// WithProgress names the routes whose workflows start runs of their own
+// (Catalog.Spawning): the status of their executions counts those runs.
+func WithProgress(routes ...string) HatchetOption {
+	return func(h *Hatchet) {
+		h.spawning = map[string]bool{}
+		for _, r := range routes {
+			h.spawning[r] = true
 		}
 	}
 }
@@ -102,8 +123,32 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 // its read model. That model is filled by messages the engine may lose in a
 // Postgres outage, so a run it does not show, or shows unfinished, is also
 // read from the engine's own records (gRPC GetRunDetails). A run neither
-// knows lostAfter after acceptance is reported unknown.
+// knows lostAfter after acceptance is reported unknown. A run of a
+// workflow that spawns runs (WithProgress: a workflow execution, one per
+// file) reports their progress.
 func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
+	st, err := h.status(ctx, e)
+	if err != nil || st.BackendRef == "" || st.State == StateUnknown || !h.spawning[e.Workflow] {
+		return st, err
+	}
+	return h.withProgress(ctx, st), nil
+}
+
+// withProgress adds the counts of the runs st's run spawned, when it
+// spawned any. Progress is an extra: a failed listing leaves it out.
+func (h *Hatchet) withProgress(ctx context.Context, st Status) Status {
+	c, err := hatchetrun.CountChildren(ctx, h.client, st.BackendRef, st.CreatedAt.Add(-childClockSkew))
+	if err == nil && c.Total > 0 {
+		st.Progress = &c
+	}
+	return st
+}
+
+// childClockSkew widens the window children are looked for in, for clocks
+// of the shim and the engine that disagree.
+const childClockSkew = time.Minute
+
+func (h *Hatchet) status(ctx context.Context, e Execution) (Status, error) {
 	st := statusOf(e)
 	if e.BackendRef == "" {
 		return h.unsubmitted(st), nil
@@ -180,8 +225,8 @@ func (h *Hatchet) confirm(ctx context.Context, st Status) Status {
 }
 
 // records reads the run from the engine's own tables. A result gathers the
-// outputs: the one task's output, or, for a run of several tasks, an object
-// of outputs by task name.
+// outputs: the result task's output (WithResultTasks), the one task's
+// output, or, for a run of several tasks, an object of outputs by task name.
 func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) {
 	id, err := uuid.Parse(st.BackendRef)
 	if err != nil {
@@ -209,11 +254,20 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 	}
 	switch runStatus {
 	case rest.V1TaskStatusCOMPLETED:
-		st.Result = joinOutputs(outputs)
+		st.Result = h.result(st.Workflow, outputs)
 	case rest.V1TaskStatusFAILED:
 		st.Error = &FailureInfo{Message: joinFailures(failures)}
 	}
 	return st, true, nil
+}
+
+// result is the output of the workflow's result task when it names one
+// and the run has it, else the outputs joined.
+func (h *Hatchet) result(workflow string, outputs map[string]json.RawMessage) json.RawMessage {
+	if out, ok := outputs[h.resultTasks[workflow]]; ok {
+		return out
+	}
+	return joinOutputs(outputs)
 }
 
 func joinOutputs(outputs map[string]json.RawMessage) json.RawMessage {
@@ -278,13 +332,17 @@ func hatchetState(s rest.V1TaskStatus) string {
 	}
 }
 
-// Cancel cancels the run and its tasks.
+// Cancel cancels the run and its tasks, then the runs it spawned (the
+// engine leaves those running).
 func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
 	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
 	switch {
 	case errors.Is(err, hatchetrun.ErrBadID):
 		return fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
 	case err != nil:
+		return fail(ErrUnavailable, err, "%v", err)
+	}
+	if err := hatchetrun.CancelChildren(ctx, h.client, e.BackendRef, e.CreatedAt.Add(-childClockSkew)); err != nil {
 		return fail(ErrUnavailable, err, "%v", err)
 	}
 	return nil

@@ -20,14 +20,28 @@ const listSkew = time.Minute
 
 // Follow reads es through the engine's runs list, filtered by their
 // execution_id metadata (one request per followChunk executions, without
-// payloads). A failed run is then read alone, for its error and to confirm
-// it against the engine's records (see Status), as is a run the list does
-// not show lostAfter after acceptance, to tell a lost run from a slow one.
+// payloads), and matched by run id. A failed run is then read alone, for
+// its error and to confirm it against the engine's records (see Status), as
+// is a run the list does not show lostAfter after acceptance, to tell a
+// lost run from a slow one. Executions of workflows that spawn runs are
+// read alone too: their runs' children carry the same metadata and would
+// crowd a list.
 func (h *Hatchet) Follow(ctx context.Context, es []Execution) ([]Status, error) {
 	var out []Status
-	for start := 0; start < len(es); start += followChunk {
-		chunk := es[start:min(start+followChunk, len(es))]
-		sts, err := h.followChunk(ctx, chunk)
+	var listed []Execution
+	for _, e := range es {
+		if !h.spawning[e.Workflow] {
+			listed = append(listed, e)
+			continue
+		}
+		st, err := h.Status(ctx, e)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+	}
+	for start := 0; start < len(listed); start += followChunk {
+		sts, err := h.followChunk(ctx, listed[start:min(start+followChunk, len(listed))])
 		if err != nil {
 			return out, err
 		}
@@ -44,7 +58,7 @@ func (h *Hatchet) followChunk(ctx context.Context, es []Execution) ([]Status, er
 	}
 	var out []Status
 	for _, e := range es {
-		row, listed := rows[e.ID]
+		row, listed := rows[e.BackendRef]
 		if listed && row.Status != rest.V1TaskStatusFAILED {
 			out = append(out, fromSummary(e, row))
 			continue
@@ -60,7 +74,8 @@ func (h *Hatchet) followChunk(ctx context.Context, es []Execution) ([]Status, er
 	return out, nil
 }
 
-// listRuns lists the runs of es by their execution_id metadata, keyed by it.
+// listRuns lists the runs of es by their execution_id metadata, keyed by
+// run id (a run the shim started is its execution's backend ref).
 func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest.V1TaskSummary, error) {
 	since := es[0].CreatedAt
 	pairs := make([]string, len(es))
@@ -78,13 +93,9 @@ func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest
 		return nil, fmt.Errorf("%w: list hatchet runs of %d executions: %w", ErrUnavailable, len(es), err)
 	}
 	rows := make(map[string]rest.V1TaskSummary, len(list.Rows))
-	for _, r := range list.Rows {
-		if r.AdditionalMetadata == nil {
-			continue
-		}
-		if id, ok := (*r.AdditionalMetadata)[MetaExecution].(string); ok {
-			rows[id] = r
-		}
+	for _, r := range list.Rows { // a DAG's row has its run's id; a lone task's, its own, which is its run's too
+		rows[r.Metadata.Id] = r
+		rows[r.WorkflowRunExternalId.String()] = r
 	}
 	return rows, nil
 }

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -42,6 +43,32 @@ func TestWithRun(t *testing.T) {
 			}
 			if got != tt.wantError {
 				t.Errorf("error %q, want %q", got, tt.wantError)
+			}
+		})
+	}
+}
+
+// TestRecordsResult checks the result read from the engine's records: the
+// workflow's result task's output when it names one, as the engine's API
+// gives a finished run, else the one output or all of them by task name.
+func TestRecordsResult(t *testing.T) {
+	h := NewHatchet(nil, nil, WithResultTasks(map[string]string{"dag": "last"}))
+	outputs := map[string]json.RawMessage{"first": json.RawMessage(`{"a":1}`), "last": json.RawMessage(`{"b":2}`)}
+	tests := []struct {
+		name     string
+		workflow string
+		outputs  map[string]json.RawMessage
+		want     string
+	}{
+		{"result task", "dag", outputs, `{"b":2}`},
+		{"no result task named", "other", outputs, `{"first":{"a":1},"last":{"b":2}}`},
+		{"result task missing", "dag", map[string]json.RawMessage{"first": json.RawMessage(`{"a":1}`)}, `{"a":1}`},
+		{"one task", "single", map[string]json.RawMessage{"only": json.RawMessage(`[1]`)}, `[1]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(h.result(tt.workflow, tt.outputs)); got != tt.want {
+				t.Errorf("result = %s, want %s", got, tt.want)
 			}
 		})
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -527,7 +526,7 @@ func TestAPIContract(t *testing.T) {
 	})
 
 	t.Run("cancel", func(t *testing.T) {
-		silent := silentServer(t)
+		silent := testenv.SilentPort(t)
 		code, resp := s.execute(t, map[string]any{"workflow": workflows.ConnectorValidationName, "organization_id": "org-cancel",
 			"input": map[string]any{"settings": map[string]any{"type": "redis", "host": "127.0.0.1", "port": silent, "timeout_ms": 60000}}})
 		if code != http.StatusAccepted || resp["reason"] != "hatchet-only" {
@@ -666,30 +665,6 @@ func listRuns(t *testing.T, u, token string) []dashboardRun {
 
 // dashboardURL is HATCHET_DASHBOARD_URL in these tests.
 const dashboardURL = "http://dashboard.example:8888"
-
-// silentServer accepts connections and never answers; it returns its port.
-func silentServer(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		var held []net.Conn
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // waitState polls the status endpoint until the execution reaches state.
 func waitState(t *testing.T, s *stack, id, state string) {

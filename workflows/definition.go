@@ -46,10 +46,35 @@ func Routes(defs []Definition) []shim.Route {
 			continue
 		}
 		r := *d.Route
-		r.Name, r.Hatchet = d.Name, d.Name
+		r.Name, r.Hatchet, r.ResultTask = d.Name, d.Name, resultTask(d.Tasks)
 		routes = append(routes, r)
 	}
 	return routes
+}
+
+// resultTask is the one task no other task waits for, whose output the
+// engine reports as a run's result; "" for one task or several leaves.
+func resultTask(tasks []Task) string {
+	if len(tasks) < 2 {
+		return ""
+	}
+	parent := map[string]bool{}
+	for _, t := range tasks {
+		for _, p := range t.Parents {
+			parent[p] = true
+		}
+	}
+	leaf := ""
+	for _, t := range tasks {
+		if parent[t.Name] {
+			continue
+		}
+		if leaf != "" {
+			return ""
+		}
+		leaf = t.Name
+	}
+	return leaf
 }
 
 // Task is one step of a Definition.
@@ -62,7 +87,13 @@ type Task struct {
 	Timeout time.Duration
 	// Retries is how many times Hatchet retries a failed attempt.
 	Retries int
-	// Fn is the task function: func(hatchet.Context, In) (Out, error).
+	// Durable runs the task in the worker's durable slots, apart from the
+	// slots of ordinary tasks; Fn then takes a hatchet.DurableContext. A
+	// task that waits for runs it spawned must be durable, or waiting
+	// tasks could hold every slot their runs need.
+	Durable bool
+	// Fn is the task function: func(hatchet.Context, In) (Out, error), or
+	// func(hatchet.DurableContext, In) (Out, error) for a durable task.
 	Fn any
 }
 
@@ -85,6 +116,10 @@ func (d Definition) Build(client *hatchet.Client) (*hatchet.Workflow, error) {
 		}
 		if len(parents) > 0 {
 			topts = append(topts, hatchet.WithParents(parents...))
+		}
+		if t.Durable {
+			built[t.Name] = wf.NewDurableTask(t.Name, t.Fn, topts...)
+			continue
 		}
 		built[t.Name] = wf.NewTask(t.Name, t.Fn, topts...)
 	}
@@ -146,7 +181,11 @@ const orgKey = `has(input.organization_id) ? input.organization_id : ""`
 
 // perOrganization limits a workflow to n runs at once per organisation,
 // taking organisations in turn when more wait.
-func perOrganization(n int32) hatchet.WorkflowOption {
+func perOrganization(n int32) hatchet.WorkflowOption { return perGroup(orgKey, n) }
+
+// perGroup limits a workflow to n runs at once per value of the CEL
+// expression key, taking the groups in turn when more wait.
+func perGroup(key string, n int32) hatchet.WorkflowOption {
 	strategy := types.GroupRoundRobin
-	return hatchet.WithWorkflowConcurrency(types.Concurrency{Expression: orgKey, MaxRuns: &n, LimitStrategy: &strategy})
+	return hatchet.WithWorkflowConcurrency(types.Concurrency{Expression: key, MaxRuns: &n, LimitStrategy: &strategy})
 }

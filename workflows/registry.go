@@ -32,6 +32,7 @@ func Registry(deps Deps) []Definition {
 	}
 	return []Definition{
 		DocumentProcessing(deps),
+		WorkflowExecution(deps),
 		ConnectorValidation(deps),
 		CeleryBridge(deps),
 		UserOnboarding(deps),

@@ -15,8 +15,9 @@ import (
 func TestRoutes(t *testing.T) {
 	defs := workflows.Registry(workflows.Deps{Log: slog.Default()})
 	routes := workflows.Routes(defs)
-	legacy := map[string]string{}
+	legacy, results := map[string]string{}, map[string]string{}
 	for _, r := range routes {
+		results[r.Name] = r.ResultTask
 		if r.Hatchet != r.Name {
 			t.Errorf("route %s runs Hatchet workflow %s, want its own", r.Name, r.Hatchet)
 		}
@@ -27,11 +28,17 @@ func TestRoutes(t *testing.T) {
 	}
 	want := map[string]string{
 		workflows.DocumentProcessingName:  workflows.QueueFileProcessing + "/" + workflows.TaskProcessFileBatch,
+		workflows.WorkflowExecutionName:   workflows.QueueCelery + "/" + workflows.TaskAsyncExecuteBin,
 		workflows.UserOnboardingName:      "",
 		workflows.ConnectorValidationName: "",
 	}
 	if !reflect.DeepEqual(legacy, want) {
 		t.Errorf("routes (name: queue/task) = %v, want %v", legacy, want)
+	}
+	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "collect-results",
+		workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
+	if !reflect.DeepEqual(results, wantResults) {
+		t.Errorf("result tasks = %v, want %v", results, wantResults)
 	}
 	names := make([]string, len(defs))
 	for i, d := range defs {

@@ -44,7 +44,7 @@ func testdataDir() string {
 func testdata(name string) string { return filepath.Join(testdataDir(), name) }
 
 // localDocuments reads local files inside roots and nothing else.
-func localDocuments(t *testing.T, roots ...string) *documents.Source {
+func localDocuments(t testing.TB, roots ...string) *documents.Source {
 	t.Helper()
 	r, err := documents.NewRoots(roots...)
 	if err != nil {

@@ -106,40 +106,13 @@ func checkQuietLog(t *testing.T, log string) {
 	}
 }
 
-// silentPort returns the port of a server that accepts and never answers,
-// which keeps a connector check busy until its own timeout.
-func silentPort(t *testing.T) int {
-	t.Helper()
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = silent.Close() })
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				_ = c.Close()
-			}
-		}()
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	return silent.Addr().(*net.TCPAddr).Port
-}
-
 // startSlowTask starts a connector-validation run that takes timeoutMS
 // and returns once it runs.
 func startSlowTask(t *testing.T, client *hatchet.Client, timeoutMS int64) string {
 	t.Helper()
 	ref, err := client.RunNoWait(context.Background(), workflows.ConnectorValidationName, workflows.ConnectorValidationInput{
 		OrganizationID: "org-drain",
-		Settings:       connector.Settings{Type: connector.TypeRedis, Host: "127.0.0.1", Port: silentPort(t), TimeoutMS: timeoutMS},
+		Settings:       connector.Settings{Type: connector.TypeRedis, Host: "127.0.0.1", Port: testenv.SilentPort(t), TimeoutMS: timeoutMS},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +22,7 @@ const namedWithin = 10 * time.Second
 // during that wait ends it cleanly within 10 s.
 func TestUnreachableEngineNamed(t *testing.T) {
 	bin := buildBinary(t)
-	closed, plain := testenv.FreeAddr(t), plainListener(t)
+	closed, plain := testenv.FreeAddr(t), testenv.NotTLSServer(t, 5*time.Second)
 	tests := []struct {
 		name, addr, strategy string
 		want                 []string
@@ -56,42 +54,15 @@ func TestUnreachableResultBackendNamed(t *testing.T) {
 	}
 	for name, backendURL := range map[string]string{"postgres": testenv.CeleryPostgresBackend(t), "redis": redisURL} {
 		t.Run(name, func(t *testing.T) {
-			real, err := url.Parse(backendURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			late := *real
-			late.Host = testenv.FreeAddr(t) // nothing listens there yet
-			svc := launchService(t, bin, "CELERY_RESULT_BACKEND="+late.String(),
+			late := testenv.Late(t, backendURL)
+			svc := launchService(t, bin, "CELERY_RESULT_BACKEND="+late.URL,
 				"DATABASE_URL="+database(t, "hw_test_nobackend_"+name))
-			svc.waitNamed(t, "result_backend", "result backend unreachable", late.Host)
-			testenv.Forward(t, late.Host, real.Host)
+			svc.waitNamed(t, "result_backend", "result backend unreachable", late.Addr)
+			late.Appear(t)
 			svc.waitReady(t)
 			svc.stopWithin(t, namedWithin)
 		})
 	}
-}
-
-// plainListener accepts connections and answers with bytes that are not
-// TLS, as a plain gRPC server's first HTTP/2 frame is.
-func plainListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
-			time.AfterFunc(5*time.Second, func() { _ = c.Close() })
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // waitNamed waits, at most namedWithin from now, until the /readyz check

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unstract/hatchet-worker/internal/testenv"
 )
 
 // secret is a password distinctive enough that finding it anywhere in an
@@ -68,36 +70,6 @@ func closedPort(t *testing.T) int {
 	return port
 }
 
-// silentServer returns the port of a listener that accepts connections and
-// never says a word.
-func silentServer(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, conn)
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		<-done
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func TestValidateClosedPort(t *testing.T) {
 	for _, typ := range networkTypes {
 		t.Run(string(typ), func(t *testing.T) {
@@ -117,7 +89,7 @@ func TestValidateSilentServerTimesOut(t *testing.T) {
 	const bound = 5 * time.Second // generous: the point is "not forever"
 	for _, typ := range networkTypes {
 		t.Run(string(typ), func(t *testing.T) {
-			s := Settings{Type: typ, Host: "127.0.0.1", Port: silentServer(t), User: "u", Password: secret,
+			s := Settings{Type: typ, Host: "127.0.0.1", Port: testenv.SilentPort(t), User: "u", Password: secret,
 				TimeoutMS: timeout.Milliseconds()}
 			start := time.Now()
 			res := mustValidate(t, s)
@@ -134,7 +106,7 @@ func TestValidateCallerContextEnds(t *testing.T) {
 	cancel()
 	for _, typ := range append(networkTypes, TypeFilesystem) {
 		t.Run(string(typ), func(t *testing.T) {
-			s := Settings{Type: typ, Host: "127.0.0.1", Port: silentServer(t), Password: secret, Path: t.TempDir()}
+			s := Settings{Type: typ, Host: "127.0.0.1", Port: testenv.SilentPort(t), Password: secret, Path: t.TempDir()}
 			res, err := Validate(ctx, s)
 			checkNoSecret(t, res, err)
 			if !errors.Is(err, context.Canceled) || res.OK {

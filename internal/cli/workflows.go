@@ -21,7 +21,8 @@ import (
 const WorkflowsUsage = `usage:
   hatchet-worker workflows list [--json]
                                       each workflow: description, timeout, triggers,
-                                      and its tasks with parents, timeouts and retries
+                                      legacy Celery task (queue:task), and its tasks
+                                      with parents, timeouts, retries and slots
   hatchet-worker workflows validate   check every definition (names, parents, cycles,
                                       timeouts); exit 1 listing each problem
   hatchet-worker workflows register [--fail-fast]

@@ -9,17 +9,21 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
 // workflowView is one workflow as `workflows list --json` prints it.
 type workflowView struct {
-	Name           string     `json:"name"`
-	Description    string     `json:"description"`
-	Timeout        string     `json:"timeout"`
-	TimeoutSeconds float64    `json:"timeout_seconds"`
-	Triggers       []string   `json:"triggers"`
-	Tasks          []taskView `json:"tasks"`
+	Name           string   `json:"name"`
+	Description    string   `json:"description"`
+	Timeout        string   `json:"timeout"`
+	TimeoutSeconds float64  `json:"timeout_seconds"`
+	Triggers       []string `json:"triggers"`
+	// Legacy is the Celery task the shim routes the workflow to besides
+	// Hatchet; null when it has none.
+	Legacy *shim.LegacyTask `json:"legacy"`
+	Tasks  []taskView       `json:"tasks"`
 }
 
 // taskView is one task of a workflowView.
@@ -29,20 +33,39 @@ type taskView struct {
 	Timeout        string   `json:"timeout"`
 	TimeoutSeconds float64  `json:"timeout_seconds"`
 	Retries        int      `json:"retries"`
+	// Durable tasks wait in the worker's durable slots.
+	Durable bool `json:"durable"`
 }
 
 func viewOf(d workflows.Definition) workflowView {
 	v := workflowView{
 		Name: d.Name, Description: d.Description, Timeout: d.Timeout.String(), TimeoutSeconds: d.Timeout.Seconds(),
-		Triggers: append([]string{}, d.Triggers...), Tasks: make([]taskView, 0, len(d.Tasks)),
+		Triggers: append([]string{}, d.Triggers...), Legacy: legacyOf(d), Tasks: make([]taskView, 0, len(d.Tasks)),
 	}
 	for _, t := range d.Tasks {
 		v.Tasks = append(v.Tasks, taskView{
 			Name: t.Name, Parents: append([]string{}, t.Parents...),
-			Timeout: t.Timeout.String(), TimeoutSeconds: t.Timeout.Seconds(), Retries: t.Retries,
+			Timeout: t.Timeout.String(), TimeoutSeconds: t.Timeout.Seconds(), Retries: t.Retries, Durable: t.Durable,
 		})
 	}
 	return v
+}
+
+// legacyOf is d's legacy Celery task, or nil.
+func legacyOf(d workflows.Definition) *shim.LegacyTask {
+	if d.Route == nil {
+		return nil
+	}
+	return d.Route.Legacy
+}
+
+// legacyText is d's legacy task as the table shows it, queue:task, or "-".
+func legacyText(d workflows.Definition) string {
+	l := legacyOf(d)
+	if l == nil {
+		return "-"
+	}
+	return l.Queue + ":" + l.Task
 }
 
 func listCommand(defs []workflows.Definition, args []string, stdout, stderr io.Writer) int {
@@ -77,18 +100,26 @@ func list(defs []workflows.Definition, asJSON bool, out io.Writer) error {
 		return enc.Encode(views)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKFLOW\tTIMEOUT\tTASKS\tTRIGGERS\tDESCRIPTION")
+	fmt.Fprintln(tw, "WORKFLOW\tTIMEOUT\tTASKS\tTRIGGERS\tLEGACY (QUEUE:TASK)\tDESCRIPTION")
 	for _, d := range defs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.Name, d.Timeout, len(d.Tasks), orDash(d.Triggers), d.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", d.Name, d.Timeout, len(d.Tasks), orDash(d.Triggers), legacyText(d), d.Description)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "WORKFLOW\tTASK\tPARENTS\tTIMEOUT\tRETRIES")
+	fmt.Fprintln(tw, "WORKFLOW\tTASK\tPARENTS\tTIMEOUT\tRETRIES\tSLOTS")
 	for _, d := range defs {
 		for _, t := range d.Tasks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, t.Name, orDash(t.Parents), t.Timeout, strconv.Itoa(t.Retries))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, t.Name, orDash(t.Parents), t.Timeout, strconv.Itoa(t.Retries), slotKind(t))
 		}
 	}
 	return tw.Flush()
+}
+
+// slotKind names the worker slots a task runs in.
+func slotKind(t workflows.Task) string {
+	if t.Durable {
+		return "durable"
+	}
+	return "default"
 }
 
 func orDash(names []string) string {

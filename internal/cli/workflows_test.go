@@ -23,6 +23,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/internal/worker"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -128,7 +129,11 @@ func TestListText(t *testing.T) {
 	}
 	lines := strings.Split(stdout.String(), "\n")
 	for _, d := range registry() {
-		if !hasLine(lines, d.Name, d.Timeout.String(), d.Description) {
+		legacy := "-"
+		if d.Route != nil && d.Route.Legacy != nil {
+			legacy = d.Route.Legacy.Queue + ":" + d.Route.Legacy.Task
+		}
+		if !hasLine(lines, d.Name, d.Timeout.String(), legacy, d.Description) {
 			t.Errorf("no workflow line for %s:\n%s", d.Name, stdout.String())
 		}
 		for _, task := range d.Tasks {
@@ -136,7 +141,11 @@ func TestListText(t *testing.T) {
 			if parents == "" {
 				parents = "-"
 			}
-			if !hasLine(lines, d.Name, task.Name, parents, task.Timeout.String(), strconv.Itoa(task.Retries)) {
+			slots := "default"
+			if task.Durable {
+				slots = "durable"
+			}
+			if !hasLine(lines, d.Name, task.Name, parents, task.Timeout.String(), strconv.Itoa(task.Retries), slots) {
 				t.Errorf("no task line for %s/%s:\n%s", d.Name, task.Name, stdout.String())
 			}
 		}
@@ -173,13 +182,20 @@ func TestListJSON(t *testing.T) {
 	}
 	for i, d := range defs {
 		g := got[i]
+		var legacy *shim.LegacyTask
+		if d.Route != nil {
+			legacy = d.Route.Legacy
+		}
+		if (g.Legacy == nil) != (legacy == nil) || (legacy != nil && (g.Legacy.Task != legacy.Task || g.Legacy.Queue != legacy.Queue)) {
+			t.Errorf("workflow %s legacy = %+v, want %+v", d.Name, g.Legacy, legacy)
+		}
 		if g.Name != d.Name || g.Description != d.Description || g.TimeoutSeconds != d.Timeout.Seconds() || len(g.Tasks) != len(d.Tasks) {
 			t.Errorf("workflow %d = %+v, want %s", i, g, d.Name)
 			continue
 		}
 		for j, task := range d.Tasks {
 			gt := g.Tasks[j]
-			if gt.Name != task.Name || gt.Retries != task.Retries || gt.Timeout != task.Timeout.String() || strings.Join(gt.Parents, ",") != strings.Join(task.Parents, ",") {
+			if gt.Name != task.Name || gt.Retries != task.Retries || gt.Durable != task.Durable || gt.Timeout != task.Timeout.String() || strings.Join(gt.Parents, ",") != strings.Join(task.Parents, ",") {
 				t.Errorf("%s task %d = %+v, want %+v", d.Name, j, gt, task)
 			}
 		}

@@ -3,48 +3,14 @@ package engine
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 )
-
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// plainServer accepts connections and writes bytes that are not TLS, as a
-// plain gRPC server's first HTTP/2 frame is.
-func plainServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
-			time.AfterFunc(10*time.Second, func() { c.Close() })
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // TestProbe checks that an external engine that cannot be reached is named
 // with its address and the reason within seconds, with a hint on a TLS
@@ -54,8 +20,8 @@ func TestProbe(t *testing.T) {
 	tlsSrv.EnableHTTP2 = true // gRPC's protocol
 	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
-	plain := plainServer(t)
-	refused := closedAddr(t)
+	plain := testenv.NotTLSServer(t, 10*time.Second)
+	refused := testenv.FreeAddr(t)
 	tests := []struct {
 		name, addr, strategy string
 		want                 []string // empty: reachable

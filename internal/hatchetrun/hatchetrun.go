@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
@@ -76,4 +77,73 @@ func Cancel(ctx context.Context, client *hatchet.Client, runID string) error {
 		return fmt.Errorf("cancel hatchet run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// ParentRunKey is the metadata key the engine gives every run a task
+// spawned, naming the spawning workflow run.
+const ParentRunKey = "hatchet__parent_workflow_run_id"
+
+// childFilter selects the runs the workflow run runID spawned since since.
+func childFilter(runID string) []string { return []string{ParentRunKey + ":" + runID} }
+
+// CancelChildren cancels the queued and running runs that run runID
+// spawned since since (the engine does not cancel them with their parent).
+func CancelChildren(ctx context.Context, client *hatchet.Client, runID string, since time.Time) error {
+	meta := childFilter(runID)
+	active := []rest.V1TaskStatus{rest.V1TaskStatusQUEUED, rest.V1TaskStatusRUNNING}
+	req := rest.V1CancelTaskRequest{Filter: &rest.V1TaskFilter{Since: since, AdditionalMetadata: &meta, Statuses: &active}}
+	if _, err := client.Runs().Cancel(ctx, req); err != nil {
+		return fmt.Errorf("cancel runs spawned by %s: %w", runID, err)
+	}
+	return nil
+}
+
+// Children counts the runs that run runID spawned since since, by state.
+type Children struct {
+	Total int `json:"total"`
+	// Done counts the runs that ended: succeeded, failed or cancelled.
+	Done      int `json:"done"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Cancelled int `json:"cancelled"`
+	Running   int `json:"running"`
+	Queued    int `json:"queued"`
+}
+
+// maxChildren bounds one listing of a run's children.
+const maxChildren = 10000
+
+// CountChildren lists the runs run runID spawned since since and counts
+// them by state.
+func CountChildren(ctx context.Context, client *hatchet.Client, runID string, since time.Time) (Children, error) {
+	meta := childFilter(runID)
+	limit := int64(maxChildren)
+	list, err := client.Runs().List(ctx, rest.V1WorkflowRunListParams{Since: since, AdditionalMetadata: &meta, Limit: &limit})
+	if err != nil {
+		return Children{}, fmt.Errorf("list runs spawned by %s: %w", runID, err)
+	}
+	var c Children
+	for _, r := range list.Rows {
+		c.add(r.Status)
+	}
+	return c, nil
+}
+
+func (c *Children) add(s rest.V1TaskStatus) {
+	c.Total++
+	if Final(s) {
+		c.Done++
+	}
+	switch s {
+	case rest.V1TaskStatusCOMPLETED:
+		c.Succeeded++
+	case rest.V1TaskStatusFAILED:
+		c.Failed++
+	case rest.V1TaskStatusCANCELLED:
+		c.Cancelled++
+	case rest.V1TaskStatusRUNNING:
+		c.Running++
+	default:
+		c.Queued++
+	}
 }

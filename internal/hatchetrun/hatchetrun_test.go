@@ -48,3 +48,31 @@ func TestCancelBadID(t *testing.T) {
 		t.Errorf("Cancel = %v, want ErrBadID", err)
 	}
 }
+
+// TestChildrenCount checks how spawned runs are counted by state: every
+// ended run is done, whatever its end.
+func TestChildrenCount(t *testing.T) {
+	tests := []struct {
+		name     string
+		statuses []rest.V1TaskStatus
+		want     Children
+	}{
+		{"none", nil, Children{}},
+		{"all kinds", []rest.V1TaskStatus{rest.V1TaskStatusCOMPLETED, rest.V1TaskStatusFAILED, rest.V1TaskStatusCANCELLED,
+			rest.V1TaskStatusRUNNING, rest.V1TaskStatusQUEUED},
+			Children{Total: 5, Done: 3, Succeeded: 1, Failed: 1, Cancelled: 1, Running: 1, Queued: 1}},
+		{"still running", []rest.V1TaskStatus{rest.V1TaskStatusRUNNING, rest.V1TaskStatusRUNNING, rest.V1TaskStatusCOMPLETED},
+			Children{Total: 3, Done: 1, Succeeded: 1, Running: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Children
+			for _, s := range tt.statuses {
+				c.add(s)
+			}
+			if c != tt.want {
+				t.Errorf("counted %+v, want %+v", c, tt.want)
+			}
+		})
+	}
+}

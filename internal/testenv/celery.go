@@ -31,8 +31,9 @@ const CeleryPython = "/usr/bin/python3"
 const celeryReadyTimeout = 60 * time.Second
 
 // CeleryWorker is a running Python Celery worker serving the fixture app in
-// shim/celerybridge/testdata (tasks echo, fail, retry_once, async_execute_bin,
-// send_webhook_notification, …process_file_batch).
+// shim/celerybridge/testdata (tasks echo, fail, retry_once, async_execute_bin
+// as a chord of …process_file_batch and …process_batch_callback,
+// send_webhook_notification).
 type CeleryWorker struct {
 	// NodeName is the worker's unique node name (celery@…).
 	NodeName string
@@ -183,6 +184,9 @@ func (w *CeleryWorker) scan(r io.Reader, ready chan struct{}) {
 	}
 	_, _ = io.Copy(io.Discard, r)
 }
+
+// PID is the worker's process id (its threads share the process).
+func (w *CeleryWorker) PID() int { return w.cmd.Process.Pid }
 
 // Log returns what the worker has written so far.
 func (w *CeleryWorker) Log() string { return w.logs.String() }

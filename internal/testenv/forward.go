@@ -3,7 +3,9 @@ package testenv
 import (
 	"io"
 	"net"
+	"net/url"
 	"testing"
+	"time"
 )
 
 // FreeAddr returns a loopback address nothing listens on (yet).
@@ -49,4 +51,86 @@ func Forward(t testing.TB, addr, target string) {
 func relay(dst, src net.Conn) {
 	_, _ = io.Copy(dst, src)
 	_ = dst.Close()
+}
+
+// NotTLSServer returns the address of a server that answers every
+// connection with bytes that are not TLS, as a plain gRPC server's first
+// HTTP/2 frame is, and closes it after hold: what a TLS client meets at a
+// plain engine.
+func NotTLSServer(t testing.TB, hold time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
+			time.AfterFunc(hold, func() { _ = c.Close() })
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// LateBackend is a real service moved, for a test, to an address nothing
+// listens on yet.
+type LateBackend struct {
+	// URL is the service's URL with its host replaced by the late address.
+	URL string
+	// Addr is the late address (host:port).
+	Addr string
+	real string
+}
+
+// Late moves the service at rawURL to a free address nothing listens on
+// until Appear is called.
+func Late(t testing.TB, rawURL string) LateBackend {
+	t.Helper()
+	real, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := *real
+	late.Host = FreeAddr(t)
+	return LateBackend{URL: late.String(), Addr: late.Host, real: real.Host}
+}
+
+// Appear makes the service reachable at its late address until the test
+// ends.
+func (b LateBackend) Appear(t testing.TB) { Forward(t, b.Addr, b.real) }
+
+// SilentPort returns the port of a loopback listener that accepts
+// connections and never says a word, which keeps a client busy until its
+// own timeout. Listener and connections close at the end of the test.
+func SilentPort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, conn)
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
 }

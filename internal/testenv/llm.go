@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // LLMServer is a local server speaking the OpenAI chat-completions protocol
@@ -19,6 +20,7 @@ type LLMServer struct {
 	// Calls counts completions served.
 	Calls atomic.Int64
 	key   string
+	delay atomic.Int64 // nanoseconds each completion takes
 }
 
 // NewLLMServer starts an LLMServer that requires key as bearer token when
@@ -29,6 +31,9 @@ func NewLLMServer(t testing.TB, key string) *LLMServer {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// SetDelay makes each completion take d, as a real model would.
+func (s *LLMServer) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
 
 // BaseURL is the URL an OpenAI client is configured with.
 func (s *LLMServer) BaseURL() string { return s.URL + "/v1" }
@@ -60,6 +65,7 @@ func (s *LLMServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Calls.Add(1)
+	time.Sleep(time.Duration(s.delay.Load()))
 	user := req.Messages[len(req.Messages)-1].Content
 	instruction, context, _ := strings.Cut(user, "\n\nContext:\n---------------\n")
 	firstLine, _, _ := strings.Cut(context, "\n")

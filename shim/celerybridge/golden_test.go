@@ -27,6 +27,9 @@ func TestGoldenMatchesPythonSendTask(t *testing.T) {
 
 	pyID := pythonSendTask(t, url, queue, "echo", args, kwargs)
 	py := getOne(t, ch, queue)
+	if py.ReplyTo != "" { // Python's rpc:// reply queue, kept a day unless deleted
+		testenv.DeleteQueuesAfter(t, py.ReplyTo)
+	}
 
 	c := dial(t, celerybridge.WithResultBackend("rpc://"))
 	var a []any

@@ -3,7 +3,6 @@ package celerybridge_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -27,13 +26,8 @@ func TestBackgroundResultBackend(t *testing.T) {
 	}
 	for name, backendURL := range map[string]string{"postgres": testenv.CeleryPostgresBackend(t), "redis": redisURL} {
 		t.Run(name, func(t *testing.T) {
-			real, err := url.Parse(backendURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			late := *real
-			late.Host = testenv.FreeAddr(t) // nothing listens there yet
-			opts := []celerybridge.Option{celerybridge.WithResultBackend(late.String())}
+			late := testenv.Late(t, backendURL)
+			opts := []celerybridge.Option{celerybridge.WithResultBackend(late.URL)}
 			if _, err := celerybridge.Dial(testContext(t, 10*time.Second), testenv.AMQPURL(t), opts...); err == nil {
 				t.Fatal("Dial without background connect succeeded with no result backend")
 			}
@@ -42,9 +36,9 @@ func TestBackgroundResultBackend(t *testing.T) {
 				t.Fatalf("Dial with background connect: %v", err)
 			}
 			t.Cleanup(func() { _ = c.Close(context.Background()) })
-			checkUnavailable(t, c, late.Host)
+			checkUnavailable(t, c, late.Addr)
 
-			testenv.Forward(t, late.Host, real.Host)
+			late.Appear(t)
 			deadline := time.Now().Add(15 * time.Second)
 			for c.ResultsReady(t.Context()) != nil && time.Now().Before(deadline) {
 				time.Sleep(100 * time.Millisecond)

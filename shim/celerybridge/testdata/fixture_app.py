@@ -7,11 +7,27 @@ come from the environment:
   CELERY_BROKER_URL       broker (default amqp://guest:guest@127.0.0.1:5672//)
   CELERY_RESULT_BACKEND   result backend (default rpc://)
   FIXTURE_WEBHOOK_LOG     file that send_webhook_notification appends a JSON line to
+
+async_execute_bin runs an execution as the platform does, as a chord:
+process_file_batch x N on FIXTURE_FILE_QUEUE (default file_processing), then
+process_batch_callback on FIXTURE_CALLBACK_QUEUE (default
+file_processing_callback), which Celery completes by polling (chord_unlock)
+under the database result backend. The chord replaces async_execute_bin, so
+the callback's result is stored under async_execute_bin's task id. Files go
+round-robin into MAX_PARALLEL_FILE_BATCHES batches (default 4). What the
+platform reads from its workflow's tools comes from the environment:
+
+  FIXTURE_LLM_URL         OpenAI-compatible base URL (…/v1); unset processes no
+                          document (every file not named fail* succeeds); set,
+                          each file is read as UTF-8 text (an empty or missing
+                          one fails) and every prompt runs once over all of it
+  FIXTURE_OUTPUTS         JSON [{"name", "prompt"}] run over each document's text
 """
 import json
 import os
+import urllib.request
 
-from celery import Celery
+from celery import Celery, chord
 
 app = Celery("fixture_app")
 app.conf.update(
@@ -33,31 +49,84 @@ class FixtureError(Exception):
     raise*); exc_module is this module."""
 
 
+FILE_QUEUE = os.environ.get("FIXTURE_FILE_QUEUE", "file_processing")
+CALLBACK_QUEUE = os.environ.get("FIXTURE_CALLBACK_QUEUE", "file_processing_callback")
+
+
+def _prompt(base_url, prompt, text):
+    body = json.dumps({"model": "fixture", "temperature": 0, "messages": [
+        {"role": "user", "content": prompt + "\n\nContext:\n---------------\n" + text}]}).encode()
+    req = urllib.request.Request(base_url.rstrip("/") + "/chat/completions", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        answer = json.load(resp)
+    return {"response": answer["choices"][0]["message"]["content"],
+            "tokens_used": answer.get("usage", {}).get("total_tokens", 0)}
+
+
+def _process(name, file_hash):
+    """One file: read its text and run every prompt over it."""
+    if str(name).startswith("fail"):
+        raise FixtureError(f"{name}: fixture failure")
+    base_url = os.environ.get("FIXTURE_LLM_URL")
+    if not base_url:
+        return {}
+    with open(file_hash.get("file_path", ""), encoding="utf-8") as f:
+        text = f.read()
+    if not text.strip():
+        raise FixtureError(f"{name}: document is empty")
+    outputs = json.loads(os.environ.get("FIXTURE_OUTPUTS", "[]"))
+    return {"processed_results": {o["name"]: [_prompt(base_url, o["prompt"], text)] for o in outputs}}
+
+
 @app.task(name="workflow_manager.workflow_v2.file_execution_tasks.process_file_batch")
 def process_file_batch(file_batch_data):
     files = file_batch_data.get("files", [])
     for name, _ in files:
-        if str(name).startswith("raise"):
+        if str(name).startswith("raise"):  # the whole task fails, with a traceback
             raise FixtureError("cannot process " + str(name))
-    failed = [name for name, _ in files if str(name).startswith("fail")]
-    return {"successful_files": len(files) - len(failed), "failed_files": len(failed)}
+    results, errors = {}, {}
+    for name, file_hash in files:
+        try:
+            results[name] = _process(name, file_hash or {})
+        except Exception as exc:  # one failing file never fails the batch
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    return {"successful_files": len(results), "failed_files": len(errors),
+            "results": results, "errors": errors}
 
 
-@app.task(name="async_execute_bin")
-def async_execute_bin(schema_name, workflow_id, execution_id, hash_values_of_files,
+@app.task(name="workflow_manager.workflow_v2.file_execution_tasks.process_batch_callback")
+def process_batch_callback(batch_results, file_data):
+    out = {"successful_files": 0, "failed_files": 0, "results": {}, "errors": {}}
+    for r in batch_results:
+        out["successful_files"] += r["successful_files"]
+        out["failed_files"] += r["failed_files"]
+        out["results"].update(r["results"])
+        out["errors"].update(r["errors"])
+    return out
+
+
+def _batches(hash_values_of_files):
+    files = sorted((fh.get("file_name") or os.path.basename(fh.get("file_path", "")) or key, fh)
+                   for key, fh in hash_values_of_files.items())
+    n = max(1, min(int(os.environ.get("MAX_PARALLEL_FILE_BATCHES", "4")), len(files)))
+    return [[[name, fh] for name, fh in files[i::n]] for i in range(n)]
+
+
+@app.task(name="async_execute_bin", bind=True)
+def async_execute_bin(self, schema_name, workflow_id, execution_id, hash_values_of_files,
                       scheduled=False, execution_mode=None, pipeline_id=None,
                       use_file_history=True, **kwargs):
-    return {
-        "schema_name": schema_name,
-        "workflow_id": workflow_id,
-        "execution_id": execution_id,
-        "files": sorted(hash_values_of_files),
-        "scheduled": scheduled,
-        "execution_mode": execution_mode,
-        "pipeline_id": pipeline_id,
-        "use_file_history": use_file_history,
-        "kwargs": kwargs,
-    }
+    file_data = {"workflow_id": workflow_id, "execution_id": execution_id,
+                 "organization_id": schema_name, "pipeline_id": pipeline_id,
+                 "scheduled": scheduled, "use_file_history": use_file_history,
+                 "execution_mode": execution_mode}
+    if not hash_values_of_files:
+        return {"successful_files": 0, "failed_files": 0, "results": {}, "errors": {}}
+    header = [process_file_batch.s({"files": batch, "file_data": file_data}).set(queue=FILE_QUEUE)
+              for batch in _batches(hash_values_of_files)]
+    body = process_batch_callback.s(file_data).set(queue=CALLBACK_QUEUE)
+    return self.replace(chord(header, body))
 
 
 @app.task(name="send_webhook_notification")

@@ -1,0 +1,416 @@
+//lint:file-ignore SA1019 the SDK spawns a batch of children in one call only through HatchetContext.SpawnWorkflows.
+
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"time"
+
+	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+
+	"github.com/unstract/hatchet-worker/shim"
+)
+
+// WorkflowExecutionName is the Hatchet name of a whole workflow execution.
+const WorkflowExecutionName = "workflow-execution"
+
+// Platform task and queue of a workflow execution (see FIELD-NOTES: the
+// platform's queues; API deployments use celery_api_deployments).
+const (
+	TaskAsyncExecuteBin = "async_execute_bin"
+	QueueCelery         = "celery"
+)
+
+// DefaultBatchSize is how many files one spawn call starts when the input
+// names no batch size.
+const DefaultBatchSize = 20
+
+// perOrgExecutions bounds one organisation's executions in flight; their
+// documents are bounded by document-processing-v2's own per-organisation key.
+const perOrgExecutions = 5
+
+// FileHash is one file of an execution as the platform describes it (a value
+// of hash_values_of_files). Fields the workflow does not use travel to the
+// legacy task untouched and are ignored here.
+type FileHash struct {
+	FilePath string `json:"file_path"`
+	FileName string `json:"file_name,omitempty"`
+	FileHash string `json:"file_hash,omitempty"`
+}
+
+// DocumentSettings are the settings every file of an execution is processed
+// with, as document-processing-v2 takes them.
+type DocumentSettings struct {
+	Outputs      []PromptOutput `json:"outputs"`
+	LLM          *LLMSettings   `json:"llm,omitempty"`
+	LLMAdapterID string         `json:"llm_adapter_id,omitempty"`
+	ChunkSize    int            `json:"chunk_size"`
+	ChunkOverlap int            `json:"chunk_overlap"`
+}
+
+// ExecutionInput is workflow-execution's input: async_execute_bin's
+// arguments, a batch size, the document settings and an optional webhook.
+type ExecutionInput struct {
+	// SchemaName is the organisation, as the platform names it.
+	SchemaName        string              `json:"schema_name"`
+	WorkflowID        string              `json:"workflow_id"`
+	ExecutionID       string              `json:"execution_id"`
+	HashValuesOfFiles map[string]FileHash `json:"hash_values_of_files"`
+	Scheduled         bool                `json:"scheduled,omitempty"`
+	ExecutionMode     string              `json:"execution_mode,omitempty"`
+	PipelineID        string              `json:"pipeline_id,omitempty"`
+	UseFileHistory    *bool               `json:"use_file_history,omitempty"`
+	LogEventsID       string              `json:"log_events_id,omitempty"`
+	// BatchSize is how many children one spawn call starts (default
+	// DefaultBatchSize).
+	BatchSize int `json:"batch_size,omitempty"`
+	// WebhookURL receives the execution's summary through the legacy
+	// send_webhook_notification task; empty sends none.
+	WebhookURL string `json:"webhook_url,omitempty"`
+	DocumentSettings
+}
+
+// PlannedFile is one file of a batch: its name (the key of its result) and
+// where the document is read.
+type PlannedFile struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+}
+
+// ExecutionPlan is plan-batches' output.
+type ExecutionPlan struct {
+	Files   int             `json:"files"`
+	Batches [][]PlannedFile `json:"batches"`
+}
+
+// FileOutcome is what became of one file's child run.
+type FileOutcome struct {
+	RunID  string          `json:"run_id"`
+	Result *DocumentOutput `json:"result,omitempty"`
+	Error  string          `json:"error,omitempty"`
+}
+
+// FanOutOutput is process-files' output: every file's outcome, by name.
+type FanOutOutput struct {
+	// Attempt is the attempt of process-files that gathered the outcomes
+	// (0 the first); a retry finds the children the first one started.
+	Attempt int                    `json:"attempt"`
+	Files   map[string]FileOutcome `json:"files"`
+}
+
+// ExecutionOutput is the workflow's result, the shape of the legacy chord's
+// process_batch_callback: counts, and each file's result or error by name.
+type ExecutionOutput struct {
+	SuccessfulFiles int                       `json:"successful_files"`
+	FailedFiles     int                       `json:"failed_files"`
+	Results         map[string]DocumentOutput `json:"results"`
+	Errors          map[string]string         `json:"errors"`
+	// WebhookTaskID is the legacy webhook task's id, when one was sent.
+	WebhookTaskID string `json:"webhook_task_id,omitempty"`
+}
+
+// ErrBadExecution reports input no execution can run with; the shim
+// answers it with a 422.
+var ErrBadExecution = errors.New("invalid workflow execution")
+
+// WorkflowExecution runs a whole workflow execution: plan-batches →
+// process-files (one document-processing-v2 child per file, spawned a batch
+// per call with stable keys) → collect-results. A failing file fails only
+// its child; cancelling through the shim cancels the children too.
+func WorkflowExecution(deps Deps) Definition {
+	if deps.Documents == nil {
+		deps.Documents = refuseAll{}
+	}
+	x := &executionTasks{deps: deps}
+	return Definition{
+		Name:        WorkflowExecutionName,
+		Description: "Run a platform workflow execution over many files: one document-processing-v2 child per file, gathered into successful and failed files.",
+		Timeout:     4*time.Hour + 15*time.Minute,
+		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
+		Tasks: []Task{
+			{Name: "plan-batches", Timeout: 2 * time.Minute, Fn: x.plan},
+			{Name: "process-files", Parents: []string{"plan-batches"}, Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.fanOut},
+			{Name: "collect-results", Parents: []string{"process-files"}, Timeout: 10 * time.Minute, Retries: 2, Fn: x.fanIn},
+		},
+		Route: &shim.Route{
+			Legacy:   &shim.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs},
+			Metadata: executionMetadata,
+			Check:    ExecutionCheck(deps.Documents, deps.LLM),
+			Spawns:   true,
+		},
+	}
+}
+
+// schemaKey groups executions by the platform's organisation.
+const schemaKey = `has(input.schema_name) ? input.schema_name : ""`
+
+// check refuses input that no file of the execution could run with.
+func (in ExecutionInput) check(adapters LLMAdapters) error {
+	switch {
+	case in.SchemaName == "" || in.WorkflowID == "" || in.ExecutionID == "":
+		return fmt.Errorf("%w: schema_name, workflow_id and execution_id are required", ErrBadExecution)
+	case len(in.HashValuesOfFiles) == 0:
+		return fmt.Errorf("%w: hash_values_of_files names no file", ErrBadExecution)
+	case in.BatchSize < 0:
+		return fmt.Errorf("%w: batch_size must not be negative", ErrBadExecution)
+	case len(in.Outputs) == 0:
+		return fmt.Errorf("%w: outputs must name at least one prompt", ErrBadExecution)
+	case in.LLM != nil && in.LLM.APIKey != "":
+		return fmt.Errorf("%w: llm.api_key is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
+	}
+	for i, o := range in.Outputs {
+		if o.Name == "" || o.Prompt == "" {
+			return fmt.Errorf("%w: outputs[%d] needs a name and a prompt", ErrBadExecution, i)
+		}
+	}
+	if _, err := adapters.Client(in.LLM, in.LLMAdapterID); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadExecution, err)
+	}
+	return nil
+}
+
+// ExecutionCheck returns the shim's check for workflow-execution input: the
+// execution's fields, every file's path (one src may read) and the LLM
+// adapter. Its error message is what the caller sees in the 422.
+func ExecutionCheck(src DocumentSource, adapters LLMAdapters) func(input json.RawMessage) error {
+	return func(input json.RawMessage) error {
+		var in ExecutionInput
+		if err := json.Unmarshal(input, &in); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadExecution, err)
+		}
+		if err := in.check(adapters); err != nil {
+			return err
+		}
+		plan, err := PlanBatches(in.HashValuesOfFiles, in.BatchSize)
+		if err != nil {
+			return err
+		}
+		for _, batch := range plan.Batches {
+			for _, f := range batch {
+				if err := src.Check(f.Path); err != nil {
+					return fmt.Errorf("hash_values_of_files[%s].file_path: %w", f.Name, hinted(err))
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// PlanBatches orders the files by name and cuts them into batches of size
+// (DefaultBatchSize when 0). Every file needs a file_path; its name is its
+// file_name, or the path's last element, and names must be unique: results
+// are keyed by them, as the legacy chord keys them.
+func PlanBatches(files map[string]FileHash, size int) (ExecutionPlan, error) {
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	planned := make([]PlannedFile, 0, len(files))
+	seen := make(map[string]string, len(files))
+	for key, f := range files {
+		if f.FilePath == "" {
+			return ExecutionPlan{}, fmt.Errorf("%w: hash_values_of_files[%s] has no file_path", ErrBadExecution, key)
+		}
+		name := fileName(f)
+		if other, dup := seen[name]; dup {
+			return ExecutionPlan{}, fmt.Errorf("%w: files %s and %s are both named %q", ErrBadExecution, other, key, name)
+		}
+		seen[name] = key
+		planned = append(planned, PlannedFile{Name: name, Path: f.FilePath})
+	}
+	sort.Slice(planned, func(i, j int) bool { return planned[i].Name < planned[j].Name })
+	plan := ExecutionPlan{Files: len(planned)}
+	for start := 0; start < len(planned); start += size {
+		plan.Batches = append(plan.Batches, planned[start:min(start+size, len(planned))])
+	}
+	return plan, nil
+}
+
+// fileName is the name a file's result is keyed by.
+func fileName(f FileHash) string {
+	if f.FileName != "" {
+		return f.FileName
+	}
+	return path.Base(f.FilePath)
+}
+
+// executionTasks holds workflow-execution's task functions.
+type executionTasks struct {
+	deps Deps
+}
+
+// plan checks the execution and cuts its files into batches; input that
+// no file could run with fails the run without retries.
+func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (ExecutionPlan, error) {
+	if err := in.check(x.deps.LLM); err != nil {
+		return ExecutionPlan{}, badInput("%w", err)
+	}
+	plan, err := PlanBatches(in.HashValuesOfFiles, in.BatchSize)
+	if err != nil {
+		return ExecutionPlan{}, badInput("%w", err)
+	}
+	progress(ctx, x.deps.Log, "execution planned", "execution_id", in.ExecutionID, "files", plan.Files, "batches", len(plan.Batches))
+	return plan, nil
+}
+
+// fanOut starts one document-processing-v2 child per file, a batch per
+// spawn call, and waits for all of them. Children are keyed by file name, so
+// a retry of this task finds the runs its first attempt started instead of
+// starting new ones. It is durable: it waits in a durable slot, so the
+// files never find every ordinary slot held by executions waiting for them.
+func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput) (FanOutOutput, error) {
+	var plan ExecutionPlan
+	if err := ctx.StepOutput("plan-batches", &plan); err != nil {
+		return FanOutOutput{}, fmt.Errorf("read plan-batches output: %w", err)
+	}
+	children := make([]child, 0, plan.Files)
+	for i, batch := range plan.Batches {
+		if err := ctx.Err(); err != nil {
+			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
+		}
+		spawned, err := ctx.SpawnWorkflows(childRuns(in, ctx.AdditionalMetadata(), batch))
+		if err != nil {
+			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
+		}
+		for j, wf := range spawned {
+			children = append(children, child{name: batch[j].Name, run: wf})
+		}
+	}
+	progress(ctx, x.deps.Log, "files fanned out", "files", len(children), "batches", len(plan.Batches), "attempt", ctx.RetryCount())
+	files, err := waitChildren(ctx, children)
+	if err != nil {
+		return FanOutOutput{}, err
+	}
+	return FanOutOutput{Attempt: ctx.RetryCount(), Files: files}, nil
+}
+
+// childRuns describes one batch's children: their input, stable key and
+// dashboard metadata (organisation, execution, file).
+func childRuns(in ExecutionInput, parentMeta map[string]string, batch []PlannedFile) []*pkgworker.SpawnWorkflowsOpts {
+	executionID := parentMeta[shim.MetaExecution]
+	if executionID == "" {
+		executionID = in.ExecutionID
+	}
+	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batch))
+	for i, f := range batch {
+		key := "file:" + f.Name
+		meta := map[string]string{shim.MetaOrganization: in.SchemaName, shim.MetaExecution: executionID,
+			"file_name": f.Name, "document_path": f.Path}
+		opts[i] = &pkgworker.SpawnWorkflowsOpts{WorkflowName: DocumentProcessingName, Input: childInput(in, f), Key: &key, AdditionalMetadata: &meta}
+	}
+	return opts
+}
+
+// childInput is the document-processing-v2 input of one file.
+func childInput(in ExecutionInput, f PlannedFile) DocumentInput {
+	s := in.DocumentSettings
+	return DocumentInput{DocumentPath: f.Path, Outputs: s.Outputs, LLM: s.LLM, LLMAdapterID: s.LLMAdapterID,
+		ChunkSize: s.ChunkSize, ChunkOverlap: s.ChunkOverlap, OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID}
+}
+
+// fanIn gathers the outcomes into the legacy callback's shape and, when the
+// execution names a webhook, sends it through the legacy task.
+func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput) (ExecutionOutput, error) {
+	var fan FanOutOutput
+	if err := ctx.StepOutput("process-files", &fan); err != nil {
+		return ExecutionOutput{}, fmt.Errorf("read process-files output: %w", err)
+	}
+	out := Summarize(fan.Files)
+	progress(ctx, x.deps.Log, "execution finished", "execution_id", in.ExecutionID, "successful_files", out.SuccessfulFiles, "failed_files", out.FailedFiles)
+	if in.WebhookURL == "" {
+		return out, nil
+	}
+	id, err := x.notify(ctx, in, out)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	out.WebhookTaskID = id
+	return out, nil
+}
+
+// Summarize counts the outcomes and sorts them into results and errors.
+func Summarize(files map[string]FileOutcome) ExecutionOutput {
+	out := ExecutionOutput{Results: map[string]DocumentOutput{}, Errors: map[string]string{}}
+	for name, f := range files {
+		if f.Result != nil && f.Error == "" {
+			out.Results[name] = *f.Result
+			continue
+		}
+		msg := f.Error
+		if msg == "" {
+			msg = "no result"
+		}
+		out.Errors[name] = msg
+	}
+	out.SuccessfulFiles, out.FailedFiles = len(out.Results), len(out.Errors)
+	return out
+}
+
+// notify sends the execution's summary to its webhook through the legacy
+// send_webhook_notification task and returns the task's id.
+func (x *executionTasks) notify(ctx hatchet.Context, in ExecutionInput, out ExecutionOutput) (string, error) {
+	payload := map[string]any{"event": "execution.completed", "organization_id": in.SchemaName, "workflow_id": in.WorkflowID,
+		"execution_id": in.ExecutionID, "successful_files": out.SuccessfulFiles, "failed_files": out.FailedFiles}
+	args, err := json.Marshal([]any{in.WebhookURL, payload})
+	if err != nil {
+		return "", fmt.Errorf("webhook arguments: %w", err)
+	}
+	res, err := CallCelery(ctx, x.deps, CeleryCall{Task: TaskSendWebhook, Args: args, Timeout: 300})
+	if err != nil {
+		return "", fmt.Errorf("webhook: %w", err)
+	}
+	return res.CeleryTaskID, nil
+}
+
+// executeBinArgs maps a workflow-execution request to the platform's call:
+// async_execute_bin(schema_name, workflow_id, execution_id,
+// hash_values_of_files, scheduled=…, execution_mode=…, pipeline_id=…,
+// log_events_id=…, use_file_history=…). The files' hashes travel as the
+// request sent them, numbers exact.
+func executeBinArgs(_ shim.Execution, input json.RawMessage) ([]any, map[string]any, error) {
+	var in struct {
+		SchemaName        string         `json:"schema_name"`
+		WorkflowID        string         `json:"workflow_id"`
+		ExecutionID       string         `json:"execution_id"`
+		HashValuesOfFiles map[string]any `json:"hash_values_of_files"`
+		Scheduled         bool           `json:"scheduled"`
+		ExecutionMode     string         `json:"execution_mode"`
+		PipelineID        string         `json:"pipeline_id"`
+		LogEventsID       string         `json:"log_events_id"`
+		UseFileHistory    *bool          `json:"use_file_history"`
+	}
+	if err := decodeExact(input, &in); err != nil {
+		return nil, nil, fmt.Errorf("execution input: %w", err)
+	}
+	if in.SchemaName == "" || in.WorkflowID == "" || in.ExecutionID == "" || len(in.HashValuesOfFiles) == 0 {
+		return nil, nil, errors.New("execution input: schema_name, workflow_id, execution_id and hash_values_of_files are required")
+	}
+	useHistory := in.UseFileHistory == nil || *in.UseFileHistory
+	args := []any{in.SchemaName, in.WorkflowID, in.ExecutionID, in.HashValuesOfFiles}
+	kwargs := map[string]any{"scheduled": in.Scheduled, "execution_mode": nilIfEmpty(in.ExecutionMode),
+		"pipeline_id": nilIfEmpty(in.PipelineID), "log_events_id": nilIfEmpty(in.LogEventsID), "use_file_history": useHistory}
+	return args, kwargs, nil
+}
+
+// executionMetadata tags an execution's run with the platform's ids.
+func executionMetadata(input json.RawMessage) map[string]string {
+	var in struct {
+		WorkflowID  string `json:"workflow_id"`
+		ExecutionID string `json:"execution_id"`
+		PipelineID  string `json:"pipeline_id"`
+	}
+	if json.Unmarshal(input, &in) != nil {
+		return nil
+	}
+	meta := map[string]string{}
+	for k, v := range map[string]string{"workflow_id": in.WorkflowID, "platform_execution_id": in.ExecutionID, "pipeline_id": in.PipelineID} {
+		if v != "" {
+			meta[k] = v
+		}
+	}
+	return meta
+}

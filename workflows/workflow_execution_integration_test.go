@@ -1,0 +1,423 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
+	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/workflows"
+)
+
+// executionOutputs are the prompts every file of the test executions runs;
+// the fixture Celery app reads the same from FIXTURE_OUTPUTS.
+var executionOutputs = []workflows.PromptOutput{
+	{Name: "invoice_number", Prompt: "Extract the invoice number"},
+	{Name: "total", Prompt: "State the total"},
+}
+
+// executionEnv serves workflow-execution both ways: a Hatchet worker running
+// it with document-processing-v2, a fixture Celery worker running
+// async_execute_bin as a chord on the Postgres result backend, and a shim
+// dispatcher on which the request's use_abstraction picks the backend.
+type executionEnv struct {
+	dir    string
+	llm    *testenv.LLMServer
+	client *hatchet.Client
+	celery *testenv.CeleryWorker
+	shim   *shim.Dispatcher
+}
+
+// newExecutionEnv starts both sides; change, when not nil, alters the
+// workflow-execution definition before it is registered.
+func newExecutionEnv(t testing.TB, slots int, change func(*workflows.Definition)) *executionEnv {
+	t.Helper()
+	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
+	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	bridge := env.startCelery(t, queue)
+	var route shim.Route
+	env.client, route = env.startHatchet(t, slots, bridge, change)
+	env.shim = env.dispatcher(t, bridge, route, queue)
+	return env
+}
+
+// startCelery starts the fixture worker on this test's own queues and a
+// bridge client whose default queue is the execution queue.
+func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.Client {
+	t.Helper()
+	outputs, _ := json.Marshal(executionOutputs)
+	backend := testenv.CeleryPostgresBackend(t)
+	env.celery = testenv.StartCeleryWorker(t, testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(10),
+		testenv.WithCeleryQueues(queue, queue+"_files", queue+"_callback"),
+		testenv.WithCeleryEnv("FIXTURE_FILE_QUEUE="+queue+"_files", "FIXTURE_CALLBACK_QUEUE="+queue+"_callback",
+			"FIXTURE_LLM_URL="+env.llm.BaseURL(), "FIXTURE_OUTPUTS="+string(outputs), "MAX_PARALLEL_FILE_BATCHES=10"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bridge, err := celerybridge.Dial(ctx, testenv.AMQPURL(t), celerybridge.WithResultBackend(backend), celerybridge.WithDefaultQueue(queue))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bridge.Close(context.Background()) })
+	return bridge
+}
+
+// startHatchet registers document-processing-v2 and workflow-execution on a
+// worker with slots slots, and returns workflow-execution's shim route.
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) (*hatchet.Client, shim.Route) {
+	t.Helper()
+	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := extract.New("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge}
+	execution := workflows.WorkflowExecution(deps)
+	if change != nil {
+		change(&execution)
+	}
+	conn := hatchettest.Engine(t)
+	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), execution})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
+	return conn.Client, workflows.Routes([]workflows.Definition{execution})[0]
+}
+
+// byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
+type byRequest struct{}
+
+func (byRequest) Decide(r featureflag.Request) featureflag.Decision {
+	b := featureflag.BackendCelery
+	if r.Override != nil && *r.Override {
+		b = featureflag.BackendHatchet
+	}
+	return featureflag.Decision{Backend: b, Reason: featureflag.ReasonRequest, Workflow: r.Workflow}
+}
+
+func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
+	return featureflag.Decision{}, false
+}
+
+// dispatcher serves the workflow-execution route, its legacy task on queue.
+func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
+	t.Helper()
+	legacy := *route.Legacy
+	legacy.Queue = queue
+	route.Legacy = &legacy
+	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{workflows.WorkflowExecutionName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := shim.OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+strings.ToLower(t.Name())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	conn := hatchettest.Engine(t)
+	return shim.NewDispatcher(catalog, byRequest{}, store, map[featureflag.Backend]shim.Backend{
+		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...)),
+		featureflag.BackendCelery:  shim.NewCelery(bridge),
+	})
+}
+
+// files writes n invoices, an empty file, and names one that does not
+// exist, and returns hash_values_of_files for them.
+func (env *executionEnv) files(t testing.TB, n int) map[string]any {
+	t.Helper()
+	files := map[string]any{}
+	add := func(name, content string, create bool) {
+		p := filepath.Join(env.dir, name)
+		if create {
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files["hash-"+name] = map[string]any{"file_path": p, "file_name": name, "file_hash": "sha-" + name}
+	}
+	for i := range n {
+		add(fmt.Sprintf("invoice-%03d.txt", i), fmt.Sprintf("Invoice INV-%03d\nTotal %d.00 EUR\n", i, 10+i), true)
+	}
+	add("empty.txt", "", true)
+	add("missing.txt", "", false)
+	return files
+}
+
+// request is a workflow-execution request over files.
+func request(executionID string, files map[string]any, hatchetSide bool) shim.ExecuteRequest {
+	input, _ := json.Marshal(map[string]any{
+		"schema_name": "org_wx", "workflow_id": "wf-1", "execution_id": executionID, "hash_values_of_files": files,
+		"pipeline_id": "pipe-1", "use_file_history": false, "batch_size": 4,
+		"outputs": executionOutputs, "llm_adapter_id": "local", "chunk_size": 0, "chunk_overlap": 0,
+	})
+	return shim.ExecuteRequest{Workflow: workflows.WorkflowExecutionName, OrganizationID: "org_wx", Input: input, UseAbstraction: &hatchetSide}
+}
+
+// waitFinal polls the execution's status until it has ended.
+func (env *executionEnv) waitFinal(t testing.TB, id string, within time.Duration) shim.Status {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		st, err := env.shim.Status(context.Background(), id)
+		if err == nil && st.Final() {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution %s not finished after %s: %+v (err %v)", id, within, st, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func outputOf(t testing.TB, st shim.Status) workflows.ExecutionOutput {
+	t.Helper()
+	var out workflows.ExecutionOutput
+	if err := json.Unmarshal(st.Result, &out); err != nil {
+		t.Fatalf("%s result %s: %v", st.Backend, st.Result, err)
+	}
+	return out
+}
+
+// TestWorkflowExecutionBothWays sends the same execution through Hatchet
+// and through the legacy chord and compares the sets of successful and
+// failed files, the LLM calls each made, and Hatchet's progress.
+func TestWorkflowExecutionBothWays(t *testing.T) {
+	env := newExecutionEnv(t, 20, nil)
+	files := env.files(t, 9)
+	ctx := context.Background()
+	outs := map[featureflag.Backend]workflows.ExecutionOutput{}
+	for _, hatchetSide := range []bool{true, false} {
+		before := env.llm.Calls.Load()
+		a, err := env.shim.Execute(ctx, request(fmt.Sprintf("ex-%v", hatchetSide), files, hatchetSide))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := env.waitFinal(t, a.ID, 3*time.Minute)
+		if st.State != shim.StateSucceeded {
+			t.Fatalf("%s: %s %+v", st.Backend, st.State, st.Error)
+		}
+		out := outputOf(t, st)
+		outs[st.Backend] = out
+		if calls := env.llm.Calls.Load() - before; calls != int64(9*len(executionOutputs)) {
+			t.Errorf("%s: %d LLM calls, want %d (one per prompt and readable file)", st.Backend, calls, 9*len(executionOutputs))
+		}
+		if hatchetSide {
+			want := hatchetrun.Children{Total: 11, Done: 11, Succeeded: 9, Failed: 2}
+			if st.Progress == nil || *st.Progress != want {
+				t.Errorf("hatchet progress = %+v, want %+v", st.Progress, want)
+			}
+			checkChildMetadata(t, env.client, a.ID, "invoice-004.txt")
+		}
+	}
+	h, c := outs[featureflag.BackendHatchet], outs[featureflag.BackendCelery]
+	if !reflect.DeepEqual(sortedKeys(h.Results), sortedKeys(c.Results)) || !reflect.DeepEqual(sortedKeys(h.Errors), sortedKeys(c.Errors)) {
+		t.Errorf("hatchet: ok %v failed %v\ncelery: ok %v failed %v", sortedKeys(h.Results), sortedKeys(h.Errors), sortedKeys(c.Results), sortedKeys(c.Errors))
+	}
+	if h.SuccessfulFiles != 9 || h.FailedFiles != 2 || c.SuccessfulFiles != 9 || c.FailedFiles != 2 {
+		t.Errorf("counts: hatchet %d/%d, celery %d/%d, want 9 successful and 2 failed", h.SuccessfulFiles, h.FailedFiles, c.SuccessfulFiles, c.FailedFiles)
+	}
+	if got := h.Results["invoice-004.txt"].ProcessedResults["invoice_number"]; len(got) != 1 || got[0].Response != "Extract: Invoice INV-004" {
+		t.Errorf("hatchet result of invoice-004.txt = %+v", got)
+	}
+	checkListed(t, env.shim)
+}
+
+// checkChildMetadata checks the dashboard finds a file's run by the
+// execution's id, its organisation and the file's name.
+func checkChildMetadata(t *testing.T, client *hatchet.Client, executionID, file string) {
+	t.Helper()
+	meta := []string{"execution_id:" + executionID, "organization_id:org_wx", "file_name:" + file}
+	and := rest.AND
+	list, err := client.Runs().List(context.Background(), rest.V1WorkflowRunListParams{Since: time.Now().Add(-time.Hour),
+		AdditionalMetadata: &meta, AdditionalMetadataOperator: &and})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Rows) != 1 || list.Rows[0].WorkflowName == nil || *list.Rows[0].WorkflowName != workflows.DocumentProcessingName {
+		t.Errorf("runs with metadata %v: %d, want the one %s run", meta, len(list.Rows), workflows.DocumentProcessingName)
+	}
+}
+
+// checkListed checks GET /api/v2/workflows shows workflow-execution with
+// its legacy task.
+func checkListed(t *testing.T, d *shim.Dispatcher) {
+	t.Helper()
+	mux := http.NewServeMux()
+	shim.NewServer(d, shim.WithTokens("tok")).Register(mux)
+	req := httptest.NewRequest(http.MethodGet, "/api/v2/workflows", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	want := `"workflow":"workflow-execution","hatchet_workflow":"workflow-execution","legacy":{"task":"async_execute_bin"`
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("GET /api/v2/workflows = %d %s\nwant it to hold %s", rec.Code, rec.Body, want)
+	}
+}
+
+// TestWorkflowExecutionWebhook checks the summary goes to the webhook
+// through the legacy send_webhook_notification task.
+func TestWorkflowExecutionWebhook(t *testing.T) {
+	env := newExecutionEnv(t, 20, nil)
+	req := request("ex-hook", env.files(t, 2), true)
+	var input map[string]any
+	_ = json.Unmarshal(req.Input, &input)
+	input["webhook_url"] = "https://hooks.example/done"
+	req.Input, _ = json.Marshal(input)
+	a, err := env.shim.Execute(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := outputOf(t, env.waitFinal(t, a.ID, 2*time.Minute))
+	if out.WebhookTaskID == "" {
+		t.Fatalf("no webhook task in %+v", out)
+	}
+	calls := webhookCalls(t, env.celery.WebhookLog)
+	if len(calls) != 1 || !strings.Contains(calls[0], `"execution_id": "ex-hook"`) || !strings.Contains(calls[0], `"failed_files": 2`) {
+		t.Errorf("webhook calls = %v", calls)
+	}
+}
+
+// TestWorkflowExecutionCancel cancels an execution mid-way through the shim
+// and checks the children still waiting are cancelled and make no LLM calls.
+func TestWorkflowExecutionCancel(t *testing.T) {
+	env := newExecutionEnv(t, 20, nil)
+	env.llm.SetDelay(400 * time.Millisecond)
+	const files = 40
+	a, err := env.shim.Execute(context.Background(), request("ex-cancel", env.files(t, files), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "first LLM calls", func() bool { return env.llm.Calls.Load() >= 4 })
+	if _, err := env.shim.Cancel(context.Background(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	st := env.waitFinal(t, a.ID, time.Minute)
+	if st.State != shim.StateCancelled {
+		t.Fatalf("execution %s, want cancelled", st.State)
+	}
+	waitFor(t, time.Minute, "children to end", func() bool {
+		st, err := env.shim.Status(context.Background(), a.ID)
+		return err == nil && st.Progress != nil && st.Progress.Done == st.Progress.Total
+	})
+	settled := env.llm.Calls.Load()
+	time.Sleep(3 * time.Second)
+	st, err = env.shim.Status(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := env.llm.Calls.Load(); calls != settled || calls >= files*int64(len(executionOutputs)) {
+		t.Errorf("LLM calls %d after the children ended, %d three seconds later; a full run makes %d", settled, calls, files*len(executionOutputs))
+	}
+	if p := st.Progress; p == nil || p.Cancelled == 0 || p.Total != files+2 {
+		t.Errorf("progress after cancel = %+v, want cancelled children among %d", p, files+2)
+	}
+}
+
+// TestWorkflowExecutionRetriedParent makes process-files time out while its
+// children still run: its retry finds the children the first attempt
+// started, so every file is processed once (counted at the LLM server).
+func TestWorkflowExecutionRetriedParent(t *testing.T) {
+	env := newExecutionEnv(t, 20, func(d *workflows.Definition) {
+		for i := range d.Tasks {
+			if d.Tasks[i].Name == "process-files" {
+				d.Tasks[i].Timeout = 5 * time.Second
+			}
+		}
+	})
+	env.llm.SetDelay(4 * time.Second) // two prompts: each child takes over 8 s
+	const files = 6
+	a, err := env.shim.Execute(context.Background(), request("ex-retry", env.files(t, files), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := env.waitFinal(t, a.ID, 3*time.Minute)
+	if st.State != shim.StateSucceeded {
+		t.Fatalf("execution %s: %+v", st.State, st.Error)
+	}
+	out := outputOf(t, st)
+	if out.SuccessfulFiles != files || out.FailedFiles != 2 {
+		t.Errorf("%d successful, %d failed; want %d and 2 (result %s)", out.SuccessfulFiles, out.FailedFiles, files, st.Result)
+	}
+	if calls, want := env.llm.Calls.Load(), int64(files*len(executionOutputs)); calls != want {
+		t.Errorf("%d LLM calls, want %d: a retried parent ran finished children again", calls, want)
+	}
+	if attempts := fanOutAttempt(t, env.client, st.BackendRef); attempts < 1 {
+		t.Errorf("process-files finished on attempt %d; the test meant it to be retried", attempts)
+	}
+}
+
+// TestWorkflowExecutionsOutnumberSlots runs more executions at once than
+// the worker has slots: the parents wait in durable slots, so the files
+// still get the ordinary ones and every execution finishes.
+func TestWorkflowExecutionsOutnumberSlots(t *testing.T) {
+	env := newExecutionEnv(t, 2, nil)
+	files := env.files(t, 3)
+	var ids []string
+	for i := range 3 {
+		a, err := env.shim.Execute(context.Background(), request(fmt.Sprintf("ex-slots-%d", i), files, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	for _, id := range ids {
+		st := env.waitFinal(t, id, 2*time.Minute)
+		if out := outputOf(t, st); st.State != shim.StateSucceeded || out.SuccessfulFiles != 3 || out.FailedFiles != 2 {
+			t.Errorf("execution %s: %s, %d successful, %d failed", id, st.State, out.SuccessfulFiles, out.FailedFiles)
+		}
+	}
+}
+
+// fanOutAttempt reads which attempt of process-files gathered the outcomes.
+func fanOutAttempt(t *testing.T, client *hatchet.Client, runID string) int {
+	t.Helper()
+	d, err := client.Runs().Get(context.Background(), runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range d.Tasks {
+		if hatchetrun.TaskName(task) != "process-files" || task.Status != rest.V1TaskStatusCOMPLETED {
+			continue
+		}
+		raw, _ := json.Marshal(task.Output)
+		var fan workflows.FanOutOutput
+		if err := json.Unmarshal(raw, &fan); err != nil {
+			t.Fatal(err)
+		}
+		return fan.Attempt
+	}
+	t.Fatalf("run %s has no completed process-files task", runID)
+	return -1
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

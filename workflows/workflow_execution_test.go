@@ -1,0 +1,196 @@
+package workflows_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/workflows"
+)
+
+// TestPlanBatches checks how files are named, ordered and cut into batches.
+func TestPlanBatches(t *testing.T) {
+	files := func(paths ...string) map[string]workflows.FileHash {
+		m := map[string]workflows.FileHash{}
+		for i, p := range paths {
+			m[fmt.Sprintf("h%d", i)] = workflows.FileHash{FilePath: p}
+		}
+		return m
+	}
+	tests := []struct {
+		name  string
+		files map[string]workflows.FileHash
+		size  int
+		want  string // batches of names, "|" between batches
+		err   bool
+	}{
+		{"one batch", files("/d/b.txt", "/d/a.txt"), 0, "a.txt,b.txt", false},
+		{"exact batches", files("/d/1", "/d/2", "/d/3", "/d/4"), 2, "1,2|3,4", false},
+		{"last batch short", files("/d/1", "/d/2", "/d/3"), 2, "1,2|3", false},
+		{"batch of one", files("/d/x", "/d/y"), 1, "x|y", false},
+		{"file_name wins over the path", map[string]workflows.FileHash{"h": {FilePath: "/d/x.tmp", FileName: "invoice.pdf"}}, 5, "invoice.pdf", false},
+		{"no path", map[string]workflows.FileHash{"h": {FileName: "a.pdf"}}, 5, "", true},
+		{"duplicate names", files("/d/a.txt", "/e/a.txt"), 5, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := workflows.PlanBatches(tt.files, tt.size)
+			if tt.err {
+				if !errors.Is(err, workflows.ErrBadExecution) {
+					t.Fatalf("PlanBatches = %+v, %v; want ErrBadExecution", plan, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var batches []string
+			for _, b := range plan.Batches {
+				var names []string
+				for _, f := range b {
+					names = append(names, f.Name)
+				}
+				batches = append(batches, strings.Join(names, ","))
+			}
+			if got := strings.Join(batches, "|"); got != tt.want || plan.Files != len(tt.files) {
+				t.Errorf("batches = %q (%d files), want %q (%d)", got, plan.Files, tt.want, len(tt.files))
+			}
+		})
+	}
+}
+
+func executionRoute(t *testing.T) shim.Route {
+	t.Helper()
+	for _, r := range workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()})) {
+		if r.Name == workflows.WorkflowExecutionName {
+			return r
+		}
+	}
+	t.Fatal("no workflow-execution route")
+	return shim.Route{}
+}
+
+// TestExecuteBinArgs checks the Celery call a workflow-execution request
+// maps to: async_execute_bin(schema_name, workflow_id, execution_id,
+// hash_values_of_files, scheduled=…, execution_mode=…, pipeline_id=…,
+// log_events_id=…, use_file_history=…).
+func TestExecuteBinArgs(t *testing.T) {
+	route := executionRoute(t)
+	e := shim.Execution{ID: "shim-1", OrganizationID: "org_acme"}
+	files := `"hash_values_of_files": {"k1": {"file_path": "/in/a.pdf", "file_name": "a.pdf", "file_hash": "ab", "file_size": 9007199254740993}}`
+	tests := []struct {
+		name, input, args, kwargs string
+	}{
+		{"defaults", `{"schema_name": "org_acme", "workflow_id": "wf", "execution_id": "ex", ` + files + `, "outputs": [{"name": "n", "prompt": "p"}], "batch_size": 5}`,
+			`["org_acme","wf","ex",{"k1":{"file_hash":"ab","file_name":"a.pdf","file_path":"/in/a.pdf","file_size":9007199254740993}}]`,
+			`{"execution_mode":null,"log_events_id":null,"pipeline_id":null,"scheduled":false,"use_file_history":true}`},
+		{"all fields", `{"schema_name": "s", "workflow_id": "wf", "execution_id": "ex", ` + files + `, "scheduled": true, "execution_mode": "QUEUE", "pipeline_id": "p", "log_events_id": "l", "use_file_history": false}`,
+			`["s","wf","ex",{"k1":{"file_hash":"ab","file_name":"a.pdf","file_path":"/in/a.pdf","file_size":9007199254740993}}]`,
+			`{"execution_mode":"QUEUE","log_events_id":"l","pipeline_id":"p","scheduled":true,"use_file_history":false}`},
+		{"no files", `{"schema_name": "s", "workflow_id": "wf", "execution_id": "ex", "hash_values_of_files": {}}`, "", ""},
+		{"no schema", `{"workflow_id": "wf", "execution_id": "ex", ` + files + `}`, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args, kwargs, err := route.Legacy.Args(e, json.RawMessage(tt.input))
+			if tt.args == "" {
+				if err == nil {
+					t.Fatalf("Args = %v %v, want an error", args, kwargs)
+				}
+				return
+			}
+			gotArgs, _ := json.Marshal(args)
+			gotKwargs, _ := json.Marshal(kwargs)
+			if err != nil || string(gotArgs) != tt.args || string(gotKwargs) != tt.kwargs {
+				t.Errorf("Args = %s %s %v\nwant   %s %s", gotArgs, gotKwargs, err, tt.args, tt.kwargs)
+			}
+		})
+	}
+}
+
+// TestExecutionCheck checks what the shim refuses before either backend.
+func TestExecutionCheck(t *testing.T) {
+	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: "http://127.0.0.1:1/v1", Model: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	check := workflows.ExecutionCheck(localDocuments(t, dir), adapters)
+	valid := map[string]any{"schema_name": "org", "workflow_id": "wf", "execution_id": "ex", "llm_adapter_id": "local",
+		"hash_values_of_files": map[string]any{"k": map[string]any{"file_path": dir + "/a.txt"}},
+		"outputs":              []map[string]string{{"name": "n", "prompt": "p"}}}
+	tests := []struct {
+		name   string
+		change func(m map[string]any)
+		want   string // "" accepts
+	}{
+		{"valid", func(map[string]any) {}, ""},
+		{"no execution id", func(m map[string]any) { delete(m, "execution_id") }, "execution_id"},
+		{"no files", func(m map[string]any) { m["hash_values_of_files"] = map[string]any{} }, "no file"},
+		{"no outputs", func(m map[string]any) { delete(m, "outputs") }, "outputs"},
+		{"unknown adapter", func(m map[string]any) { m["llm_adapter_id"] = "gone" }, "gone"},
+		{"path outside the roots", func(m map[string]any) {
+			m["hash_values_of_files"] = map[string]any{"k": map[string]any{"file_path": "/etc/passwd"}}
+		}, "passwd"},
+		{"negative batch size", func(m map[string]any) { m["batch_size"] = -1 }, "batch_size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := map[string]any{}
+			for k, v := range valid {
+				m[k] = v
+			}
+			tt.change(m)
+			raw, _ := json.Marshal(m)
+			err := check(raw)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("check refused valid input: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("check = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSummarize checks the fan-in: a file with a result succeeded, any
+// other failed, and one failure never hides the others' results.
+func TestSummarize(t *testing.T) {
+	ok := &workflows.DocumentOutput{ProcessedResults: map[string][]workflows.PromptResult{"n": {{Response: "r"}}}}
+	tests := []struct {
+		name          string
+		files         map[string]workflows.FileOutcome
+		okay, failing []string
+	}{
+		{"none", nil, nil, nil},
+		{"all succeed", map[string]workflows.FileOutcome{"a": {Result: ok}, "b": {Result: ok}}, []string{"a", "b"}, nil},
+		{"one fails", map[string]workflows.FileOutcome{"a": {Result: ok}, "b": {Error: "boom"}}, []string{"a"}, []string{"b"}},
+		{"no result is a failure", map[string]workflows.FileOutcome{"a": {}}, nil, []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := workflows.Summarize(tt.files)
+			if got := sortedKeys(out.Results); !reflect.DeepEqual(got, tt.okay) || out.SuccessfulFiles != len(tt.okay) {
+				t.Errorf("successful = %v (%d), want %v", got, out.SuccessfulFiles, tt.okay)
+			}
+			if got := sortedKeys(out.Errors); !reflect.DeepEqual(got, tt.failing) || out.FailedFiles != len(tt.failing) {
+				t.Errorf("failed = %v (%d), want %v", got, out.FailedFiles, tt.failing)
+			}
+		})
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
