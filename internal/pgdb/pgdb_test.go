@@ -18,11 +18,20 @@ func TestEnsureCreatesOnceAndKeeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	t.Cleanup(func() { _ = conn.Close(ctx) }) // after the drop below: cleanups run last-in first-out
 	const name = "hw_test_pgdb_ensure"
-	drop := func() { _, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }
-	drop()
-	t.Cleanup(drop)
+	drop := func() error {
+		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		return err
+	}
+	if err := drop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
 
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
