@@ -299,8 +299,8 @@ func explainLost(pg *testenv.PGCluster, left map[string]status) string {
 		var core, olap bool
 		_ = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM v1_lookup_table WHERE external_id = $1::uuid)`, st.BackendRef).Scan(&core)
 		_ = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM v1_lookup_table_olap WHERE external_id = $1::uuid)`, st.BackendRef).Scan(&olap)
-		lines = append(lines, fmt.Sprintf("  execution %s: status %s/%s, run %s: in core tables %t, in read model %t",
-			id, st.Status, st.BackendStatus, st.BackendRef, core, olap))
+		lines = append(lines, fmt.Sprintf("  execution %s: status %s/%s, run %s: in core tables %t, in read model %t; %s",
+			id, st.Status, st.BackendStatus, st.BackendRef, core, olap, whereTasks(ctx, conn, st.BackendRef)))
 	}
 	sort.Strings(lines)
 	rows, err := conn.Query(ctx, `SELECT "queueId", status::text, count(*) FROM "MessageQueueItem" GROUP BY 1, 2 ORDER BY 1, 2`)
@@ -315,6 +315,27 @@ func explainLost(pg *testenv.PGCluster, left map[string]status) string {
 		rows.Close()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// whereTasks says where the engine holds the tasks of run runID: waiting
+// for or holding a concurrency slot, in a queue, assigned to a worker, or
+// waiting to be retried.
+func whereTasks(ctx context.Context, conn *pgx.Conn, runID string) string {
+	var queued, waiting, filled, assigned, retrying int
+	err := conn.QueryRow(ctx, `WITH tasks AS (
+			SELECT task_id FROM v1_lookup_table WHERE external_id = $1::uuid AND task_id IS NOT NULL
+			UNION SELECT dt.task_id FROM v1_lookup_table l JOIN v1_dag_to_task dt ON dt.dag_id = l.dag_id WHERE l.external_id = $1::uuid)
+		SELECT (SELECT count(*) FROM v1_queue_item WHERE task_id IN (SELECT task_id FROM tasks)),
+			(SELECT count(*) FROM v1_concurrency_slot WHERE task_id IN (SELECT task_id FROM tasks) AND NOT is_filled),
+			(SELECT count(*) FROM v1_concurrency_slot WHERE task_id IN (SELECT task_id FROM tasks) AND is_filled),
+			(SELECT count(*) FROM v1_task_runtime WHERE task_id IN (SELECT task_id FROM tasks)),
+			(SELECT count(*) FROM v1_retry_queue_item WHERE task_id IN (SELECT task_id FROM tasks))`, runID).
+		Scan(&queued, &waiting, &filled, &assigned, &retrying)
+	if err != nil {
+		return "tasks: " + err.Error()
+	}
+	return fmt.Sprintf("tasks: %d queue items, %d waiting for a concurrency slot, %d holding one, %d assigned to a worker, %d waiting to retry",
+		queued, waiting, filled, assigned, retrying)
 }
 
 // unknownCounted sums shim_executions_unknown_total from /metrics.
