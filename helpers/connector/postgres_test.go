@@ -64,23 +64,7 @@ func TestValidatePostgres(t *testing.T) {
 // server or proxy might. It returns the port it listens on.
 func refusingPostgres(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			refusePassword(conn)
-		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); <-done })
-	return ln.Addr().(*net.TCPAddr).Port
+	return testenv.ServeTCP(t, refusePassword).Port
 }
 
 // refusePassword plays one failed login on conn.

@@ -59,22 +59,10 @@ func relay(dst, src net.Conn) {
 // plain engine.
 func NotTLSServer(t testing.TB, hold time.Duration) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
-			time.AfterFunc(hold, func() { _ = c.Close() })
-		}
-	}()
-	return ln.Addr().String()
+	return ServeTCP(t, func(c net.Conn) {
+		_, _ = c.Write([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
+		time.AfterFunc(hold, func() { _ = c.Close() })
+	}).String()
 }
 
 // LateBackend is a real service moved, for a test, to an address nothing
@@ -109,28 +97,36 @@ func (b LateBackend) Appear(t testing.TB) { Forward(t, b.Addr, b.real) }
 // own timeout. Listener and connections close at the end of the test.
 func SilentPort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, conn)
-		}
-	}()
+	var conns []net.Conn // appended by the accept loop only, read after it ends
 	t.Cleanup(func() {
-		_ = ln.Close()
-		<-done
 		for _, c := range conns {
 			_ = c.Close()
 		}
 	})
-	return ln.Addr().(*net.TCPAddr).Port
+	return ServeTCP(t, func(c net.Conn) { conns = append(conns, c) }).Port
+}
+
+// ServeTCP listens on a free loopback port and hands each connection it
+// accepts to handle, one after another on the accept loop. At the end of the
+// test it closes the listener and waits for the loop to end (so handle is
+// no longer running). It returns the address.
+func ServeTCP(t testing.TB, handle func(net.Conn)) *net.TCPAddr {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			handle(c)
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	return ln.Addr().(*net.TCPAddr)
 }
