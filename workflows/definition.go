@@ -175,9 +175,12 @@ func badInput(format string, args ...any) error {
 	return pkgworker.NewNonRetryableError(fmt.Errorf(format, args...))
 }
 
-// orgKey is the CEL concurrency key grouping runs by organisation; runs
-// without one share the "" group.
-const orgKey = `has(input.organization_id) ? input.organization_id : ""`
+// orgKey is the CEL concurrency key grouping runs by organisation: the
+// input's organization_id, else the run metadata's (the shim sends the
+// organisation there, beside input that often lacks it); runs with neither
+// share the "" group.
+const orgKey = `has(input.organization_id) ? input.organization_id : ` +
+	`(has(additional_metadata.organization_id) ? additional_metadata.organization_id : "")`
 
 // perOrganization limits a workflow to n runs at once per organisation,
 // taking organisations in turn when more wait.

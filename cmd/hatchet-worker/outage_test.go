@@ -321,7 +321,7 @@ func explainLost(pg *testenv.PGCluster, left map[string]status) string {
 // for or holding a concurrency slot, in a queue, assigned to a worker, or
 // waiting to be retried.
 func whereTasks(ctx context.Context, conn *pgx.Conn, runID string) string {
-	var queued, waiting, filled, assigned, retrying int
+	var queued, waiting, filled, assigned, retrying, runWaiting, runFilled int
 	err := conn.QueryRow(ctx, `WITH tasks AS (
 			SELECT task_id FROM v1_lookup_table WHERE external_id = $1::uuid AND task_id IS NOT NULL
 			UNION SELECT dt.task_id FROM v1_lookup_table l JOIN v1_dag_to_task dt ON dt.dag_id = l.dag_id WHERE l.external_id = $1::uuid)
@@ -329,13 +329,47 @@ func whereTasks(ctx context.Context, conn *pgx.Conn, runID string) string {
 			(SELECT count(*) FROM v1_concurrency_slot WHERE task_id IN (SELECT task_id FROM tasks) AND NOT is_filled),
 			(SELECT count(*) FROM v1_concurrency_slot WHERE task_id IN (SELECT task_id FROM tasks) AND is_filled),
 			(SELECT count(*) FROM v1_task_runtime WHERE task_id IN (SELECT task_id FROM tasks)),
-			(SELECT count(*) FROM v1_retry_queue_item WHERE task_id IN (SELECT task_id FROM tasks))`, runID).
-		Scan(&queued, &waiting, &filled, &assigned, &retrying)
+			(SELECT count(*) FROM v1_retry_queue_item WHERE task_id IN (SELECT task_id FROM tasks)),
+			(SELECT count(*) FROM v1_workflow_concurrency_slot WHERE workflow_run_id = $1::uuid AND NOT is_filled),
+			(SELECT count(*) FROM v1_workflow_concurrency_slot WHERE workflow_run_id = $1::uuid AND is_filled)`, runID).
+		Scan(&queued, &waiting, &filled, &assigned, &retrying, &runWaiting, &runFilled)
 	if err != nil {
 		return "tasks: " + err.Error()
 	}
-	return fmt.Sprintf("tasks: %d queue items, %d waiting for a concurrency slot, %d holding one, %d assigned to a worker, %d waiting to retry",
-		queued, waiting, filled, assigned, retrying)
+	return fmt.Sprintf("run: %d waiting for a workflow concurrency slot, %d holding one; "+
+		"tasks: %d queue items, %d waiting for a concurrency slot, %d holding one, %d assigned to a worker, %d waiting to retry; %s",
+		runWaiting, runFilled, queued, waiting, filled, assigned, retrying, slotHolders(ctx, conn, runID))
+}
+
+// slotHolders says which runs hold the workflow concurrency slots of run
+// runID's key (its organisation), and whether their tasks still hold a task
+// slot or a worker.
+func slotHolders(ctx context.Context, conn *pgx.Conn, runID string) string {
+	rows, err := conn.Query(ctx, `SELECT wcs.workflow_run_id::text, wcs.key,
+			(SELECT count(*) FROM v1_concurrency_slot cs WHERE cs.workflow_run_id = wcs.workflow_run_id),
+			(SELECT count(*) FROM v1_concurrency_slot cs WHERE cs.workflow_run_id = wcs.workflow_run_id AND cs.is_filled),
+			(SELECT count(*) FROM v1_task_runtime rt JOIN v1_concurrency_slot cs ON cs.task_id = rt.task_id WHERE cs.workflow_run_id = wcs.workflow_run_id)
+		FROM v1_workflow_concurrency_slot wcs
+		WHERE wcs.is_filled AND wcs.key = (SELECT key FROM v1_concurrency_slot WHERE workflow_run_id = $1::uuid LIMIT 1)`, runID)
+	if err != nil {
+		return "holders: " + err.Error()
+	}
+	defer rows.Close()
+	var holders []string
+	for rows.Next() {
+		var run, key string
+		var slots, filled, running int
+		if err := rows.Scan(&run, &key, &slots, &filled, &running); err != nil {
+			return "holders: " + err.Error()
+		}
+		holders = append(holders, fmt.Sprintf("%s (key %s: %d task slots, %d filled, %d on a worker)", run, key, slots, filled, running))
+	}
+	var slot string
+	_ = conn.QueryRow(ctx, `SELECT format('task slot: key %s, strategy %s (parent %s), retry %s of task at retry %s, schedule timeout %s',
+			cs.key, cs.strategy_id, cs.parent_strategy_id, cs.task_retry_count, t.retry_count, cs.schedule_timeout_at)
+		FROM v1_concurrency_slot cs JOIN v1_task t ON t.id = cs.task_id AND t.inserted_at = cs.task_inserted_at
+		WHERE cs.workflow_run_id = $1::uuid LIMIT 1`, runID).Scan(&slot)
+	return fmt.Sprintf("%s; %d runs hold its key's workflow slots: %s", slot, len(holders), strings.Join(holders, ", "))
 }
 
 // unknownCounted sums shim_executions_unknown_total from /metrics.
