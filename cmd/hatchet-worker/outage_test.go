@@ -21,12 +21,12 @@ import (
 )
 
 // Burst shape: outageClients senders, each with its own organisation, send
-// outagePerClient connector-validation requests; Postgres restarts once
-// outageRestartAt of them are accepted.
+// outagePerClient connector-validation requests; Postgres restarts when each
+// share of outageRestartsAt of them is accepted (a restart still under way
+// delays the next).
 const (
 	outageClients   = 8
 	outagePerClient = 150
-	outageRestartAt = 0.3
 	// outageSettleTime bounds the wait for every execution to finish. It
 	// exceeds connector-validation's task timeout (2m15s): a worker whose
 	// completion report meets the restart loses it (Hatchet's dispatcher
@@ -40,9 +40,13 @@ const (
 	outageLostAfter = 3 * time.Minute
 )
 
+// outageRestartsAt are the shares of accepted requests at which Postgres
+// restarts: two restarts double the chances of meeting the engine mid-write.
+var outageRestartsAt = []float64{0.25, 0.6}
+
 // TestPostgresRestartUnderBurst restarts the Postgres server that holds the
 // embedded engine and the shim's execution records (in the default set-up
-// they are one server) in the middle of a burst of Hatchet-routed requests,
+// they are one server) twice during a burst of Hatchet-routed requests,
 // once for each of the engine's message queues. Every request is retried
 // with its idempotency key until it is accepted. Then every accepted
 // execution must succeed, and no answer may be a 500 or lack the JSON error
@@ -75,31 +79,41 @@ func restartUnderBurst(t *testing.T, env ...string) {
 	}, env...)...)
 	b := &burst{url: "http://" + svc.addr, codes: map[int]int{}}
 	total := outageClients * outagePerClient
-	restarted := make(chan time.Duration, 1)
+	restarts := make(chan struct{}, len(outageRestartsAt))
+	restarted := make(chan time.Duration, len(outageRestartsAt))
+	go func() {
+		for range restarts {
+			began := time.Now()
+			if err := pg.Restart(); err != nil {
+				t.Errorf("restart postgres: %v", err)
+			}
+			restarted <- time.Since(began)
+		}
+	}()
+	defer close(restarts)
 	b.onAccepted = func(n int64) {
-		if n == int64(float64(total)*outageRestartAt) {
-			go func() {
-				began := time.Now()
-				if err := pg.Restart(); err != nil {
-					t.Errorf("restart postgres: %v", err)
-				}
-				restarted <- time.Since(began)
-			}()
+		for _, share := range outageRestartsAt {
+			if n == int64(float64(total)*share) {
+				restarts <- struct{}{}
+			}
 		}
 	}
 	began := time.Now()
 	b.send(t, outageClients, outagePerClient)
 	sent := time.Since(began)
-	var took time.Duration
-	select {
-	case took = <-restarted:
-	case <-time.After(time.Minute):
-		t.Fatalf("postgres was never restarted: %d of %d requests accepted", b.count.Load(), total)
+	var took []time.Duration
+	for range outageRestartsAt {
+		select {
+		case d := <-restarted:
+			took = append(took, d.Round(time.Millisecond))
+		case <-time.After(time.Minute):
+			t.Fatalf("postgres restarted %d of %d times: %d of %d requests accepted", len(took), len(outageRestartsAt), b.count.Load(), total)
+		}
 	}
 	left := b.settle(t, outageSettleTime)
 
-	t.Logf("%d executions accepted in %s (postgres restart took %s); answers by status: %v; final states: %v",
-		len(b.accepted), sent.Round(time.Millisecond), took.Round(time.Millisecond), b.codes, b.states)
+	t.Logf("%d executions accepted in %s (postgres restarts took %v); answers by status: %v; final states: %v",
+		len(b.accepted), sent.Round(time.Millisecond), took, b.codes, b.states)
 	if len(b.accepted) != total {
 		t.Errorf("accepted %d of %d requests", len(b.accepted), total)
 	}

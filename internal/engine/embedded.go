@@ -185,6 +185,14 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		// One process's engine and API share the server with the platform:
 		// keep each of their pools small (Hatchet's default is 50).
 		"DATABASE_MAX_CONNS": "10",
+		// Concurrency limits (per organisation) run on Hatchet's SQL path,
+		// which reads the slots from the database on every pass. Its
+		// in-memory index (Hatchet's default since v0.97) is built once and
+		// then fed from a Postgres outbox: across a Postgres restart it
+		// misses some slots, and their runs stay queued forever (measured:
+		// 2 of 5 restarts under a burst left 4-9 runs so, none of 9 with
+		// the SQL path; TestPostgresRestartUnderBurst).
+		"SERVER_CONCURRENCY_IN_MEMORY_INDEX_ENABLED": "false",
 		// Off unless SERVER_PROMETHEUS_ENABLED=true; then on loopback unless
 		// the operator names another address (Hatchet's default is ":9090").
 		"SERVER_PROMETHEUS_ADDRESS": "127.0.0.1:9090",
