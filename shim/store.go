@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,9 +98,22 @@ CREATE INDEX IF NOT EXISTS executions_created
 // (lease_until NULL): the grace those versions gave a claim, doubled.
 const legacyLease = "60 seconds"
 
+// storeConns is the store's pool size unless the URL sets pool_max_conns:
+// every execute request makes two short writes, and pgxpool's default (the
+// number of CPUs, at least 4) has requests queue for a connection under
+// load.
+const storeConns = 16
+
 // OpenStore connects to the database at url and creates the table if needed.
 func OpenStore(ctx context.Context, url string) (*PGStore, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("execution store: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = storeConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("execution store: %w", err)
 	}
