@@ -43,12 +43,14 @@ const (
 )
 
 // outageRestartsAt are the shares of accepted requests at which Postgres
-// restarts: two restarts double the chances of meeting the engine mid-write.
-var outageRestartsAt = []float64{0.25, 0.6}
+// restarts. A loss needs a restart to meet one of the engine's commits in
+// flight (see the embedded engine's concurrency setting), which is rare:
+// each restart is another chance.
+var outageRestartsAt = []float64{0.2, 0.45, 0.7}
 
 // TestPostgresRestartUnderBurst restarts the Postgres server that holds the
 // embedded engine and the shim's execution records (in the default set-up
-// they are one server) twice during a burst of Hatchet-routed requests,
+// they are one server) three times during a burst of Hatchet-routed requests,
 // once for each of the engine's message queues. Every request is retried
 // with its idempotency key until it is accepted. Then every accepted
 // execution must succeed, and no answer may be a 500 or lack the JSON error

@@ -188,10 +188,12 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		// Concurrency limits (per organisation) run on Hatchet's SQL path,
 		// which reads the slots from the database on every pass. Its
 		// in-memory index (Hatchet's default since v0.97) is built once and
-		// then fed from a Postgres outbox: across a Postgres restart it
-		// misses some slots, and their runs stay queued forever (measured:
-		// 2 of 5 restarts under a burst left 4-9 runs so, none of 9 with
-		// the SQL path; TestPostgresRestartUnderBurst).
+		// then fed from a Postgres outbox (pgoutbox): when the server stops
+		// during the commit that consumes a batch of outbox messages, the
+		// commit may have happened while the client sees an error; the index
+		// then undoes the batch, the messages are gone, and the slots they
+		// announced are never seen again, so their runs stay queued forever
+		// (TestPostgresRestartUnderBurst).
 		"SERVER_CONCURRENCY_IN_MEMORY_INDEX_ENABLED": "false",
 		// Off unless SERVER_PROMETHEUS_ENABLED=true; then on loopback unless
 		// the operator names another address (Hatchet's default is ":9090").
