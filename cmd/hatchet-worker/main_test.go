@@ -62,8 +62,9 @@ func TestBadStartExits2(t *testing.T) {
 
 // TestConfigCheckedFirst starts the real binary with one bad setting that
 // used to be found only after the embedded engine had created and migrated
-// its database: each exits 2 with one message, and the database named in
-// DATABASE_URL was never created.
+// its database (or, for a malformed token, after the platform's database had
+// been created): each exits 2 with one message, and neither database named
+// in DATABASE_URL and PLATFORM_DATABASE_URL was created.
 func TestConfigCheckedFirst(t *testing.T) {
 	admin := testenv.PostgresURL(t)
 	bin := buildBinary(t)
@@ -74,15 +75,18 @@ func TestConfigCheckedFirst(t *testing.T) {
 		{"bad LLM_ADAPTERS", `LLM_ADAPTERS={"gpt":{"base_url":"https://api.example/v1","model":""}}`, `LLM_ADAPTERS["gpt"].model is empty`},
 		{"missing flags file", "FEATURE_FLAGS_FILE=" + filepath.Join(flagsDir, "flags.yaml"), "FEATURE_FLAGS_FILE"},
 		{"bad URL", "X2TEXT_URL=http://", "X2TEXT_URL"},
+		{"malformed token", "HATCHET_CLIENT_TOKEN=not-a-jwt", "invalid HATCHET_CLIENT_TOKEN"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := testenv.CheckoutName(fmt.Sprintf("hw_test_config_first_%d", i))
 			dropDatabase(t, admin, db)
+			dropDatabase(t, admin, db+"_platform")
 			cmd := exec.Command(bin)
 			cmd.Env = []string{"HOME=" + t.TempDir(), "SHIM_API_TOKEN=t", "SERVICE_ADDR=127.0.0.1:0",
 				"HATCHET_EMBEDDED_GRPC_PORT=0", "HATCHET_EMBEDDED_API_PORT=0",
-				"DATABASE_URL=postgres://postgres@127.0.0.1:5432/" + db + "?sslmode=disable", tt.env}
+				"DATABASE_URL=postgres://postgres@127.0.0.1:5432/" + db + "?sslmode=disable",
+				"PLATFORM_DATABASE_URL=postgres://postgres@127.0.0.1:5432/" + db + "_platform?sslmode=disable", tt.env}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if code := exitCode(cmd.Run()); code != cli.ExitUsage {
@@ -92,8 +96,10 @@ func TestConfigCheckedFirst(t *testing.T) {
 				strings.Count(strings.TrimSpace(stderr.String()), "\n") != 1 {
 				t.Errorf("stderr is not one problem naming %s:\n%s", tt.want, &stderr)
 			}
-			if databaseExists(t, admin, db) {
-				t.Errorf("database %s was created although the configuration was bad", db)
+			for _, name := range []string{db, db + "_platform"} {
+				if databaseExists(t, admin, name) {
+					t.Errorf("database %s was created although the configuration was bad", name)
+				}
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/jsonerr"
@@ -515,6 +516,11 @@ func (c *Config) validateEngine(p *problems) {
 	oneOf(p.add, "HATCHET_EMBEDDED_LOG_LEVEL", c.Embedded.EngineLog, "debug", "info", "warn", "error")
 	if !c.Hatchet.External() && c.Hatchet.HostPort != "" {
 		p.add("HATCHET_CLIENT_HOST_PORT is set but HATCHET_CLIENT_TOKEN is not: an external engine needs a token (unset HATCHET_CLIENT_HOST_PORT to run the embedded engine)")
+	}
+	if c.Hatchet.External() {
+		if _, err := loaderutils.GetConfFromJWT(c.Hatchet.Token); err != nil {
+			p.add("invalid HATCHET_CLIENT_TOKEN: %v (want the API token the engine issued)", err)
+		}
 	}
 	if c.Hatchet.HostPort != "" {
 		if _, _, err := c.Hatchet.SplitHostPort(); err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -78,7 +79,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		apiCreds  = `{"provider":"s3","credentials":{"key":"ak","secret":"as","region_name":"eu-west-1","use_ssl":true}}`
 	)
 	environ := []string{
-		"HATCHET_CLIENT_TOKEN=tok",
+		"HATCHET_CLIENT_TOKEN=" + testToken,
 		"HATCHET_CLIENT_HOST_PORT=hatchet:7077",
 		"HATCHET_CLIENT_TLS_STRATEGY=none",
 		"HATCHET_CLIENT_NAMESPACE=staging",
@@ -131,7 +132,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := Config{
-		Hatchet: Hatchet{Token: "tok", HostPort: "hatchet:7077", TLSStrategy: "none", Namespace: "staging"},
+		Hatchet: Hatchet{Token: testToken, HostPort: "hatchet:7077", TLSStrategy: "none", Namespace: "staging"},
 		Embedded: Embedded{DatabaseURL: "postgresql://u:p@db:5433/h", GRPCPort: 7100, APIPort: 7101, TokenFile: "/run/tok", EngineLog: "error", EngineLogFormat: "json",
 			MsgQueue: MsgQueueRabbitMQ, MsgQueueURL: "amqp://u:p@mq:5672/hatchet"},
 		Celery:  Celery{Enabled: true, BrokerURL: "amqp://u:p@mq:5672/vh", ResultBackend: "db+postgresql://u:p@db/celery"},
@@ -447,3 +448,11 @@ func TestDocumentsRootDirs(t *testing.T) {
 		}
 	}
 }
+
+// testToken has the form of a Hatchet API token (a JWT whose claims name
+// the tenant and the engine's addresses); its signature is not checked.
+var testToken = func() string {
+	enc := base64.RawURLEncoding.EncodeToString
+	claims := `{"sub":"707d0855-80ab-4e1f-a156-f1c4546cbf52","exp":4102444800,"grpc_broadcast_address":"hatchet:7077","server_url":"http://hatchet:8080"}`
+	return enc([]byte(`{"alg":"ES256","typ":"JWT"}`)) + "." + enc([]byte(claims)) + "." + enc([]byte("sig"))
+}()
