@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
@@ -22,6 +23,8 @@ import (
 
 // Worker is a started Hatchet worker.
 type Worker struct {
+	client   *hatchet.Client
+	began    time.Time
 	name     string
 	metrics  *Metrics
 	stop     func() error
@@ -49,7 +52,7 @@ func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workfl
 	for i, wf := range wfs {
 		bases[i] = wf
 	}
-	w := &Worker{name: name, log: log}
+	w := &Worker{client: client, name: name, log: log}
 	for _, o := range opts {
 		o(w)
 	}
@@ -73,7 +76,7 @@ func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workfl
 	if err != nil {
 		return nil, fmt.Errorf("start worker %q: %w", name, err)
 	}
-	w.stop = stop
+	w.stop, w.began = stop, time.Now()
 	w.started.Store(true)
 	log.Info("worker registered", "worker", name, "workflows", len(wfs), "slots", slots)
 	return w, nil
@@ -108,6 +111,7 @@ func (w *Worker) Ready(context.Context) error {
 // ctx ends. Tasks cut off by ctx are retried by the engine elsewhere.
 func (w *Worker) Drain(ctx context.Context) error {
 	w.started.Store(false)
+	w.awaitRegistered(ctx)
 	stopErr := w.stop()
 	n := w.running.Load()
 	if n > 0 {
@@ -123,4 +127,48 @@ func (w *Worker) Drain(ctx context.Context) error {
 	case <-ctx.Done():
 		return errors.Join(stopErr, fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err()))
 	}
+}
+
+// registrationWait bounds how long Drain waits for a worker that has only
+// just started to finish registering; registration takes milliseconds.
+const registrationWait = 10 * time.Second
+
+// awaitRegistered waits until the engine lists the worker active when it
+// started less than registrationWait ago. The SDK registers the worker in
+// the background after Start, and panics, taking the process down, when it
+// is stopped in the middle: a SIGTERM or a drain right after start-up must
+// let it finish first.
+func (w *Worker) awaitRegistered(ctx context.Context) {
+	if time.Since(w.began) >= registrationWait {
+		return
+	}
+	ctx, cancel := context.WithDeadline(ctx, w.began.Add(registrationWait))
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		list, err := w.client.Workers().List(ctx)
+		if err == nil && ActiveIn(list, w.name) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			w.log.Warn("stopping a worker the engine does not list yet", "worker", w.name, "err", err)
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// ActiveIn reports whether list has an active worker called name.
+func ActiveIn(list *rest.WorkerList, name string) bool {
+	if list == nil || list.Rows == nil {
+		return false
+	}
+	for _, w := range *list.Rows {
+		if w.Name == name && w.Status != nil && *w.Status == rest.ACTIVE {
+			return true
+		}
+	}
+	return false
 }

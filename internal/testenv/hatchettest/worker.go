@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/worker"
@@ -45,7 +44,7 @@ func waitInactive(ctx context.Context, client *hatchet.Client, name string) erro
 	defer tick.Stop()
 	for {
 		list, err := client.Workers().List(ctx)
-		if err == nil && !activeNamed(list, name) {
+		if err == nil && !worker.ActiveIn(list, name) {
 			return nil
 		}
 		select {
@@ -54,16 +53,4 @@ func waitInactive(ctx context.Context, client *hatchet.Client, name string) erro
 		case <-tick.C:
 		}
 	}
-}
-
-func activeNamed(list *rest.WorkerList, name string) bool {
-	if list == nil || list.Rows == nil {
-		return false
-	}
-	for _, w := range *list.Rows {
-		if w.Name == name && w.Status != nil && *w.Status == rest.ACTIVE {
-			return true
-		}
-	}
-	return false
 }
