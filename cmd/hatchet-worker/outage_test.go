@@ -356,7 +356,18 @@ func whereTasks(ctx context.Context, conn *pgx.Conn, runID string) string {
 	}
 	return fmt.Sprintf("run: %d waiting for a workflow concurrency slot, %d holding one; "+
 		"tasks: %d queue items, %d waiting for a concurrency slot, %d holding one, %d assigned to a worker, %d waiting to retry; %s",
-		runWaiting, runFilled, queued, waiting, filled, assigned, retrying, slotHolders(ctx, conn, runID))
+		runWaiting, runFilled, queued, waiting, filled, assigned, retrying, taskSlot(ctx, conn, runID)+"; "+slotHolders(ctx, conn, runID))
+}
+
+// taskSlot describes the concurrency slot of run runID's task: its key,
+// strategy (and parent), retry and schedule timeout.
+func taskSlot(ctx context.Context, conn *pgx.Conn, runID string) string {
+	slot := "no task slot"
+	_ = conn.QueryRow(ctx, `SELECT format('task slot: key %s, strategy %s (parent %s), retry %s of task at retry %s, schedule timeout %s',
+			cs.key, cs.strategy_id, cs.parent_strategy_id, cs.task_retry_count, t.retry_count, cs.schedule_timeout_at)
+		FROM v1_concurrency_slot cs JOIN v1_task t ON t.id = cs.task_id AND t.inserted_at = cs.task_inserted_at
+		WHERE cs.workflow_run_id = $1::uuid LIMIT 1`, runID).Scan(&slot)
+	return slot
 }
 
 // slotHolders says which runs hold the workflow concurrency slots of run
@@ -382,12 +393,7 @@ func slotHolders(ctx context.Context, conn *pgx.Conn, runID string) string {
 		}
 		holders = append(holders, fmt.Sprintf("%s (key %s: %d task slots, %d filled, %d on a worker)", run, key, slots, filled, running))
 	}
-	var slot string
-	_ = conn.QueryRow(ctx, `SELECT format('task slot: key %s, strategy %s (parent %s), retry %s of task at retry %s, schedule timeout %s',
-			cs.key, cs.strategy_id, cs.parent_strategy_id, cs.task_retry_count, t.retry_count, cs.schedule_timeout_at)
-		FROM v1_concurrency_slot cs JOIN v1_task t ON t.id = cs.task_id AND t.inserted_at = cs.task_inserted_at
-		WHERE cs.workflow_run_id = $1::uuid LIMIT 1`, runID).Scan(&slot)
-	return fmt.Sprintf("%s; %d runs hold its key's workflow slots: %s", slot, len(holders), strings.Join(holders, ", "))
+	return fmt.Sprintf("%d runs hold its key's workflow slots: %s", len(holders), strings.Join(holders, ", "))
 }
 
 // unknownCounted sums shim_executions_unknown_total from /metrics.

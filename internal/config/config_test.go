@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -449,10 +449,5 @@ func TestDocumentsRootDirs(t *testing.T) {
 	}
 }
 
-// testToken has the form of a Hatchet API token (a JWT whose claims name
-// the tenant and the engine's addresses); its signature is not checked.
-var testToken = func() string {
-	enc := base64.RawURLEncoding.EncodeToString
-	claims := `{"sub":"707d0855-80ab-4e1f-a156-f1c4546cbf52","exp":4102444800,"grpc_broadcast_address":"hatchet:7077","server_url":"http://hatchet:8080"}`
-	return enc([]byte(`{"alg":"ES256","typ":"JWT"}`)) + "." + enc([]byte(claims)) + "." + enc([]byte("sig"))
-}()
+// testToken has the form of a Hatchet API token, which validation checks.
+var testToken = testenv.FakeHatchetToken("hatchet:7077")

@@ -144,24 +144,35 @@ func (w *Worker) awaitRegistered(ctx context.Context) {
 	}
 	ctx, cancel := context.WithDeadline(ctx, w.began.Add(registrationWait))
 	defer cancel()
+	if err := WaitListed(ctx, w.client, w.name, true); err != nil {
+		w.log.Warn("stopping a worker the engine does not list yet", "worker", w.name, "err", err)
+	}
+}
+
+// WaitListed polls the engine's worker list until it lists a worker called
+// name active (active true) or lists none so (active false), or ctx ends.
+func WaitListed(ctx context.Context, client *hatchet.Client, name string, active bool) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		list, err := w.client.Workers().List(ctx)
-		if err == nil && ActiveIn(list, w.name) {
-			return
+		list, err := client.Workers().List(ctx)
+		if err == nil && activeIn(list, name) == active {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			w.log.Warn("stopping a worker the engine does not list yet", "worker", w.name, "err", err)
-			return
+			state := "not listed active"
+			if !active {
+				state = "still listed active"
+			}
+			return fmt.Errorf("worker %s %s by the engine: %w (last list error: %v)", name, state, ctx.Err(), err)
 		case <-tick.C:
 		}
 	}
 }
 
-// ActiveIn reports whether list has an active worker called name.
-func ActiveIn(list *rest.WorkerList, name string) bool {
+// activeIn reports whether list has an active worker called name.
+func activeIn(list *rest.WorkerList, name string) bool {
 	if list == nil || list.Rows == nil {
 		return false
 	}

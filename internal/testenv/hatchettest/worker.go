@@ -2,7 +2,6 @@ package hatchettest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -30,27 +29,9 @@ func StartWorker(t testing.TB, client *hatchet.Client, name string, slots int, w
 		if err := w.Drain(ctx); err != nil {
 			t.Errorf("hatchettest: drain worker %s: %v", name, err)
 		}
-		if err := waitInactive(ctx, client, name); err != nil {
+		if err := worker.WaitListed(ctx, client, name, false); err != nil {
 			t.Errorf("hatchettest: worker %s: %v", name, err)
 		}
 	})
 	return w
-}
-
-// waitInactive polls the engine's worker list until no active worker is
-// called name.
-func waitInactive(ctx context.Context, client *hatchet.Client, name string) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		list, err := client.Workers().List(ctx)
-		if err == nil && !worker.ActiveIn(list, name) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("still listed active by the engine: %w (last list error: %v)", ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
 }
