@@ -24,7 +24,6 @@ import (
 // Worker is a started Hatchet worker.
 type Worker struct {
 	client   *hatchet.Client
-	began    time.Time
 	name     string
 	metrics  *Metrics
 	stop     func() error
@@ -76,7 +75,7 @@ func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workfl
 	if err != nil {
 		return nil, fmt.Errorf("start worker %q: %w", name, err)
 	}
-	w.stop, w.began = stop, time.Now()
+	w.stop = stop
 	w.started.Store(true)
 	log.Info("worker registered", "worker", name, "workflows", len(wfs), "slots", slots)
 	return w, nil
@@ -111,7 +110,6 @@ func (w *Worker) Ready(context.Context) error {
 // ctx ends. Tasks cut off by ctx are retried by the engine elsewhere.
 func (w *Worker) Drain(ctx context.Context) error {
 	w.started.Store(false)
-	w.awaitRegistered(ctx)
 	stopErr := w.stop()
 	n := w.running.Load()
 	if n > 0 {
@@ -126,26 +124,6 @@ func (w *Worker) Drain(ctx context.Context) error {
 		return stopErr
 	case <-ctx.Done():
 		return errors.Join(stopErr, fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err()))
-	}
-}
-
-// registrationWait bounds how long Drain waits for a worker that has only
-// just started to finish registering; registration takes milliseconds.
-const registrationWait = 10 * time.Second
-
-// awaitRegistered waits until the engine lists the worker active when it
-// started less than registrationWait ago. The SDK registers the worker in
-// the background after Start, and panics, taking the process down, when it
-// is stopped in the middle: a SIGTERM or a drain right after start-up must
-// let it finish first.
-func (w *Worker) awaitRegistered(ctx context.Context) {
-	if time.Since(w.began) >= registrationWait {
-		return
-	}
-	ctx, cancel := context.WithDeadline(ctx, w.began.Add(registrationWait))
-	defer cancel()
-	if err := WaitListed(ctx, w.client, w.name, true); err != nil {
-		w.log.Warn("stopping a worker the engine does not list yet", "worker", w.name, "err", err)
 	}
 }
 

@@ -3,7 +3,6 @@ package worker_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -126,27 +125,4 @@ func sampleCount(t *testing.T, h *prometheus.HistogramVec, labels ...string) uin
 		t.Fatal(err)
 	}
 	return pb.GetHistogram().GetSampleCount()
-}
-
-// TestDrainRightAfterStart stops workers the moment they start, as a SIGTERM
-// during start-up does. The SDK registers a worker in the background and
-// panics when stopped mid-registration, which would end this test binary;
-// Drain must let the registration finish, then stop cleanly.
-func TestDrainRightAfterStart(t *testing.T) {
-	conn := hatchettest.Engine(t)
-	wf := conn.Client.NewWorkflow("worker-test-early-drain")
-	wf.NewTask("noop", func(hatchet.Context, empty) (empty, error) { return empty{}, nil })
-	for i := range 5 {
-		w, err := worker.Start(conn.Client, fmt.Sprintf("worker-test-early-drain-%d", i), 1, []*hatchet.Workflow{wf}, slog.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = w.Drain(ctx)
-		cancel()
-		if err != nil {
-			t.Fatalf("drain %d: %v", i, err)
-		}
-	}
-	time.Sleep(time.Second) // a worker stopped mid-registration panics only once its registration call returns
 }
