@@ -22,6 +22,9 @@ type Store interface {
 	Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error)
 	// SetRef records the backend's ref and ends the claim's lease.
 	SetRef(ctx context.Context, c Claim, ref string) error
+	// Record stores e, which its backend accepted (BackendRef set) and no
+	// idempotency key holds, and returns it as stored.
+	Record(ctx context.Context, e Execution) (Execution, error)
 	// Reroute records that the claim goes to another backend.
 	Reroute(ctx context.Context, c Claim, backend featureflag.Backend, reason featureflag.Reason) error
 	// Release deletes a claim no backend accepted.
@@ -136,6 +139,27 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	}
 	dec := d.decide(route, req)
 	d.metrics.decisions.WithLabelValues(route.Name, string(dec.Backend), string(dec.Reason)).Inc()
+	var a Accepted
+	var err error
+	if req.IdempotencyKey == "" && dec.Backend == featureflag.BackendHatchet {
+		a, err = d.submitUnclaimed(ctx, route, req, dec)
+	} else {
+		a, err = d.claimAndSubmit(ctx, route, req, dec)
+	}
+	if err != nil || a.Replayed {
+		return a, err
+	}
+	d.metrics.accepted.WithLabelValues(route.Name, string(a.Backend)).Inc()
+	d.log.InfoContext(ctx, "execution accepted", "execution_id", a.ID, "workflow", a.Workflow, "organization_id", a.OrganizationID,
+		"backend", a.Backend, "reason", a.Reason, "backend_ref", a.BackendRef)
+	return a, nil
+}
+
+// claimAndSubmit claims the execution's record, or replays the one its
+// idempotency key holds, before submitting it as dec says: the claim keeps
+// a second request with the key from submitting the work again, and gives
+// a Celery result published to rpc:// a record to land in.
+func (d *Dispatcher) claimAndSubmit(ctx context.Context, route Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	leaseEnd := time.Now().Add(d.lease())
 	c, err := d.store.Claim(ctx, Execution{
 		ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID,
@@ -157,9 +181,6 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	if err != nil {
 		return Accepted{}, err
 	}
-	d.metrics.accepted.WithLabelValues(route.Name, string(e.Backend)).Inc()
-	d.log.InfoContext(ctx, "execution accepted", "execution_id", e.ID, "workflow", e.Workflow, "organization_id", e.OrganizationID,
-		"backend", e.Backend, "reason", e.Reason, "backend_ref", e.BackendRef)
 	return Accepted{Execution: e}, nil
 }
 
@@ -201,14 +222,20 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, ro
 
 // release gives the claim up after cause and returns the error to report.
 func (d *Dispatcher) release(ctx context.Context, c Claim, cause error) error {
-	if err := d.untilStored(ctx, "release claim", c, func(ctx context.Context) error { return d.store.Release(ctx, c) }); err != nil {
+	if err := d.untilStored(ctx, "release claim", c.ID, func(ctx context.Context) error { return d.store.Release(ctx, c) }); err != nil {
 		d.log.ErrorContext(ctx, "release unaccepted execution", "execution_id", c.ID, "err", err)
 	}
+	return d.refused(ctx, c.Execution, cause)
+}
+
+// refused returns the error to report for e, which no backend accepted
+// because of cause.
+func (d *Dispatcher) refused(ctx context.Context, e Execution, cause error) error {
 	if !errors.Is(cause, ErrUnavailable) {
 		return cause
 	}
-	d.log.ErrorContext(ctx, "backend unavailable", "execution_id", c.ID, "backend", c.Backend, "err", cause)
-	msg := string(c.Backend) + " backend is unavailable; the request was not accepted, retry later"
+	d.log.ErrorContext(ctx, "backend unavailable", "execution_id", e.ID, "backend", e.Backend, "err", cause)
+	msg := string(e.Backend) + " backend is unavailable; the request was not accepted, retry later"
 	if errors.Is(cause, celerybridge.ErrUnroutable) {
 		msg += " (the broker has no queue for this task: are the legacy Celery workers running?)"
 	}

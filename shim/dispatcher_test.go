@@ -30,13 +30,17 @@ func request(workflow, key string) ExecuteRequest {
 	return ExecuteRequest{Workflow: workflow, OrganizationID: "org", IdempotencyKey: key, Input: []byte(`{}`)}
 }
 
-var toCelery = featureflag.Decision{Backend: featureflag.BackendCelery, Reason: featureflag.ReasonGlobal}
+var (
+	toCelery  = featureflag.Decision{Backend: featureflag.BackendCelery, Reason: featureflag.ReasonGlobal}
+	toHatchet = featureflag.Decision{Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal}
+)
 
 // TestExecute checks routing, fallback and the errors of one request.
 func TestExecute(t *testing.T) {
 	tests := []struct {
 		name            string
 		req             ExecuteRequest
+		flags           *featureflag.Decision // nil: toCelery
 		fallback        bool
 		celery, hatchet func(context.Context) error
 		wantBackend     featureflag.Backend
@@ -59,12 +63,20 @@ func TestExecute(t *testing.T) {
 		{name: "bad input does not fall back", req: request("legacy", "k"), fallback: true,
 			celery:  func(context.Context) error { return fail(ErrInvalidInput, nil, "no document_path") },
 			wantErr: ErrInvalidInput, wantSubmits: [2]int64{1, 0}},
+		{name: "hatchet down, no key, fallback", req: request("legacy", ""), flags: &toHatchet, fallback: true, hatchet: unavailable,
+			wantBackend: featureflag.BackendCelery, wantReason: "fallback:global", wantSubmits: [2]int64{1, 1}},
+		{name: "hatchet down, no key", req: request("legacy", ""), flags: &toHatchet, hatchet: unavailable,
+			wantErr: ErrUnavailable, wantSubmits: [2]int64{0, 1}},
 		{name: "unknown workflow", req: request("nope", ""), wantErr: ErrUnknownWorkflow},
 		{name: "missing organisation", req: ExecuteRequest{Workflow: "legacy", Input: []byte(`{}`)}, wantErr: ErrInvalidInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(toCelery, tt.fallback)
+			flags := toCelery
+			if tt.flags != nil {
+				flags = *tt.flags
+			}
+			f := newFixture(flags, tt.fallback)
 			f.celery.submit, f.hatchet.submit = tt.celery, tt.hatchet
 			a, err := f.d.Execute(context.Background(), tt.req)
 			if tt.wantErr != nil {
@@ -85,6 +97,53 @@ func TestExecute(t *testing.T) {
 				if rec.Backend != tt.wantBackend || rec.Reason != tt.wantReason {
 					t.Errorf("record = %+v, want %s by %s", rec, tt.wantBackend, tt.wantReason)
 				}
+			}
+		})
+	}
+}
+
+// TestExecuteUnclaimed sends requests without an idempotency key to
+// Hatchet: they take no claim, one write records them once accepted, and
+// when the store cannot take that write within the attempt timeout the run
+// is cancelled and nothing is reported accepted.
+func TestExecuteUnclaimed(t *testing.T) {
+	tests := []struct {
+		name        string
+		outage      int64 // store writes refused
+		wantErr     error
+		wantRecords int
+		wantCancels int64
+	}{
+		{name: "recorded in one write", wantRecords: 1},
+		{name: "store restarting", outage: 2, wantRecords: 1},
+		{name: "store down", outage: 1000, wantErr: ErrStoreUnavailable, wantCancels: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(toHatchet, true, WithAttemptTimeout(500*time.Millisecond))
+			f.store.outage.Store(tt.outage)
+			a, err := f.d.Execute(context.Background(), request("legacy", ""))
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("Execute = %+v, %v; want %v", a, err, tt.wantErr)
+			}
+			if n := len(f.store.leases); n != 0 {
+				t.Errorf("%d claims taken, want none", n)
+			}
+			if n := f.store.count(); n != tt.wantRecords {
+				t.Errorf("%d records, want %d", n, tt.wantRecords)
+			}
+			if n := f.hatchet.cancels.Load(); n != tt.wantCancels {
+				t.Errorf("%d runs cancelled, want %d", n, tt.wantCancels)
+			}
+			if n := f.celery.submits.Load(); n != 0 {
+				t.Errorf("%d submissions to celery, want none: a store outage is no backend outage", n)
+			}
+			if err != nil {
+				return
+			}
+			rec, _ := f.store.Get(context.Background(), a.ID)
+			if rec.BackendRef != "ref-"+a.ID || rec.Backend != featureflag.BackendHatchet || rec.CreatedAt.IsZero() {
+				t.Errorf("record %+v, want hatchet's ref ref-%s", rec, a.ID)
 			}
 		})
 	}

@@ -16,8 +16,8 @@ import (
 
 // memStore is an in-memory Store with the same claim semantics as PGStore.
 type memStore struct {
-	// outage is how many of the next claim writes fail as in a database
-	// restart.
+	// outage is how many of the next writes settling a claim or recording
+	// an execution fail as in a database restart.
 	outage atomic.Int64
 	mu     sync.Mutex
 	recs   map[string]*memRecord // by id
@@ -55,6 +55,18 @@ func (m *memStore) Claim(_ context.Context, e Execution, lease time.Duration) (C
 	e.State = StateQueued
 	m.recs[e.ID] = &memRecord{e: e, token: token, leaseUntil: time.Now().Add(lease)}
 	return Claim{Execution: e, State: ClaimNew, Token: token}, nil
+}
+
+func (m *memStore) Record(_ context.Context, e Execution) (Execution, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.outage.Add(-1) >= 0 {
+		return Execution{}, fmt.Errorf("%w: record execution: database restarting", ErrStoreUnavailable)
+	}
+	e.CreatedAt = time.Now()
+	e.State = StateQueued
+	m.recs[e.ID] = &memRecord{e: e}
+	return e, nil
 }
 
 // byKey finds the record with e's idempotency key; m.mu must be held.

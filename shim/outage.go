@@ -18,7 +18,7 @@ const refRetryMax = 2 * time.Second
 // second time. When the store stays away the answer is a 503 and the claim
 // keeps no reference (a retry after its lease submits again).
 func (d *Dispatcher) recordRef(ctx context.Context, c Claim, ref string) error {
-	err := d.untilStored(ctx, "record backend ref", c, func(ctx context.Context) error { return d.store.SetRef(ctx, c, ref) })
+	err := d.untilStored(ctx, "record backend ref", c.ID, func(ctx context.Context) error { return d.store.SetRef(ctx, c, ref) })
 	if err != nil {
 		return fmt.Errorf("%s accepted execution %s as %s but it could not be recorded: %w", c.Backend, c.ID, ref, err)
 	}
@@ -28,15 +28,16 @@ func (d *Dispatcher) recordRef(ctx context.Context, c Claim, ref string) error {
 // untilStored runs write until it succeeds, fails for another reason than a
 // store outage, or ctx ends, backing off in between. Writes that settle a
 // claim use it: given up at once, they would leave the claim to block
-// retries with its key until its lease ends.
-func (d *Dispatcher) untilStored(ctx context.Context, what string, c Claim, write func(context.Context) error) error {
+// retries with its key until its lease ends. So does the record of work a
+// backend accepted unclaimed, which would otherwise be cancelled.
+func (d *Dispatcher) untilStored(ctx context.Context, what, id string, write func(context.Context) error) error {
 	wait := 100 * time.Millisecond
 	for {
 		err := write(ctx)
 		if err == nil || !errors.Is(err, ErrStoreUnavailable) {
 			return err
 		}
-		d.log.WarnContext(ctx, "execution store unavailable, retrying", "op", what, "execution_id", c.ID, "err", err)
+		d.log.WarnContext(ctx, "execution store unavailable, retrying", "op", what, "execution_id", id, "err", err)
 		select {
 		case <-ctx.Done():
 			return err

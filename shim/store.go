@@ -198,6 +198,18 @@ func (s *PGStore) insert(ctx context.Context, c *Claim, lease time.Duration) (bo
 	return true, nil
 }
 
+// Record stores e, which its backend accepted (BackendRef set) and no
+// idempotency key holds: one write, with no claim.
+func (s *PGStore) Record(ctx context.Context, e Execution) (Execution, error) {
+	err := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
+		(id, workflow, organization_id, backend, reason, backend_ref) VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, e.Backend, e.Reason, e.BackendRef).Scan(&e.CreatedAt)
+	if err != nil {
+		return Execution{}, storeErr("record execution", err)
+	}
+	return e, nil
+}
+
 // takeOver takes over the record with c's key when its lease ran out before
 // a backend accepted it; the row lock lets exactly one request win. The
 // record keeps its id, backend and reason.

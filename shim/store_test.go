@@ -129,3 +129,29 @@ func TestStoreMarkUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreRecord records an accepted execution without a claim: it reads
+// back settled (its ref, no lease to wait for), and its id cannot be
+// recorded twice.
+func TestStoreRecord(t *testing.T) {
+	ctx := context.Background()
+	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_record"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	e := shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal, BackendRef: uuid.NewString()}
+	rec, err := store.Record(ctx, e)
+	if err != nil || rec.CreatedAt.IsZero() {
+		t.Fatalf("Record = %+v, %v", rec, err)
+	}
+	got, err := store.Get(ctx, e.ID)
+	if err != nil || got.BackendRef != e.BackendRef || got.Backend != e.Backend || got.Reason != e.Reason ||
+		got.Workflow != e.Workflow || got.OrganizationID != e.OrganizationID || !got.CreatedAt.Equal(rec.CreatedAt) {
+		t.Errorf("Get = %+v, %v; want %+v", got, err, rec)
+	}
+	if _, err := store.Record(ctx, e); err == nil || errors.Is(err, shim.ErrStoreUnavailable) {
+		t.Errorf("second Record of one id = %v, want a refusal that is no outage", err)
+	}
+}
