@@ -33,6 +33,15 @@ type Follower interface {
 	Follow(ctx context.Context, es []Execution) ([]Status, error)
 }
 
+// RunFinder is a Backend that finds the work an execution handed it from the
+// execution alone, for a record whose ref was never written: the request
+// died, or the store failed, between the backend's acceptance and the
+// record.
+type RunFinder interface {
+	// FindRef returns the ref of e's work, or "" when the backend has none.
+	FindRef(ctx context.Context, e Execution) (string, error)
+}
+
 // States of an execution, common to both backends.
 const (
 	StateQueued    = "queued"

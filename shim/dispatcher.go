@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,9 +23,14 @@ type Store interface {
 	Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error)
 	// SetRef records the backend's ref and ends the claim's lease.
 	SetRef(ctx context.Context, c Claim, ref string) error
-	// Record stores e, which its backend accepted (BackendRef set) and no
-	// idempotency key holds, and returns it as stored.
+	// Record stores e, which no idempotency key holds, with its backend's
+	// ref or without one yet; recording an id again sets its ref.
 	Record(ctx context.Context, e Execution) (Execution, error)
+	// FillRef records ref for the execution with id when its record has
+	// none and no live claim, and reports whether it did.
+	FillRef(ctx context.Context, id, ref string) (bool, error)
+	// Forget deletes the unclaimed record with id while it has no ref.
+	Forget(ctx context.Context, id string) error
 	// Reroute records that the claim goes to another backend.
 	Reroute(ctx context.Context, c Claim, backend featureflag.Backend, reason featureflag.Reason) error
 	// Release deletes a claim no backend accepted.
@@ -62,6 +68,7 @@ type Dispatcher struct {
 	attempt  time.Duration
 	log      *slog.Logger
 	metrics  *dispatchMetrics
+	later    sync.WaitGroup // background ref writes (fillRefLater)
 }
 
 // DispatcherOption configures a Dispatcher.
@@ -176,12 +183,37 @@ func (d *Dispatcher) claimAndSubmit(ctx context.Context, route Route, req Execut
 		return Accepted{}, fail(ErrConflict, nil, "an execution with this idempotency key is being submitted; retry shortly")
 	case ClaimTakenOver:
 		d.log.WarnContext(ctx, "stale claim taken over", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
+		if a, found, err := d.acceptedBefore(ctx, c); found || err != nil {
+			return a, err
+		}
 	}
 	e, err := d.submit(ctx, c, leaseEnd, route, req)
 	if err != nil {
 		return Accepted{}, err
 	}
 	return Accepted{Execution: e}, nil
+}
+
+// acceptedBefore looks for the work of a claim taken over from a request
+// that died: when its backend shows it accepted the work before the ref was
+// recorded, the claim records that ref and the request replays it rather
+// than submitting the work again.
+func (d *Dispatcher) acceptedBefore(ctx context.Context, c Claim) (Accepted, bool, error) {
+	b, err := d.backend(c.Backend)
+	finder, ok := b.(RunFinder)
+	if err != nil || !ok {
+		return Accepted{}, false, nil
+	}
+	ref, err := finder.FindRef(ctx, c.Execution)
+	if err != nil || ref == "" {
+		return Accepted{}, false, nil // not found, or not now: submit as for any stale claim
+	}
+	if err := d.recordRef(ctx, c, ref); err != nil {
+		return Accepted{}, true, err
+	}
+	c.BackendRef = ref
+	d.log.InfoContext(ctx, "stale claim's work found on its backend; replaying it", "execution_id", c.ID, "backend_ref", ref)
+	return Accepted{Execution: c.Execution, Replayed: true}, true, nil
 }
 
 // decide asks the router about req on route.
@@ -279,6 +311,9 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	if errors.Is(err, ErrUnavailable) {
 		return Status{}, fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
 	}
+	if err == nil {
+		e = d.adoptRef(ctx, e, st)
+	}
 	if err == nil && st.State == StateUnknown {
 		d.noteUnknown(ctx, e, st)
 	}
@@ -310,6 +345,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
 	case st.Final():
 		return e, fail(ErrNotCancellable, nil, "the execution already ended: %s", st.State)
 	}
+	e = d.adoptRef(ctx, e, st)
 	err = b.Cancel(ctx, e)
 	switch {
 	case errors.Is(err, ErrNotCancellable):

@@ -103,9 +103,10 @@ func TestExecute(t *testing.T) {
 }
 
 // TestExecuteUnclaimed sends requests without an idempotency key to
-// Hatchet: they take no claim, one write records them once accepted, and
-// when the store cannot take that write within the attempt timeout the run
-// is cancelled and nothing is reported accepted.
+// Hatchet: they take no claim, their record is written alongside the run
+// and its ref after the answer; when the store cannot take the record
+// within the attempt timeout the run is cancelled and nothing is reported
+// accepted.
 func TestExecuteUnclaimed(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -114,8 +115,8 @@ func TestExecuteUnclaimed(t *testing.T) {
 		wantRecords int
 		wantCancels int64
 	}{
-		{name: "recorded in one write", wantRecords: 1},
-		{name: "store restarting", outage: 2, wantRecords: 1},
+		{name: "recorded alongside the run"},
+		{name: "store restarting", outage: 2},
 		{name: "store down", outage: 1000, wantErr: ErrStoreUnavailable, wantCancels: 1},
 	}
 	for _, tt := range tests {
@@ -126,11 +127,9 @@ func TestExecuteUnclaimed(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("Execute = %+v, %v; want %v", a, err, tt.wantErr)
 			}
+			f.d.Wait()
 			if n := len(f.store.leases); n != 0 {
 				t.Errorf("%d claims taken, want none", n)
-			}
-			if n := f.store.count(); n != tt.wantRecords {
-				t.Errorf("%d records, want %d", n, tt.wantRecords)
 			}
 			if n := f.hatchet.cancels.Load(); n != tt.wantCancels {
 				t.Errorf("%d runs cancelled, want %d", n, tt.wantCancels)
@@ -139,13 +138,36 @@ func TestExecuteUnclaimed(t *testing.T) {
 				t.Errorf("%d submissions to celery, want none: a store outage is no backend outage", n)
 			}
 			if err != nil {
+				if n := f.store.count(); n != 0 {
+					t.Errorf("%d records after a refusal, want none", n)
+				}
 				return
 			}
 			rec, _ := f.store.Get(context.Background(), a.ID)
-			if rec.BackendRef != "ref-"+a.ID || rec.Backend != featureflag.BackendHatchet || rec.CreatedAt.IsZero() {
-				t.Errorf("record %+v, want hatchet's ref ref-%s", rec, a.ID)
+			if a.BackendRef != "ref-"+a.ID || rec.BackendRef != a.BackendRef || rec.Backend != featureflag.BackendHatchet || rec.CreatedAt.IsZero() {
+				t.Errorf("accepted %+v, record %+v; want hatchet's ref ref-%s in both", a.Execution, rec, a.ID)
 			}
 		})
+	}
+}
+
+// TestStatusAdoptsFoundRef reads an execution whose record lost its run id
+// (the process died before writing it): the backend finds the run, and the
+// record keeps what it found.
+func TestStatusAdoptsFoundRef(t *testing.T) {
+	f := newFixture(toHatchet, false)
+	f.hatchet.found, f.hatchet.state = "run-1", StateRunning
+	e, err := f.store.Record(context.Background(), Execution{ID: "e-1", Workflow: "legacy", OrganizationID: "org",
+		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.d.Status(context.Background(), e.ID)
+	if err != nil || st.BackendRef != "run-1" || st.State != StateRunning {
+		t.Fatalf("Status = %+v, %v; want running as run-1", st, err)
+	}
+	if rec, _ := f.store.Get(context.Background(), e.ID); rec.BackendRef != "run-1" {
+		t.Errorf("record %+v, want the found ref run-1", rec)
 	}
 }
 
@@ -215,24 +237,43 @@ func TestExecuteWithinLease(t *testing.T) {
 	}
 }
 
-// TestExecuteTakesOverStaleClaim leaves a claim whose lease ended unsubmitted:
-// the next request takes it over, keeping its id, and submits it once.
+// TestExecuteTakesOverStaleClaim leaves a claim whose lease ended without a
+// ref: the next request takes it over, keeping its id, and submits it once,
+// unless the backend shows the work the dead request handed it, which is
+// then recorded and replayed.
 func TestExecuteTakesOverStaleClaim(t *testing.T) {
-	f := newFixture(toCelery, false)
-	stale, err := f.store.Claim(context.Background(), Execution{ID: "stale-id", Workflow: "legacy", OrganizationID: "org",
-		IdempotencyKey: "k", Backend: featureflag.BackendCelery, Reason: "global"}, -time.Second)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name        string
+		found       string // the work the backend shows for the claim
+		wantSubmits int64
+		wantRef     string
+	}{
+		{name: "never submitted", wantSubmits: 1, wantRef: "ref-stale-id"},
+		{name: "submitted, ref not recorded", found: "ref-earlier", wantRef: "ref-earlier"},
 	}
-	a, err := f.d.Execute(context.Background(), request("legacy", "k"))
-	if err != nil || a.ID != stale.ID || a.Replayed {
-		t.Fatalf("Execute = %+v, %v; want the stale claim %s submitted", a, err, stale.ID)
-	}
-	if err := f.store.SetRef(context.Background(), stale, "late"); !errors.Is(err, ErrClaimLost) {
-		t.Errorf("the dead holder's SetRef = %v, want ErrClaimLost", err)
-	}
-	if n := f.celery.submits.Load(); n != 1 {
-		t.Errorf("%d submissions, want 1", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(toCelery, false)
+			f.celery.found = tt.found
+			stale, err := f.store.Claim(context.Background(), Execution{ID: "stale-id", Workflow: "legacy", OrganizationID: "org",
+				IdempotencyKey: "k", Backend: featureflag.BackendCelery, Reason: "global"}, -time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := f.d.Execute(context.Background(), request("legacy", "k"))
+			if err != nil || a.ID != stale.ID || a.BackendRef != tt.wantRef || a.Replayed != (tt.found != "") {
+				t.Fatalf("Execute = %+v, %v; want the stale claim %s as %s", a, err, stale.ID, tt.wantRef)
+			}
+			if err := f.store.SetRef(context.Background(), stale, "late"); !errors.Is(err, ErrClaimLost) {
+				t.Errorf("the dead holder's SetRef = %v, want ErrClaimLost", err)
+			}
+			if n := f.celery.submits.Load(); n != tt.wantSubmits {
+				t.Errorf("%d submissions, want %d", n, tt.wantSubmits)
+			}
+			if rec, _ := f.store.Get(context.Background(), stale.ID); rec.BackendRef != tt.wantRef {
+				t.Errorf("record ref %q, want %q", rec.BackendRef, tt.wantRef)
+			}
+		})
 	}
 }
 

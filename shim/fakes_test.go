@@ -63,10 +63,37 @@ func (m *memStore) Record(_ context.Context, e Execution) (Execution, error) {
 	if m.outage.Add(-1) >= 0 {
 		return Execution{}, fmt.Errorf("%w: record execution: database restarting", ErrStoreUnavailable)
 	}
+	if r, ok := m.recs[e.ID]; ok {
+		r.e.BackendRef = e.BackendRef
+		return r.e, nil
+	}
 	e.CreatedAt = time.Now()
 	e.State = StateQueued
 	m.recs[e.ID] = &memRecord{e: e}
 	return e, nil
+}
+
+func (m *memStore) FillRef(_ context.Context, id, ref string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.outage.Add(-1) >= 0 {
+		return false, fmt.Errorf("%w: record found backend ref: database restarting", ErrStoreUnavailable)
+	}
+	r, ok := m.recs[id]
+	if !ok || r.e.BackendRef != "" || (r.token != "" && time.Now().Before(r.leaseUntil)) {
+		return false, nil
+	}
+	r.e.BackendRef, r.token = ref, ""
+	return true, nil
+}
+
+func (m *memStore) Forget(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.recs[id]; ok && r.e.BackendRef == "" && r.token == "" {
+		delete(m.recs, id)
+	}
+	return nil
 }
 
 // byKey finds the record with e's idempotency key; m.mu must be held.
@@ -216,6 +243,7 @@ func (m *memStore) count() int {
 type fakeBackend struct {
 	submit    func(ctx context.Context) error
 	state     string
+	found     string // the ref Status finds for an execution recorded without one
 	statusErr error
 	cancelErr error
 	submits   atomic.Int64
@@ -236,9 +264,14 @@ func (b *fakeBackend) Status(_ context.Context, e Execution) (Status, error) {
 	if b.statusErr != nil {
 		return Status{}, b.statusErr
 	}
-	st := Status{ExecutionID: e.ID, Backend: e.Backend, State: b.state}
+	st := Status{ExecutionID: e.ID, Backend: e.Backend, BackendRef: e.BackendRef, State: b.state}
+	if st.BackendRef == "" {
+		st.BackendRef = b.found
+	}
 	return st, nil
 }
+
+func (b *fakeBackend) FindRef(context.Context, Execution) (string, error) { return b.found, nil }
 
 func (b *fakeBackend) Cancel(context.Context, Execution) error {
 	b.cancels.Add(1)

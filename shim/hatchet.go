@@ -151,7 +151,7 @@ const childClockSkew = time.Minute
 func (h *Hatchet) status(ctx context.Context, e Execution) (Status, error) {
 	st := statusOf(e)
 	if e.BackendRef == "" {
-		return h.unsubmitted(st), nil
+		return h.unrecorded(ctx, e)
 	}
 	if h.dashboard != "" {
 		st.DashboardURL = h.dashboard + url.PathEscape(e.BackendRef)
@@ -178,6 +178,23 @@ const (
 	// UnknownRunNotFound: the engine accepted the run but has no record of it.
 	UnknownRunNotFound = "run_not_found"
 )
+
+// unrecorded reads an execution whose record has no run id: a run created
+// by a request without a claim before its id was recorded, or by one whose
+// holder died between creating the run and recording it. The run is found
+// by its execution_id metadata; without one it is being submitted, or was
+// abandoned (see unsubmitted).
+func (h *Hatchet) unrecorded(ctx context.Context, e Execution) (Status, error) {
+	ref, err := h.FindRef(ctx, e)
+	if err != nil {
+		return Status{}, err
+	}
+	if ref == "" {
+		return h.unsubmitted(statusOf(e)), nil
+	}
+	e.BackendRef = ref
+	return h.status(ctx, e)
+}
 
 // unsubmitted reports a claim without a run: being submitted, or, after
 // lostAfter, abandoned by a request that lost the store mid-way.

@@ -100,6 +100,26 @@ func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest
 	return rows, nil
 }
 
+// FindRef returns the id of the run the shim started for e, found by its
+// execution_id metadata, or "" when the engine lists none. Runs spawned by
+// it carry the same metadata and were created after it.
+func (h *Hatchet) FindRef(ctx context.Context, e Execution) (string, error) {
+	rows, err := h.listRuns(ctx, []Execution{e})
+	if err != nil {
+		return "", err
+	}
+	var first *rest.V1TaskSummary
+	for _, r := range rows {
+		if first == nil || r.CreatedAt.Before(first.CreatedAt) {
+			first = &r
+		}
+	}
+	if first == nil {
+		return "", nil
+	}
+	return first.WorkflowRunExternalId.String(), nil
+}
+
 // fromSummary is e's status from its run's row in the runs list.
 func fromSummary(e Execution, r rest.V1TaskSummary) Status {
 	st := statusOf(e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -99,4 +100,42 @@ func TestHatchetRunSentToAStoppedWorker(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// TestLostRefFoundByExecutionID loses the run id of an accepted execution
+// without an idempotency key, as when the process dies between answering
+// and recording it: the status is still read, from the run found by its
+// execution_id metadata, and the record gets the run id back.
+func TestLostRefFoundByExecutionID(t *testing.T) {
+	s := newStack(t)
+	s.writeFlags(t, `{"use_task_abstraction": true}`)
+	s.waitFlags(t, func(r featureflag.Rules) bool { return r.UseTaskAbstraction })
+	code, resp := s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-ref", "input": s.input()})
+	if code != http.StatusAccepted {
+		t.Fatalf("execute: %d %v", code, resp)
+	}
+	id, _ := resp["execution_id"].(string)
+	ref := waitRef(t, s.store, id)
+	execSQL(t, s.storeURL, `UPDATE hatchet_worker.executions SET backend_ref = '' WHERE id = $1`, id)
+
+	st := s.waitDone(t, id)
+	if st["status"] != shim.StateSucceeded || st["backend_ref"] != ref {
+		t.Errorf("status %v, want succeeded as run %s", st, ref)
+	}
+	if rec, err := s.store.Get(context.Background(), id); err != nil || rec.BackendRef != ref {
+		t.Errorf("record %+v, %v; want run %s recorded again", rec, err, ref)
+	}
+}
+
+// waitRef waits until the execution's record has its run id, written after
+// the answer, and returns it.
+func waitRef(t *testing.T, store *shim.PGStore, id string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if rec, err := store.Get(context.Background(), id); err == nil && rec.BackendRef != "" {
+			return rec.BackendRef
+		}
+	}
+	t.Fatalf("execution %s: no run id recorded", id)
+	return ""
 }

@@ -198,16 +198,44 @@ func (s *PGStore) insert(ctx context.Context, c *Claim, lease time.Duration) (bo
 	return true, nil
 }
 
-// Record stores e, which its backend accepted (BackendRef set) and no
-// idempotency key holds: one write, with no claim.
+// Record stores e, which no idempotency key holds, with its backend's ref
+// or, while the backend is still accepting it, without one (FillRef adds
+// it). Recording an id again sets its ref: a retry after a write whose
+// outcome was lost.
 func (s *PGStore) Record(ctx context.Context, e Execution) (Execution, error) {
 	err := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
 		(id, workflow, organization_id, backend, reason, backend_ref) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET backend_ref = EXCLUDED.backend_ref
 		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, e.Backend, e.Reason, e.BackendRef).Scan(&e.CreatedAt)
 	if err != nil {
 		return Execution{}, storeErr("record execution", err)
 	}
 	return e, nil
+}
+
+// FillRef records ref for the execution with id when its record has none
+// and no live claim: recorded before its backend accepted it, or claimed by
+// a request that died after. It reports whether it did.
+func (s *PGStore) FillRef(ctx context.Context, id, ref string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions
+		SET backend_ref = $2, claim_token = NULL, lease_until = NULL
+		WHERE id = $1 AND backend_ref = ''
+			AND (claim_token IS NULL OR coalesce(lease_until, created_at + interval '`+legacyLease+`') < now())`, id, ref)
+	if err != nil {
+		return false, storeErr("record found backend ref", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Forget deletes the unclaimed record with id while it has no ref: its
+// backend did not accept the work.
+func (s *PGStore) Forget(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM hatchet_worker.executions
+		WHERE id = $1 AND backend_ref = '' AND claim_token IS NULL`, id)
+	if err != nil {
+		return storeErr("forget unaccepted execution", err)
+	}
+	return nil
 }
 
 // takeOver takes over the record with c's key when its lease ran out before

@@ -130,28 +130,84 @@ func TestStoreMarkUnknown(t *testing.T) {
 	}
 }
 
-// TestStoreRecord records an accepted execution without a claim: it reads
-// back settled (its ref, no lease to wait for), and its id cannot be
-// recorded twice.
+// TestStoreRecord records executions without a claim: written before
+// their run exists, they get its id from a second Record or from FillRef;
+// FillRef leaves a record that has an id or a live claim alone, and Forget
+// deletes only an unclaimed record without an id.
 func TestStoreRecord(t *testing.T) {
 	ctx := context.Background()
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_record"))
+	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_record")
+	store, err := shim.OpenStore(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
-	e := shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
-		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal, BackendRef: uuid.NewString()}
-	rec, err := store.Record(ctx, e)
-	if err != nil || rec.CreatedAt.IsZero() {
-		t.Fatalf("Record = %+v, %v", rec, err)
+	record := func(ref string) shim.Execution {
+		t.Helper()
+		e := shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+			Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal, BackendRef: ref}
+		rec, err := store.Record(ctx, e)
+		if err != nil || rec.CreatedAt.IsZero() {
+			t.Fatalf("Record = %+v, %v", rec, err)
+		}
+		return rec
 	}
-	got, err := store.Get(ctx, e.ID)
-	if err != nil || got.BackendRef != e.BackendRef || got.Backend != e.Backend || got.Reason != e.Reason ||
-		got.Workflow != e.Workflow || got.OrganizationID != e.OrganizationID || !got.CreatedAt.Equal(rec.CreatedAt) {
-		t.Errorf("Get = %+v, %v; want %+v", got, err, rec)
+	refOf := func(id string) (string, bool) {
+		t.Helper()
+		rec, err := store.Get(ctx, id)
+		if errors.Is(err, shim.ErrNotFound) {
+			return "", false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.BackendRef, true
 	}
-	if _, err := store.Record(ctx, e); err == nil || errors.Is(err, shim.ErrStoreUnavailable) {
-		t.Errorf("second Record of one id = %v, want a refusal that is no outage", err)
+
+	again := record("")
+	if _, err := store.Record(ctx, shim.Execution{ID: again.ID, Workflow: "w", OrganizationID: "o",
+		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal, BackendRef: "run-again"}); err != nil {
+		t.Fatal(err)
+	}
+	if ref, _ := refOf(again.ID); ref != "run-again" {
+		t.Errorf("recorded again with a ref: ref %q, want run-again", ref)
+	}
+
+	filled, kept, held, stale := record(""), record("run-kept"), uuid.NewString(), uuid.NewString()
+	for id, lease := range map[string]time.Duration{held: time.Minute, stale: time.Millisecond} {
+		if _, err := store.Claim(ctx, shim.Execution{ID: id, Workflow: "w", OrganizationID: "o", IdempotencyKey: id,
+			Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal}, lease); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(10 * time.Millisecond) // the stale claim's lease ends
+	fills := []struct {
+		name string
+		id   string
+		want bool
+	}{
+		{"no ref yet", filled.ID, true},
+		{"ref recorded", kept.ID, false},
+		{"live claim", held, false},
+		{"claim whose lease ended", stale, true},
+	}
+	for _, f := range fills {
+		did, err := store.FillRef(ctx, f.id, "run-found")
+		ref, _ := refOf(f.id)
+		if err != nil || did != f.want || (ref == "run-found") != f.want {
+			t.Errorf("%s: FillRef = %t, %v (ref now %q); want %t", f.name, did, err, ref, f.want)
+		}
+	}
+
+	forgotten := record("")
+	for _, id := range []string{forgotten.ID, kept.ID, held} {
+		if err := store.Forget(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string]bool{forgotten.ID: false, kept.ID: true, held: true} {
+		if _, found := refOf(id); found != want {
+			t.Errorf("after Forget, %s found = %t, want %t", id, found, want)
+		}
 	}
 }

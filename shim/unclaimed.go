@@ -10,26 +10,58 @@ import (
 )
 
 // submitUnclaimed runs a request that no idempotency key holds on Hatchet,
-// whose runs report nothing the shim does not ask for: it submits first and
-// records the accepted execution after, one store write where a claim takes
-// two. A Hatchet that is down falls back, when the router allows, through
-// a claim (a Celery result may arrive unasked). When the store cannot take
-// the record within the attempt timeout, the run is cancelled, so the
-// client's 503 means, as always, that nothing was accepted.
+// whose runs report nothing the shim does not ask for, so the request needs
+// no claim: its record is written while the run is being created, and the
+// run's id after the answer (fillRefLater). The answer waits for one store
+// write, made alongside the engine's.
+//
+// A run the engine refused takes its record back; a Hatchet that is down
+// falls back, when the router allows, through a claim (a Celery result may
+// arrive unasked). A run the store could not record within the attempt
+// timeout is cancelled, so the client's 503 means, as always, that nothing
+// was accepted.
 func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
+	ctx = context.WithoutCancel(ctx) // the record and the run settle whether or not the client stays
 	e := Execution{ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
-	ref, err := d.attemptOn(context.WithoutCancel(ctx), e, route, req)
-	if fb, ok := d.router.Fallback(dec); ok && errors.Is(err, ErrUnavailable) {
-		d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", e.ID, "from", e.Backend, "to", fb.Backend, "err", err)
-		return d.claimAndSubmit(ctx, route, req, fb)
-	}
+	recorded := make(chan recordResult, 1)
+	go func() {
+		rec, err := d.store.Record(ctx, e)
+		recorded <- recordResult{rec, err}
+	}()
+	ref, err := d.attemptOn(ctx, e, route, req)
+	r := <-recorded
 	if err != nil {
+		if r.err == nil {
+			d.forget(ctx, e.ID)
+		}
+		if fb, ok := d.router.Fallback(dec); ok && errors.Is(err, ErrUnavailable) {
+			d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", e.ID, "from", e.Backend, "to", fb.Backend, "err", err)
+			return d.claimAndSubmit(ctx, route, req, fb)
+		}
 		return Accepted{}, d.refused(ctx, e, err)
 	}
 	e.BackendRef = ref
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.recordMargin())
+	if r.err != nil {
+		return d.recordAccepted(ctx, e)
+	}
+	r.rec.BackendRef = ref
+	d.fillRefLater(r.rec)
+	return Accepted{Execution: r.rec}, nil
+}
+
+// recordResult is the outcome of a Store.Record.
+type recordResult struct {
+	rec Execution
+	err error
+}
+
+// recordAccepted records e, which its backend accepted while the store
+// refused its first record, retrying a store outage within the record
+// margin; a run it cannot record is cancelled.
+func (d *Dispatcher) recordAccepted(ctx context.Context, e Execution) (Accepted, error) {
+	recordCtx, cancel := context.WithTimeout(ctx, d.recordMargin())
 	defer cancel()
-	err = d.untilStored(recordCtx, "record execution", e.ID, func(ctx context.Context) error {
+	err := d.untilStored(recordCtx, "record execution", e.ID, func(ctx context.Context) error {
 		rec, err := d.store.Record(ctx, e)
 		if err == nil {
 			e = rec
@@ -43,10 +75,57 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req Execu
 	return Accepted{Execution: e}, nil
 }
 
+// forget takes back the record of work its backend refused. A record left
+// behind reads as not submitted (unknown after the lost-run window).
+func (d *Dispatcher) forget(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, d.recordMargin())
+	defer cancel()
+	if err := d.untilStored(ctx, "forget unaccepted execution", id, func(ctx context.Context) error { return d.store.Forget(ctx, id) }); err != nil {
+		d.log.ErrorContext(ctx, "forget unaccepted execution", "execution_id", id, "err", err)
+	}
+}
+
+// fillRefLater records e's ref in the background, so that the answer does
+// not wait for a second write. A ref that never arrives (the process
+// killed, the store gone for the record margin) is found again from the
+// run's execution_id metadata when the execution is read (adoptRef). Wait
+// waits for these writes.
+func (d *Dispatcher) fillRefLater(e Execution) {
+	d.later.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), d.recordMargin())
+		defer cancel()
+		err := d.untilStored(ctx, "record backend ref", e.ID, func(ctx context.Context) error {
+			_, err := d.store.FillRef(ctx, e.ID, e.BackendRef)
+			return err
+		})
+		if err != nil {
+			d.log.WarnContext(ctx, "backend ref not recorded; it is found again when the execution is read",
+				"execution_id", e.ID, "backend_ref", e.BackendRef, "err", err)
+		}
+	})
+}
+
+// Wait waits until the background writes of accepted executions end (at
+// most the record margin each). Call it once no request is in flight.
+func (d *Dispatcher) Wait() { d.later.Wait() }
+
+// adoptRef records the ref a backend found for e, whose record has none
+// (see fillRefLater), and returns e with it.
+func (d *Dispatcher) adoptRef(ctx context.Context, e Execution, st Status) Execution {
+	if e.BackendRef != "" || st.BackendRef == "" {
+		return e
+	}
+	if _, err := d.store.FillRef(ctx, e.ID, st.BackendRef); err != nil {
+		d.log.WarnContext(ctx, "record found backend ref", "execution_id", e.ID, "backend_ref", st.BackendRef, "err", err)
+	}
+	e.BackendRef = st.BackendRef
+	return e
+}
+
 // cancelUnrecorded cancels e, accepted by its backend but not recorded
 // because of cause.
 func (d *Dispatcher) cancelUnrecorded(ctx context.Context, e Execution, cause error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.attempt)
+	ctx, cancel := context.WithTimeout(ctx, d.attempt)
 	defer cancel()
 	log := d.log.With("execution_id", e.ID, "backend", e.Backend, "backend_ref", e.BackendRef, "cause", cause)
 	b, err := d.backend(e.Backend)

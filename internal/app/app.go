@@ -42,6 +42,7 @@ type service struct {
 	conn   *engine.Conn
 	deps   *Dependencies
 	store  *shim.PGStore
+	shim   *shim.Dispatcher // nil until the shim is mounted
 	worker *worker.Worker
 	phase  atomic.Int32 // phaseStarting, phaseRunning or phaseStopping
 }
@@ -259,6 +260,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 	router := featureflag.NewRouter(s.flags, routing...)
 	d := shim.NewDispatcher(catalog, router, s.store, backends, shim.WithHistory(s.store),
 		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
+	s.shim = d
 	tokens := s.cfg.Shim.Tokens()
 	srv := shim.NewServer(d, shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
 		shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
@@ -359,12 +361,16 @@ func (s *service) drain(ctx context.Context) error {
 const stopStep = 10 * time.Second
 
 // close releases everything in dependency order: HTTP first (in-flight shim
-// requests still need the broker and engine), then the background
+// requests still need the broker and engine) and the shim's record writes
+// that outlast their requests, then the background
 // goroutines (the flag watcher and the pruning, which use the store), then
 // the broker, the databases and the engine last. Each step has its own
 // deadline. It returns the failure of a background task, if any.
 func (s *service) close() error {
 	_ = s.step("http", s.http.Shutdown) // logged
+	if s.shim != nil {
+		_ = s.step("shim's record writes", func(context.Context) error { s.shim.Wait(); return nil })
+	}
 	s.stopBg()
 	bgErr := s.step("background tasks", func(context.Context) error { return s.bg.Wait() })
 	if s.deps != nil {
