@@ -18,12 +18,7 @@ import (
 // it, its id is then unknown and its idempotency key starts afresh.
 func TestStorePrune(t *testing.T) {
 	ctx := context.Background()
-	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_store")
-	store, err := shim.OpenStore(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
+	store, dbURL := openStore(t, "hw_test_shim_store")
 	claim := func(key string) shim.Execution {
 		t.Helper()
 		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
@@ -54,12 +49,7 @@ func TestStorePrune(t *testing.T) {
 // and only the current holder may record the ref, once.
 func TestStoreClaimLease(t *testing.T) {
 	ctx := context.Background()
-	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_lease")
-	store, err := shim.OpenStore(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
+	store, dbURL := openStore(t, "hw_test_shim_lease")
 	claim := func(want shim.ClaimState) shim.Claim {
 		t.Helper()
 		c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
@@ -96,6 +86,19 @@ func TestStoreClaimLease(t *testing.T) {
 
 // execSQL runs one statement on the database at dbURL, as another process
 // (or an operator) would.
+// openStore opens a store on a fresh database called name and returns it
+// with the database's URL.
+func openStore(t *testing.T, name string) (*shim.PGStore, string) {
+	t.Helper()
+	dbURL := hatchettest.DatabaseURL(t, name)
+	store, err := shim.OpenStore(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	return store, dbURL
+}
+
 func execSQL(t *testing.T, dbURL, sql string, args ...any) {
 	t.Helper()
 	ctx := context.Background()
@@ -113,11 +116,7 @@ func execSQL(t *testing.T, dbURL, sql string, args ...any) {
 // only the first call reports it, so the metric counts it once.
 func TestStoreMarkUnknown(t *testing.T) {
 	ctx := context.Background()
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_unknown"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
+	store, _ := openStore(t, "hw_test_shim_unknown")
 	c, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
 		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonHatchetOnly}, time.Minute)
 	if err != nil {
@@ -136,12 +135,7 @@ func TestStoreMarkUnknown(t *testing.T) {
 // deletes only an unclaimed record without an id.
 func TestStoreRecord(t *testing.T) {
 	ctx := context.Background()
-	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_record")
-	store, err := shim.OpenStore(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
+	store, _ := openStore(t, "hw_test_shim_record")
 	record := func(ref string) shim.Execution {
 		t.Helper()
 		e := shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
