@@ -25,6 +25,8 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req Execu
 	e := Execution{ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
 	recorded := make(chan recordResult, 1)
 	go func() {
+		ctx, cancel := context.WithTimeout(ctx, d.recordMargin())
+		defer cancel()
 		rec, err := d.store.Record(ctx, e)
 		recorded <- recordResult{rec, err}
 	}()
