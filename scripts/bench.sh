@@ -36,7 +36,7 @@ gobench redis ./shim/celerybridge 'RedisWaits$' 3000x
 echo "bench: shim execute per backend…" >&2
 gobench execute ./shim 'Execute(VsSDK)?$' 300x
 echo "bench: outcome tracking with 10,000 executions in flight…" >&2
-gobench tracking ./shim 'Tracking$' 20x
+gobench tracking ./shim '^BenchmarkTracking$' 20x
 COUNT=1 gobench tracked ./shim 'ExecuteWhileTracking$' 4x
 echo "bench: a 200-file workflow execution, Hatchet and the Celery chord…" >&2
 COUNT=1 gobench execution ./workflows 'WorkflowExecution200$' 1x
