@@ -2,7 +2,7 @@
 # bench.sh runs every benchmark of the service and prints one Markdown table:
 # each figure beside the ceiling it is measured against in the same run and
 # the ratio. Go benchmarks run COUNT times (default 5) and report medians.
-# Needs the services of scripts/setup.sh; takes about half an hour.
+# Needs the services of scripts/setup.sh; takes about a quarter of an hour.
 # Usage: scripts/bench.sh [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
