@@ -104,25 +104,33 @@ func TestExecute(t *testing.T) {
 
 // TestExecuteUnclaimed sends requests without an idempotency key to
 // Hatchet: they take no claim, their record is written alongside the run
-// and its ref after the answer; when the store cannot take the record
-// within the attempt timeout the run is cancelled and nothing is reported
-// accepted.
+// and its ref after the answer, through a store restart once the record is
+// in; when the store refuses the record the run is cancelled and nothing is
+// reported accepted.
 func TestExecuteUnclaimed(t *testing.T) {
 	tests := []struct {
 		name        string
-		outage      int64 // store writes refused
+		outage      int64 // store writes refused from the start
+		refOutage   int64 // store writes refused once the record is in
 		wantErr     error
 		wantRecords int
 		wantCancels int64
 	}{
 		{name: "recorded alongside the run"},
-		{name: "store restarting", outage: 2},
-		{name: "store down", outage: 1000, wantErr: ErrStoreUnavailable, wantCancels: 1},
+		{name: "store refuses the record", outage: 1, wantErr: ErrStoreUnavailable, wantCancels: 1},
+		{name: "store restarts after the record", refOutage: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(toHatchet, true, WithAttemptTimeout(500*time.Millisecond))
 			f.store.outage.Store(tt.outage)
+			f.hatchet.submit = func(context.Context) error { // the engine answers once the record is written
+				for f.store.recordCalls.Load() == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				f.store.outage.Add(tt.refOutage)
+				return nil
+			}
 			a, err := f.d.Execute(context.Background(), request("legacy", ""))
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("Execute = %+v, %v; want %v", a, err, tt.wantErr)

@@ -19,10 +19,12 @@ type memStore struct {
 	// outage is how many of the next writes settling a claim or recording
 	// an execution fail as in a database restart.
 	outage atomic.Int64
-	mu     sync.Mutex
-	recs   map[string]*memRecord // by id
-	leases []time.Duration       // every lease asked for
-	reads  int                   // Unfinished calls so far
+	// recordCalls counts the Record calls so far.
+	recordCalls atomic.Int64
+	mu          sync.Mutex
+	recs        map[string]*memRecord // by id
+	leases      []time.Duration       // every lease asked for
+	reads       int                   // Unfinished calls so far
 }
 
 // memRecord is one execution and its claim.
@@ -60,6 +62,7 @@ func (m *memStore) Claim(_ context.Context, e Execution, lease time.Duration) (C
 func (m *memStore) Record(_ context.Context, e Execution) (Execution, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.recordCalls.Add(1)
 	if m.outage.Add(-1) >= 0 {
 		return Execution{}, fmt.Errorf("%w: record execution: database restarting", ErrStoreUnavailable)
 	}

@@ -17,9 +17,9 @@ import (
 //
 // A run the engine refused takes its record back; a Hatchet that is down
 // falls back, when the router allows, through a claim (a Celery result may
-// arrive unasked). A run the store could not record within the attempt
-// timeout is cancelled, so the client's 503 means, as always, that nothing
-// was accepted.
+// arrive unasked). A run whose record the store refused is cancelled at
+// once, before it can start, and the answer is the store's 503, as for a
+// refused claim: nothing was accepted.
 func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	ctx = context.WithoutCancel(ctx) // the record and the run settle whether or not the client stays
 	e := Execution{ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
@@ -44,7 +44,8 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req Execu
 	}
 	e.BackendRef = ref
 	if r.err != nil {
-		return d.recordAccepted(ctx, e)
+		d.cancelUnrecorded(ctx, e, r.err)
+		return Accepted{}, r.err
 	}
 	r.rec.BackendRef = ref
 	d.fillRefLater(r.rec)
@@ -55,26 +56,6 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req Execu
 type recordResult struct {
 	rec Execution
 	err error
-}
-
-// recordAccepted records e, which its backend accepted while the store
-// refused its first record, retrying a store outage within the record
-// margin; a run it cannot record is cancelled.
-func (d *Dispatcher) recordAccepted(ctx context.Context, e Execution) (Accepted, error) {
-	recordCtx, cancel := context.WithTimeout(ctx, d.recordMargin())
-	defer cancel()
-	err := d.untilStored(recordCtx, "record execution", e.ID, func(ctx context.Context) error {
-		rec, err := d.store.Record(ctx, e)
-		if err == nil {
-			e = rec
-		}
-		return err
-	})
-	if err != nil {
-		d.cancelUnrecorded(ctx, e, err)
-		return Accepted{}, err
-	}
-	return Accepted{Execution: e}, nil
 }
 
 // forget takes back the record of work its backend refused. A record left
