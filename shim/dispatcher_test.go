@@ -113,7 +113,6 @@ func TestExecuteUnclaimed(t *testing.T) {
 		outage      int64 // store writes refused from the start
 		refOutage   int64 // store writes refused once the record is in
 		wantErr     error
-		wantRecords int
 		wantCancels int64
 	}{
 		{name: "recorded alongside the run"},

@@ -63,8 +63,8 @@ func (m *memStore) Record(_ context.Context, e Execution) (Execution, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer m.recordCalls.Add(1)
-	if m.outage.Add(-1) >= 0 {
-		return Execution{}, fmt.Errorf("%w: record execution: database restarting", ErrStoreUnavailable)
+	if err := m.restarting(); err != nil {
+		return Execution{}, err
 	}
 	if r, ok := m.recs[e.ID]; ok {
 		r.e.BackendRef = e.BackendRef
@@ -79,8 +79,8 @@ func (m *memStore) Record(_ context.Context, e Execution) (Execution, error) {
 func (m *memStore) FillRef(_ context.Context, id, ref string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.outage.Add(-1) >= 0 {
-		return false, fmt.Errorf("%w: record found backend ref: database restarting", ErrStoreUnavailable)
+	if err := m.restarting(); err != nil {
+		return false, err
 	}
 	r, ok := m.recs[id]
 	if !ok || r.e.BackendRef != "" || (r.token != "" && time.Now().Before(r.leaseUntil)) {
@@ -112,10 +112,19 @@ func (m *memStore) byKey(e Execution) *memRecord {
 	return nil
 }
 
+// restarting uses up one write of the outage, if any is left, and returns
+// the error the store gives while its database restarts.
+func (m *memStore) restarting() error {
+	if m.outage.Add(-1) >= 0 {
+		return fmt.Errorf("%w: connection refused", ErrStoreUnavailable)
+	}
+	return nil
+}
+
 // held returns c's record when c holds its claim; m.mu must be held.
 func (m *memStore) held(c Claim) (*memRecord, error) {
-	if m.outage.Add(-1) >= 0 {
-		return nil, fmt.Errorf("%w: connection refused", ErrStoreUnavailable)
+	if err := m.restarting(); err != nil {
+		return nil, err
 	}
 	r, ok := m.recs[c.ID]
 	if !ok || r.token != c.Token || r.e.BackendRef != "" {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
@@ -23,7 +22,6 @@ import (
 
 // Worker is a started Hatchet worker.
 type Worker struct {
-	client   *hatchet.Client
 	name     string
 	metrics  *Metrics
 	stop     func() error
@@ -51,7 +49,7 @@ func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workfl
 	for i, wf := range wfs {
 		bases[i] = wf
 	}
-	w := &Worker{client: client, name: name, log: log}
+	w := &Worker{name: name, log: log}
 	for _, o := range opts {
 		o(w)
 	}
@@ -125,39 +123,4 @@ func (w *Worker) Drain(ctx context.Context) error {
 	case <-ctx.Done():
 		return errors.Join(stopErr, fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err()))
 	}
-}
-
-// WaitListed polls the engine's worker list until it lists a worker called
-// name active (active true) or lists none so (active false), or ctx ends.
-func WaitListed(ctx context.Context, client *hatchet.Client, name string, active bool) error {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		list, err := client.Workers().List(ctx)
-		if err == nil && activeIn(list, name) == active {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			state := "not listed active"
-			if !active {
-				state = "still listed active"
-			}
-			return fmt.Errorf("worker %s %s by the engine: %w (last list error: %v)", name, state, ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
-}
-
-// activeIn reports whether list has an active worker called name.
-func activeIn(list *rest.WorkerList, name string) bool {
-	if list == nil || list.Rows == nil {
-		return false
-	}
-	for _, w := range *list.Rows {
-		if w.Name == name && w.Status != nil && *w.Status == rest.ACTIVE {
-			return true
-		}
-	}
-	return false
 }

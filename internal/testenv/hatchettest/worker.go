@@ -2,10 +2,12 @@ package hatchettest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/worker"
@@ -29,9 +31,39 @@ func StartWorker(t testing.TB, client *hatchet.Client, name string, slots int, w
 		if err := w.Drain(ctx); err != nil {
 			t.Errorf("hatchettest: drain worker %s: %v", name, err)
 		}
-		if err := worker.WaitListed(ctx, client, name, false); err != nil {
+		if err := waitInactive(ctx, client, name); err != nil {
 			t.Errorf("hatchettest: worker %s: %v", name, err)
 		}
 	})
 	return w
+}
+
+// waitInactive polls the engine's worker list until no active worker is
+// called name.
+func waitInactive(ctx context.Context, client *hatchet.Client, name string) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		list, err := client.Workers().List(ctx)
+		if err == nil && !activeNamed(list, name) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still listed active by the engine: %w (last list error: %v)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
+func activeNamed(list *rest.WorkerList, name string) bool {
+	if list == nil || list.Rows == nil {
+		return false
+	}
+	for _, w := range *list.Rows {
+		if w.Name == name && w.Status != nil && *w.Status == rest.ACTIVE {
+			return true
+		}
+	}
+	return false
 }
