@@ -143,7 +143,7 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 		return err
 	}
 	defs := workflows.Registry(s.deps.Workflows)
-	if err := s.startWorker(defs); err != nil {
+	if err := s.startWorker(bgCtx, defs); err != nil {
 		return err
 	}
 	return s.startShim(bgCtx, defs)
@@ -220,17 +220,22 @@ func (s *service) awaitEngine(ctx context.Context) error {
 	}
 }
 
-func (s *service) startWorker(defs []workflows.Definition) error {
+// startWorker runs the worker and the watch over the engine connection on
+// bgCtx: the worker registers, and re-registers after an engine outage,
+// in the background; the "worker" readiness check says whether it is.
+func (s *service) startWorker(bgCtx context.Context, defs []workflows.Definition) error {
 	wfs, err := workflows.BuildAll(s.conn.Client, defs)
 	if err != nil {
 		return err
 	}
-	s.worker, err = worker.Start(s.conn.Client, s.cfg.Worker.Name, s.cfg.Worker.Slots, wfs, s.log,
+	s.worker, err = worker.New(s.conn.Client, s.cfg.Worker.Name, s.cfg.Worker.Slots, wfs, s.log,
 		worker.WithMetrics(worker.NewMetrics(s.ops.Registry)))
 	if err != nil {
 		return err
 	}
 	s.ops.AddCheck("worker", s.worker.Ready)
+	s.bg.Go(func() error { return s.worker.Run(bgCtx) })
+	s.bg.Go(func() error { return s.conn.KeepFresh(bgCtx) })
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
 
 	v0client "github.com/hatchet-dev/hatchet/pkg/client" //nolint:staticcheck // the SDK's options are v0 client options
 	clientloader "github.com/hatchet-dev/hatchet/pkg/client/loader"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/logging"
+	"github.com/unstract/hatchet-worker/internal/sdkconn"
 )
 
 // ErrBadToken reports a Hatchet token the SDK cannot use.
@@ -33,6 +35,10 @@ type Conn struct {
 	Embedded *Embedded
 	// TenantID is the Hatchet tenant the client's token belongs to.
 	TenantID string
+
+	grpc  *grpc.ClientConn // the client's own connection
+	probe config.Hatchet   // how to probe the engine's gRPC address
+	log   *slog.Logger
 }
 
 // Connect joins the engine named by cfg.Hatchet, or starts an embedded one
@@ -44,7 +50,7 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Conn, e
 			return nil, err
 		}
 		log.Info("joined external hatchet engine", "host_port", hostPortOf(cfg.Hatchet))
-		return &Conn{Client: client, TenantID: tenantOf(cfg.Hatchet.Token)}, nil
+		return newConn(client, nil, cfg.Hatchet, log)
 	}
 	e, err := StartEmbedded(ctx, cfg.Embedded, log)
 	if err != nil {
@@ -52,11 +58,24 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Conn, e
 	}
 	// The embedded engine's token names its loopback gRPC address; it speaks
 	// plain gRPC.
-	client, err := NewClient(config.Hatchet{Token: e.Token, TLSStrategy: "none", Namespace: cfg.Hatchet.Namespace}, log)
-	if err != nil {
-		return nil, errors.Join(err, e.Stop(context.WithoutCancel(ctx)))
+	h := config.Hatchet{Token: e.Token, TLSStrategy: "none", Namespace: cfg.Hatchet.Namespace}
+	client, err := NewClient(h, log)
+	if err == nil {
+		var c *Conn
+		if c, err = newConn(client, e, h, log); err == nil {
+			return c, nil
+		}
 	}
-	return &Conn{Client: client, Embedded: e, TenantID: tenantOf(e.Token)}, nil
+	return nil, errors.Join(err, e.Stop(context.WithoutCancel(ctx)))
+}
+
+// newConn wraps client, reaching its gRPC connection.
+func newConn(client *hatchet.Client, e *Embedded, h config.Hatchet, log *slog.Logger) (*Conn, error) {
+	_, conn, err := sdkconn.Of(client)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{Client: client, Embedded: e, TenantID: tenantOf(h.Token), grpc: conn, probe: h, log: log}, nil
 }
 
 // tenantOf reads the tenant from a token the SDK has already accepted.
@@ -132,11 +151,15 @@ func clientOptions(h config.Hatchet, tokenAddr string, base *tls.Config, log *sl
 	return opts, nil
 }
 
-// Close closes the client and stops an embedded engine.
+// Close closes the client and its gRPC connection (ending every stream of
+// it), then stops an embedded engine.
 func (c *Conn) Close(ctx context.Context) error {
 	var errs []error
 	if err := c.Client.Close(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.grpc.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close gRPC connection: %w", err))
 	}
 	if c.Embedded != nil {
 		if err := c.Embedded.Stop(ctx); err != nil {
@@ -146,14 +169,6 @@ func (c *Conn) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Ready reports whether the engine answers.
-func (c *Conn) Ready(ctx context.Context) error {
-	if c.Embedded != nil {
-		return c.Embedded.Ready(ctx)
-	}
-	_, err := c.Client.Workers().List(ctx)
-	return err
-}
 
 func hostPortOf(h config.Hatchet) string {
 	if h.HostPort != "" {

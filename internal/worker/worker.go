@@ -1,6 +1,10 @@
-// Package worker runs the service's Hatchet worker: it registers the
-// workflows, counts tasks in flight, and on shutdown stops taking new tasks
-// and waits for the running ones to finish before the client closes.
+//lint:file-ignore SA1019 the service runs pkg/worker's Worker itself: the SDK's own Start panics on any error of its background registration.
+
+// Package worker runs the service's Hatchet worker under the caller's
+// context: Run registers the workflows, takes tasks, and re-registers with
+// capped backoff whenever the engine refuses the worker or the listener
+// ends, until its context ends or Drain stops it; Drain waits for the
+// running tasks. No path of the SDK can panic the process or end it.
 package worker
 
 import (
@@ -14,25 +18,38 @@ import (
 
 	"github.com/rs/zerolog"
 
+	v0client "github.com/hatchet-dev/hatchet/pkg/client" //nolint:staticcheck // see the file comment
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/logging"
+	"github.com/unstract/hatchet-worker/internal/sdkconn"
 )
 
-// Worker is a started Hatchet worker.
+// Worker is a Hatchet worker the caller runs (Run) and stops (Drain).
 type Worker struct {
 	name     string
+	workflow []string
+	slots    int
+	labels   map[string]any
 	metrics  *Metrics
-	stop     func() error
+	log      *slog.Logger
+	sdk      *pkgworker.Worker
+	durable  *durableStreams
+
 	inflight sync.WaitGroup
 	running  atomic.Int64
-	started  atomic.Bool
-	log      *slog.Logger
-	labels   map[string]any
+
+	mu         sync.Mutex    // guards the fields below
+	stop       func()        // ends Run's listening; nil before Run
+	done       chan struct{} // closed when Run returns
+	drained    bool          // Drain was called: Run must not (re)start
+	registered bool          // the engine accepted the current registration
+	lastErr    error         // why the last registration or listener ended
+	waiters    []chan struct{}
 }
 
-// Option configures Start.
+// Option configures New.
 type Option func(*Worker)
 
 // WithMetrics records registrations and task durations in m.
@@ -42,41 +59,190 @@ func WithMetrics(m *Metrics) Option { return func(w *Worker) { w.metrics = m } }
 // (hatchet.WithDesiredWorkerLabels) to be executed by this worker only.
 func WithLabels(labels map[string]any) Option { return func(w *Worker) { w.labels = labels } }
 
-// Start registers workflows with the engine under name and starts taking
-// tasks, using at most slots tasks at once.
-func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow, log *slog.Logger, opts ...Option) (*Worker, error) {
-	bases := make([]hatchet.WorkflowBase, len(wfs))
-	for i, wf := range wfs {
-		bases[i] = wf
-	}
-	w := &Worker{name: name, log: log}
-	for _, o := range opts {
-		o(w)
-	}
-	sdkOpts := []hatchet.WorkerOption{
-		hatchet.WithWorkflows(bases...),
-		hatchet.WithSlots(slots),
-		hatchet.WithLogger(logging.Zerolog(log, "hatchet-worker", zerolog.WarnLevel)),
-	}
-	if w.labels != nil {
-		sdkOpts = append(sdkOpts, hatchet.WithLabels(w.labels))
-	}
-	sdk, err := client.NewWorker(name, sdkOpts...)
+// New prepares a worker called name for wfs, taking at most slots tasks at
+// once (durable tasks have 1,000 slots of their own). Nothing is sent to the
+// engine before Run.
+func New(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow, log *slog.Logger, opts ...Option) (*Worker, error) {
+	v0, _, err := sdkconn.Of(client)
 	if err != nil {
 		return nil, fmt.Errorf("create worker %q: %w", name, err)
 	}
-	sdk.Use(w.track)
-	stop, err := sdk.Start()
-	for _, wf := range wfs {
-		w.metrics.Registered(wf.GetName(), err)
+	w := &Worker{name: name, slots: slots, log: log, done: make(chan struct{})}
+	for _, o := range opts {
+		o(w)
 	}
+	zl := logging.Zerolog(log, "hatchet-worker", zerolog.WarnLevel)
+	observed := &observedClient{Client: v0}
+	observed.dispatcher = observedDispatcher{DispatcherClient: v0.Dispatcher(), listening: w.listening}
+	w.durable = newDurableStreams(v0.Dispatcher(), zl)
+	if err := w.build(observed, wfs, zl); err != nil {
+		return nil, fmt.Errorf("create worker %q: %w", name, err)
+	}
+	return w, nil
+}
+
+// Start is New, then Run in a goroutine of the worker's own, which Drain
+// ends and waits for.
+func Start(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow, log *slog.Logger, opts ...Option) (*Worker, error) {
+	w, err := New(client, name, slots, wfs, log, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("start worker %q: %w", name, err)
+		return nil, err
+	}
+	started := make(chan struct{})
+	go func() {
+		_ = w.run(context.Background(), func() { close(started) }) // logs its own failures
+	}()
+	<-started
+	return w, nil
+}
+
+// build creates the SDK worker on client and registers the workflows'
+// tasks, as the SDK's own NewWorker does.
+func (w *Worker) build(client v0client.Client, wfs []*hatchet.Workflow, zl *zerolog.Logger) error {
+	slotConfig := map[string]int32{"default": int32(w.slots)} // #nosec G115 -- checked by config (1–10000)
+	var registrations []func() error
+	for _, wf := range wfs {
+		req, regular, durable, onFailure := wf.Dump()
+		w.workflow = append(w.workflow, wf.GetName())
+		if len(durable) > 0 {
+			slotConfig["durable"] = durableSlots
+		}
+		registrations = append(registrations, func() error { return w.sdk.RegisterWorkflowV1(req) })
+		for _, f := range regular {
+			registrations = append(registrations, func() error { return w.sdk.RegisterAction(f.ActionID, f.Fn) })
+		}
+		for _, f := range durable {
+			fn := f.Fn
+			registrations = append(registrations, func() error {
+				return w.sdk.RegisterAction(f.ActionID, func(ctx pkgworker.HatchetContext) (any, error) {
+					return w.durable.run(ctx, fn)
+				})
+			})
+		}
+		if req.OnFailureTask != nil && onFailure != nil {
+			registrations = append(registrations, func() error { return w.sdk.RegisterAction(req.OnFailureTask.Action, onFailure) })
+		}
+	}
+	opts := []pkgworker.WorkerOpt{pkgworker.WithClient(client), pkgworker.WithName(w.name),
+		pkgworker.WithSlotConfig(slotConfig), pkgworker.WithLogger(zl)}
+	if w.labels != nil {
+		opts = append(opts, pkgworker.WithLabels(w.labels))
+	}
+	var err error
+	if w.sdk, err = pkgworker.NewWorker(opts...); err != nil {
+		return err
+	}
+	for _, register := range registrations {
+		if err := register(); err != nil {
+			return err
+		}
+	}
+	w.sdk.Use(w.track)
+	return nil
+}
+
+// durableSlots is the number of durable task slots, as the SDK's default.
+const durableSlots = 1000
+
+// Registration backoff: the wait before re-registering after a failure
+// doubles from retryMin up to retryMax; a registration that held for
+// retryReset starts the sequence over.
+const (
+	retryMin   = time.Second
+	retryMax   = 30 * time.Second
+	retryReset = time.Minute
+)
+
+// Run registers the worker and takes tasks until ctx ends or Drain is
+// called, re-registering with capped backoff whenever the engine refuses
+// the worker or the listener ends. It returns nil then; tasks still
+// running go on until they finish (Drain waits for them).
+func (w *Worker) Run(ctx context.Context) error { return w.run(ctx, func() {}) }
+
+// run is Run, calling started once the worker can be stopped.
+func (w *Worker) run(ctx context.Context, started func()) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	w.mu.Lock()
+	switch {
+	case w.stop != nil:
+		w.mu.Unlock()
+		started()
+		return errors.New("worker: Run called twice")
+	case w.drained:
+		w.mu.Unlock()
+		started()
+		return nil
 	}
 	w.stop = stop
-	w.started.Store(true)
-	log.Info("worker registered", "worker", name, "workflows", len(wfs), "slots", slots)
-	return w, nil
+	w.mu.Unlock()
+	started()
+	defer close(w.done)
+	for delay := retryMin; ; {
+		began := time.Now()
+		err := w.listen(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(began) > retryReset {
+			delay = retryMin
+		}
+		w.ended(err, delay)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, retryMax)
+	}
+}
+
+// listen is one registration: the SDK's blocking Run, with a panic of its
+// own goroutine turned into an error.
+func (w *Worker) listen(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("hatchet worker panicked: %v", r)
+		}
+	}()
+	err = w.sdk.Run(ctx)
+	if err == nil && ctx.Err() == nil {
+		err = errors.New("listener closed by the engine")
+	}
+	return err
+}
+
+// listening records the outcome of one registration with the engine.
+func (w *Worker) listening(id string, err error) {
+	for _, name := range w.workflow {
+		w.metrics.Registered(name, err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		w.lastErr = err
+		return
+	}
+	w.registered, w.lastErr = true, nil
+	for _, ch := range w.waiters {
+		close(ch)
+	}
+	w.waiters = nil
+	w.log.Info("worker registered", "worker", w.name, "worker_id", id, "workflows", len(w.workflow), "slots", w.slots)
+}
+
+// ended records that a registration ended with err, to be retried after
+// delay.
+func (w *Worker) ended(err error, delay time.Duration) {
+	w.mu.Lock()
+	was := w.registered
+	w.registered, w.lastErr = false, err
+	w.mu.Unlock()
+	msg := "hatchet worker not registered; retrying"
+	if was {
+		msg = "hatchet worker stopped listening; registering again"
+	}
+	w.log.Warn(msg, "worker", w.name, "err", err, "retry_in", delay)
 }
 
 // track is SDK middleware counting tasks in flight.
@@ -96,19 +262,51 @@ func (w *Worker) track(ctx pkgworker.HatchetContext, next func(pkgworker.Hatchet
 // Running returns the number of tasks executing now.
 func (w *Worker) Running() int64 { return w.running.Load() }
 
-// Ready reports whether the worker is registered and taking tasks.
+// Ready reports whether the engine has accepted the worker and it is
+// taking tasks; its error says why not.
 func (w *Worker) Ready(context.Context) error {
-	if !w.started.Load() {
-		return errors.New("worker not registered")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.registered:
+		return nil
+	case w.lastErr != nil:
+		return fmt.Errorf("worker not registered: %w", w.lastErr)
 	}
-	return nil
+	return errors.New("worker not registered yet")
 }
 
-// Drain stops taking new tasks and waits until the running ones finish or
-// ctx ends. Tasks cut off by ctx are retried by the engine elsewhere.
+// WaitRegistered returns once the engine has accepted the worker, or
+// ctx's error when it ends first.
+func (w *Worker) WaitRegistered(ctx context.Context) error {
+	w.mu.Lock()
+	if w.registered {
+		w.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	w.waiters = append(w.waiters, ch)
+	w.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("worker %q not registered: %w", w.name, ctx.Err())
+	}
+}
+
+// Drain stops taking new tasks (Run returns), then waits until the running
+// ones finish or ctx ends. Tasks cut off by ctx are retried by the engine
+// elsewhere.
 func (w *Worker) Drain(ctx context.Context) error {
-	w.started.Store(false)
-	stopErr := w.stop()
+	w.mu.Lock()
+	stop := w.stop
+	w.drained, w.registered = true, false
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+		w.awaitUnregistered(ctx)
+	}
 	n := w.running.Load()
 	if n > 0 {
 		w.log.Info("draining tasks in flight", "tasks", n)
@@ -116,11 +314,29 @@ func (w *Worker) Drain(ctx context.Context) error {
 	began := time.Now()
 	done := make(chan struct{})
 	go func() { w.inflight.Wait(); close(done) }()
+	defer w.durable.stop()
 	select {
 	case <-done:
 		w.log.Info("worker drained", "worker", w.name, "took", time.Since(began).Round(time.Millisecond))
-		return stopErr
+		return nil
 	case <-ctx.Done():
-		return errors.Join(stopErr, fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err()))
+		return fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err())
+	}
+}
+
+// unregisterWait bounds how long Drain waits for Run to return: it
+// unregisters the worker from the engine, which an unreachable engine
+// delays by the SDK's retries.
+const unregisterWait = 5 * time.Second
+
+// awaitUnregistered waits for Run to return, at most unregisterWait.
+func (w *Worker) awaitUnregistered(ctx context.Context) {
+	t := time.NewTimer(unregisterWait)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+	case <-t.C:
+		w.log.Warn("worker did not unregister in time; draining its tasks anyway", "worker", w.name, "waited", unregisterWait)
 	}
 }

@@ -45,8 +45,13 @@ func startGated(t *testing.T, name string, m *worker.Metrics) (*worker.Worker, c
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := w.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Ready(t.Context()); err != nil {
-		t.Fatalf("Ready after Start: %v", err)
+		t.Fatalf("Ready once registered: %v", err)
 	}
 	if _, err := client.RunNoWait(t.Context(), name, empty{}); err != nil {
 		t.Fatal(err)
