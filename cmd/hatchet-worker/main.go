@@ -17,20 +17,19 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/unstract/hatchet-worker/internal/app"
 	"github.com/unstract/hatchet-worker/internal/cli"
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/logging"
+	"github.com/unstract/hatchet-worker/internal/shutdown"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := shutdown.Context(context.Background())
 	logging.RouteRedis()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

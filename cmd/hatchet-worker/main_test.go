@@ -205,6 +205,7 @@ type service struct {
 	tokenF string
 	log    *syncBuffer
 	done   chan error
+	began  time.Time // when the process was started
 }
 
 // startService launches the service and waits until /readyz answers 200.
@@ -238,6 +239,7 @@ func launchService(t *testing.T, bin string, env ...string) *service {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.began = time.Now()
 	go func() { s.done <- s.cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = s.cmd.Process.Kill()
@@ -285,13 +287,7 @@ func (s *service) stop(t *testing.T) int {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-s.done:
-		return exitCode(err)
-	case <-time.After(time.Minute):
-		t.Fatalf("service did not stop after SIGTERM\n%s", s.log.String())
-		return -1
-	}
+	return s.wait(t, time.Minute)
 }
 
 func (s *service) token(t *testing.T) string {

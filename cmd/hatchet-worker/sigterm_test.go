@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// signalMoments is how many moments TestSIGTERMAtAnyMoment signals at.
+const signalMoments = 20
+
+// signalFloor is the earliest moment after exec it signals at: before it
+// the kernel is still loading the binary and the Go runtime starting, and
+// a signal ends any program as the kernel's default action does (the
+// service subscribes to SIGTERM 2 ms into its runtime's start, in
+// internal/shutdown's init).
+const signalFloor = 10 * time.Millisecond
+
+// TestSIGTERMAtAnyMoment sends SIGTERM at 20 moments spread from the
+// process's start to 500 ms after it is ready, on the embedded engine and a
+// migrated database: every time the process exits 0, without a panic.
+func TestSIGTERMAtAnyMoment(t *testing.T) {
+	bin := buildBinary(t)
+	env := []string{"DATABASE_URL=" + database(t, "hw_test_sigterm_moments")}
+	startService(t, bin, env...).stop(t) // migrates the database
+	began := time.Now()
+	svc := startService(t, bin, env...)
+	span := time.Since(began) + 500*time.Millisecond
+	if code := svc.stop(t); code != 0 {
+		t.Fatalf("exit code of a clean stop = %d\n%s", code, svc.log.String())
+	}
+	t.Logf("ready after %v; signalling from %v to %v", span-500*time.Millisecond, signalFloor, span)
+	for i := range signalMoments {
+		at := signalFloor + time.Duration(i)*(span-signalFloor)/(signalMoments-1)
+		svc := launchService(t, bin, env...)
+		time.Sleep(time.Until(svc.began.Add(at)))
+		if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("signal at %v: %v", at, err)
+		}
+		code, log := svc.wait(t, time.Minute), svc.log.String()
+		if code != 0 || strings.Contains(log, "panic") {
+			t.Errorf("SIGTERM %v after start: exit code %d, want 0 without a panic\n%s", at.Round(time.Millisecond), code, tail(log, 30))
+		}
+	}
+}
+
+// wait returns the exit code of the process, failing the test when it has
+// not exited within d.
+func (s *service) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-s.done:
+		return exitCode(err)
+	case <-time.After(d):
+		t.Fatalf("service did not exit within %v after SIGTERM\n%s", d, s.log.String())
+		return -1
+	}
+}
