@@ -100,8 +100,8 @@ func checkQuietLog(t *testing.T, log string) {
 			t.Errorf("raw line in the service log: %q", line)
 			continue
 		}
-		if rec.Level == "ERROR" || rec.Level == "WARN" {
-			t.Errorf("%s in the log of a clean start and stop: %s", rec.Level, line)
+		if level := strings.ToUpper(rec.Level); level == "ERROR" || level == "WARN" {
+			t.Errorf("%s in the log of a clean start and stop: %s", level, line)
 		}
 	}
 }

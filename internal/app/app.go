@@ -398,9 +398,11 @@ func (s *service) step(name string, stop func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	done := make(chan error, 1)
+	began := time.Now()
 	go func() { done <- stop(ctx) }()
 	select {
 	case err := <-done:
+		s.log.Debug("shutdown: "+name, "took", time.Since(began).Round(time.Millisecond))
 		if err != nil {
 			s.log.Warn("shutdown: "+name, "err", err)
 		}

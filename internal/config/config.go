@@ -79,8 +79,6 @@ type Embedded struct {
 	// MsgQueueURL is the RabbitMQ of MsgQueueRabbitMQ; empty means
 	// CELERY_BROKER_URL.
 	MsgQueueURL string `env:"HATCHET_EMBEDDED_MSGQUEUE_URL"`
-	// EngineLogFormat follows LOG_FORMAT so the engine's lines match ours.
-	EngineLogFormat string `env:"-"`
 }
 
 // Celery configures the legacy Celery side: its broker and result backend.
@@ -370,7 +368,6 @@ func Load(environ []string, uses ...Use) (Config, error) {
 		}
 	}
 	problems = append(problems, cfg.validate(use)...)
-	cfg.Embedded.EngineLogFormat = cfg.Log.Format
 	if cfg.Embedded.TokenFile == "" {
 		cfg.Embedded.TokenFile = defaultTokenFile(vars, cfg.Embedded.DatabaseURL)
 	}

@@ -133,7 +133,7 @@ func TestLoadEveryVariable(t *testing.T) {
 	}
 	want := Config{
 		Hatchet: Hatchet{Token: testToken, HostPort: "hatchet:7077", TLSStrategy: "none", Namespace: "staging"},
-		Embedded: Embedded{DatabaseURL: "postgresql://u:p@db:5433/h", GRPCPort: 7100, APIPort: 7101, TokenFile: "/run/tok", EngineLog: "error", EngineLogFormat: "json",
+		Embedded: Embedded{DatabaseURL: "postgresql://u:p@db:5433/h", GRPCPort: 7100, APIPort: 7101, TokenFile: "/run/tok", EngineLog: "error",
 			MsgQueue: MsgQueueRabbitMQ, MsgQueueURL: "amqp://u:p@mq:5672/hatchet"},
 		Celery:  Celery{Enabled: true, BrokerURL: "amqp://u:p@mq:5672/vh", ResultBackend: "db+postgresql://u:p@db/celery"},
 		Service: Service{Addr: "127.0.0.1:9000", ShutdownTimeout: 45 * time.Second},

@@ -169,7 +169,6 @@ func (c *Conn) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-
 func hostPortOf(h config.Hatchet) string {
 	if h.HostPort != "" {
 		return h.HostPort

@@ -28,7 +28,6 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/config/server"
 
 	"github.com/unstract/hatchet-worker/internal/config"
-	"github.com/unstract/hatchet-worker/internal/logging"
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 )
 
@@ -55,6 +54,7 @@ type Embedded struct {
 	apiErr     chan error
 	reclaimErr chan error // nil unless the message queue is Postgres
 	log        *slog.Logger
+	logs       *engineLog
 }
 
 // StartEmbedded prepares the database (create, migrate, seed, keys), starts the
@@ -159,10 +159,6 @@ func prepare(ctx context.Context, cfg config.Embedded, k keys, l listeners, log 
 // listeners. Hatchet's health server is off: it listens on every interface,
 // with no setting to narrow it, so Ready asks the engine in process instead.
 func configureEnv(cfg config.Embedded, k keys, l listeners) error {
-	format := "console"
-	if cfg.EngineLogFormat == "json" {
-		format = "json"
-	}
 	owned := map[string]string{
 		"DATABASE_URL":                         cfg.DatabaseURL,
 		"SERVER_GRPC_PORT":                     strconv.Itoa(l.grpc),
@@ -177,6 +173,11 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		"SERVER_ENCRYPTION_JWT_PUBLIC_KEYSET":  k.JWTPublic,
 		"SERVER_AUTH_COOKIE_SECRETS":           k.CookieSecrets,
 		"SERVER_MSGQUEUE_KIND":                 cfg.MsgQueue,
+		// JSON, which routeLog re-emits through the service's logger.
+		"SERVER_LOGGER_FORMAT":                      "json",
+		"DATABASE_LOGGER_FORMAT":                    "json",
+		"SERVER_ADDITIONAL_LOGGERS_QUEUE_FORMAT":    "json",
+		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_FORMAT": "json",
 	}
 	if cfg.MsgQueue == config.MsgQueueRabbitMQ {
 		owned["SERVER_MSGQUEUE_RABBITMQ_URL"] = cfg.MsgQueueURL
@@ -199,22 +200,15 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		// the operator names another address (Hatchet's default is ":9090").
 		"SERVER_PROMETHEUS_ADDRESS": "127.0.0.1:9090",
 		// Nobody signs up: the token is the way in.
-		"SERVER_ALLOW_SIGNUP":                       "false",
-		"SERVER_ALLOW_CREATE_TENANT":                "false",
-		"SERVER_AUTH_COOKIE_DOMAIN":                 "localhost",
-		"SERVER_AUTH_COOKIE_INSECURE":               "true",
-		"SERVER_SECURITY_CHECK_ENABLED":             "false",
-		"SERVER_LOGGER_LEVEL":                       cfg.EngineLog,
-		"SERVER_LOGGER_FORMAT":                      format,
-		"DATABASE_LOGGER_LEVEL":                     cfg.EngineLog,
-		"DATABASE_LOGGER_FORMAT":                    format,
-		"SERVER_ADDITIONAL_LOGGERS_QUEUE_LEVEL":     cfg.EngineLog,
-		"SERVER_ADDITIONAL_LOGGERS_QUEUE_FORMAT":    format,
-		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_LEVEL":  cfg.EngineLog,
-		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_FORMAT": format,
-	}
-	if format == "console" && !logging.IsTerminal(os.Stderr) {
-		defaults["NO_COLOR"] = "1" // zerolog's console writer colours unless told
+		"SERVER_ALLOW_SIGNUP":                      "false",
+		"SERVER_ALLOW_CREATE_TENANT":               "false",
+		"SERVER_AUTH_COOKIE_DOMAIN":                "localhost",
+		"SERVER_AUTH_COOKIE_INSECURE":              "true",
+		"SERVER_SECURITY_CHECK_ENABLED":            "false",
+		"SERVER_LOGGER_LEVEL":                      cfg.EngineLog,
+		"DATABASE_LOGGER_LEVEL":                    cfg.EngineLog,
+		"SERVER_ADDITIONAL_LOGGERS_QUEUE_LEVEL":    cfg.EngineLog,
+		"SERVER_ADDITIONAL_LOGGERS_PGXSTATS_LEVEL": cfg.EngineLog,
 	}
 	for k, v := range owned {
 		if err := os.Setenv(k, v); err != nil {
@@ -288,8 +282,13 @@ func prepareKeys(ctx context.Context, dbURL string) (keys, error) {
 // queue, the reclaimer of messages whose handler failed, in goroutines that
 // Stop ends.
 func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog.Logger) (*Embedded, error) {
+	logs, err := routeLog(log)
+	if err != nil {
+		return nil, err
+	}
 	cleanupServer, sc, err := cf.CreateServerFromConfig(Version)
 	if err != nil {
+		logs.close()
 		return nil, fmt.Errorf("load hatchet engine config: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -302,6 +301,7 @@ func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog
 		engineErr: make(chan error, 1),
 		apiErr:    make(chan error, 1),
 		log:       log,
+		logs:      logs,
 	}
 	go func() { e.engineErr <- runEngine(ctx, sc, cleanupServer) }()
 	go func() { e.apiErr <- serveAPI(cf, l.api, e.interrupt) }()
@@ -450,6 +450,8 @@ func httpOK(ctx context.Context, url string) error {
 
 // Stop shuts the engine and API down, waiting for the engine until ctx ends.
 func (e *Embedded) Stop(ctx context.Context) error {
+	e.logs.stopping.Store(true)
+	defer e.logs.close()
 	e.cancel()
 	close(e.interrupt)
 	var errs []error

@@ -75,3 +75,39 @@ func TestNewFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestZerologLines re-emits each line read at its level, drops the
+// engine's own timestamp, demotes the lines quiet picks, and keeps a line
+// that is not JSON.
+func TestZerologLines(t *testing.T) {
+	in := strings.Join([]string{
+		`{"level":"error","error":"context canceled","time":"2026-01-01T00:00:00Z","message":"listener stopped"}`,
+		`{"level":"warn","error":"boom","message":"real trouble"}`,
+		`not json`,
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	quiet := func(e map[string]any) bool { return e["error"] == "context canceled" }
+	ZerologLines(strings.NewReader(in), log, "engine", quiet)
+
+	var got []map[string]any
+	for line := range strings.Lines(out.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON record: %q", line)
+		}
+		got = append(got, rec)
+	}
+	want := []struct{ level, msg string }{{"DEBUG", "listener stopped"}, {"WARN", "real trouble"}, {"INFO", "not json"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d:\n%s", len(got), len(want), out.String())
+	}
+	for i, w := range want {
+		if got[i]["level"] != w.level || got[i]["msg"] != w.msg || got[i]["component"] != "engine" {
+			t.Errorf("record %d = %v, want level %s msg %q component engine", i, got[i], w.level, w.msg)
+		}
+	}
+	if ts, ok := got[0]["time"].(string); !ok || strings.HasPrefix(ts, "2026-01-01") {
+		t.Errorf("record time = %v, want the record's own, not the engine's", got[0]["time"])
+	}
+}

@@ -1,8 +1,10 @@
 package logging
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 
 	"github.com/rs/zerolog"
@@ -16,9 +18,24 @@ func Zerolog(l *slog.Logger, component string, min zerolog.Level) *zerolog.Logge
 	return &zl
 }
 
+// ZerologLines re-emits on l, with component, each line of zerolog JSON
+// read from r until it ends (a library's own logger writing to a pipe). A
+// line for which quiet reports true is emitted at debug level; a line that
+// is not JSON at info.
+func ZerologLines(r io.Reader, l *slog.Logger, component string, quiet func(event map[string]any) bool) {
+	b := &bridge{log: l.With("component", component), quiet: quiet}
+	lines := bufio.NewScanner(r)
+	lines.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for lines.Scan() {
+		_, _ = b.Write(lines.Bytes())
+	}
+	_, _ = io.Copy(io.Discard, r) // a line beyond the scanner's limit
+}
+
 // bridge is an io.Writer receiving zerolog's JSON events.
 type bridge struct {
-	log *slog.Logger
+	log   *slog.Logger
+	quiet func(event map[string]any) bool // nil: none is
 }
 
 func (b *bridge) Write(p []byte) (int, error) {
@@ -29,8 +46,12 @@ func (b *bridge) Write(p []byte) (int, error) {
 	}
 	msg, _ := event[zerolog.MessageFieldName].(string)
 	level := slogLevel(event[zerolog.LevelFieldName])
+	if b.quiet != nil && b.quiet(event) {
+		level = slog.LevelDebug
+	}
 	delete(event, zerolog.MessageFieldName)
 	delete(event, zerolog.LevelFieldName)
+	delete(event, zerolog.TimestampFieldName) // the record has its own
 	attrs := make([]slog.Attr, 0, len(event))
 	for k, v := range event {
 		attrs = append(attrs, slog.Any(k, v))
