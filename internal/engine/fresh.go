@@ -21,9 +21,12 @@ func (c *Conn) Ready(ctx context.Context) error {
 			return err
 		}
 	}
-	if s := c.grpc.GetState(); s == connectivity.TransientFailure {
-		c.refresh(ctx)
-		return fmt.Errorf("grpc connection to %s: %s", c.grpc.Target(), s)
+	if c.grpc.GetState() == connectivity.TransientFailure {
+		if err := Probe(ctx, c.probe); err != nil {
+			return err // names the address and why
+		}
+		c.grpc.ResetConnectBackoff()
+		return fmt.Errorf("reconnecting to %s", c.grpc.Target())
 	}
 	ctx, cancel := context.WithTimeout(ctx, grpcReadyTimeout)
 	defer cancel()
