@@ -67,6 +67,11 @@ func New(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow
 	if err != nil {
 		return nil, fmt.Errorf("create worker %q: %w", name, err)
 	}
+	return newWorker(v0, name, slots, wfs, log, opts...)
+}
+
+// newWorker is New on the SDK's v0 client.
+func newWorker(v0 v0client.Client, name string, slots int, wfs []*hatchet.Workflow, log *slog.Logger, opts ...Option) (*Worker, error) {
 	w := &Worker{name: name, slots: slots, log: log, done: make(chan struct{})}
 	for _, o := range opts {
 		o(w)
