@@ -29,6 +29,7 @@ type Hatchet struct {
 	dashboard   string            // run page URL prefix; "" without HATCHET_DASHBOARD_URL
 	resultTasks map[string]string // route name → task whose output is the result
 	spawning    map[string]bool   // routes whose runs start runs of their own
+	connected   func() error      // nil unless WithConnected
 }
 
 // DefaultLostAfter is how long after acceptance a run the engine has no
@@ -39,6 +40,13 @@ const DefaultLostAfter = 5 * time.Minute
 
 // HatchetOption configures the Hatchet backend.
 type HatchetOption func(*Hatchet)
+
+// WithConnected gives Submit a cheap check of the engine connection: while
+// connected reports an error, Submit answers ErrUnavailable at once rather
+// than after the SDK's retries (up to a minute).
+func WithConnected(connected func() error) HatchetOption {
+	return func(h *Hatchet) { h.connected = connected }
+}
 
 // WithLostAfter sets how long after acceptance a run the engine has no
 // record of is reported queued; after that it is reported unknown
@@ -100,6 +108,11 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 	var inexact *jsonnum.InexactError
 	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
 		return "", fail(ErrInvalidInput, err, "input %v", inexact)
+	}
+	if h.connected != nil {
+		if err := h.connected(); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 	}
 	meta := map[string]string{}
 	if r.Metadata != nil {

@@ -2,10 +2,16 @@ package shim
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+
+	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/internal/engine"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 )
 
 // TestWithRun checks what a Hatchet run's details become: an unfinished run
@@ -71,5 +77,25 @@ func TestRecordsResult(t *testing.T) {
 				t.Errorf("result = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSubmitWhileDisconnected answers ErrUnavailable at once while the
+// engine connection is down, without a call to the engine (the client
+// points at a closed port).
+func TestSubmitWhileDisconnected(t *testing.T) {
+	client, err := engine.NewClient(config.Hatchet{Token: testenv.FakeHatchetToken("127.0.0.1:1"), TLSStrategy: "none"}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := errors.New("hatchet engine connection to 127.0.0.1:1 is down")
+	h := NewHatchet(client, nil, WithConnected(func() error { return down }))
+	began := time.Now()
+	_, err = h.Submit(t.Context(), Execution{ID: "e1"}, Route{Name: "w", Hatchet: "w"}, json.RawMessage(`{}`))
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, down) {
+		t.Fatalf("Submit = %v, want ErrUnavailable naming the connection", err)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("Submit took %v while disconnected", took)
 	}
 }

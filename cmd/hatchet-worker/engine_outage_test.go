@@ -53,6 +53,9 @@ func TestEngineOutage(t *testing.T) {
 	if code/100 == 2 || !strings.Contains(body, `"error"`) {
 		t.Errorf("execute during the outage answered %d %s, want an error with a JSON body", code, body)
 	}
+	if took := time.Since(asked); took > 5*time.Second {
+		t.Errorf("execute during the outage took %v to answer, want ≤ 5 s", took)
+	}
 	t.Logf("execute during the outage: %d after %v", code, time.Since(asked).Round(time.Millisecond))
 	for time.Since(stopped) < outage {
 		select {

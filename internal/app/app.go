@@ -253,7 +253,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 	}
 	s.bg.Go(func() error { return ignoreCancel(s.flags.Watch(bgCtx)) })
 	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready,
-		shim.WithLostAfter(s.cfg.Shim.LostAfter), shim.WithDashboard(s.cfg.Shim.DashboardURL, s.conn.TenantID),
+		shim.WithLostAfter(s.cfg.Shim.LostAfter), shim.WithConnected(s.conn.Connected), shim.WithDashboard(s.cfg.Shim.DashboardURL, s.conn.TenantID),
 		shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...))}
 	if s.deps.Celery != nil {
 		backends[featureflag.BackendCelery] = shim.NewCelery(s.deps.Celery)

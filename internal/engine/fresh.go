@@ -36,6 +36,15 @@ func (c *Conn) Ready(ctx context.Context) error {
 	return nil
 }
 
+// Connected reports, without a call to the engine, whether the client's
+// gRPC connection is usable: an error while it is in transient failure.
+func (c *Conn) Connected() error {
+	if c.grpc.GetState() == connectivity.TransientFailure {
+		return fmt.Errorf("hatchet engine connection to %s is down", c.grpc.Target())
+	}
+	return nil
+}
+
 // refreshInterval is how often KeepFresh probes an engine its connection
 // has lost.
 const refreshInterval = time.Second
