@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -10,11 +13,12 @@ import (
 // signalMoments is how many moments TestSIGTERMAtAnyMoment signals at.
 const signalMoments = 20
 
-// signalFloor is the earliest moment after exec it signals at: before it
-// the kernel is still loading the binary and the Go runtime starting, and
-// a signal ends any program as the kernel's default action does (the
-// service subscribes to SIGTERM 2 ms into its runtime's start, in
-// internal/shutdown's init).
+// signalFloor is the earliest moment it signals at, counted from when the
+// Go runtime has installed its signal handlers (SigCgt in /proc): before
+// that the kernel is still loading the binary, and until the runtime
+// reaches the service's first package a signal ends any Go program as the
+// kernel's default action does (the service subscribes to SIGTERM about
+// 2 ms into the runtime's start, in internal/shutdown's init).
 const signalFloor = 10 * time.Millisecond
 
 // TestSIGTERMAtAnyMoment sends SIGTERM at 20 moments spread from the
@@ -34,7 +38,8 @@ func TestSIGTERMAtAnyMoment(t *testing.T) {
 	for i := range signalMoments {
 		at := signalFloor + time.Duration(i)*(span-signalFloor)/(signalMoments-1)
 		svc := launchService(t, bin, env...)
-		time.Sleep(time.Until(svc.began.Add(at)))
+		caught := runtimeStarted(t, svc.cmd.Process.Pid)
+		time.Sleep(time.Until(caught.Add(at)))
 		if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatalf("signal at %v: %v", at, err)
 		}
@@ -56,4 +61,34 @@ func (s *service) wait(t *testing.T, d time.Duration) int {
 		t.Fatalf("service did not exit within %v after SIGTERM\n%s", d, s.log.String())
 		return -1
 	}
+}
+
+// runtimeStarted waits until process pid catches SIGTERM (its Go runtime
+// installed its handlers) and returns when it saw that.
+func runtimeStarted(t *testing.T, pid int) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if catchesSIGTERM(pid) {
+			return time.Now()
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Fatalf("process %d did not install signal handlers within 10 s", pid)
+	return time.Time{}
+}
+
+// catchesSIGTERM reads the SigCgt mask of /proc/pid/status.
+func catchesSIGTERM(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			bits, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64)
+			return err == nil && bits&(1<<(syscall.SIGTERM-1)) != 0
+		}
+	}
+	return false
 }
