@@ -257,8 +257,15 @@ func checkBatchVisible(t *testing.T, client *hatchet.Client, executionID, file s
 	}
 	var holder *rest.V1TaskSummary
 	for i, r := range list.Rows {
-		if r.WorkflowName == nil || *r.WorkflowName != workflows.FileBatchName {
-			t.Errorf("run %s with metadata %v is a %v, want only %s runs", r.Metadata.Id, meta, r.WorkflowName, workflows.FileBatchName)
+		name := ""
+		if r.WorkflowName != nil {
+			name = *r.WorkflowName
+		}
+		if name == workflows.WorkflowExecutionName {
+			continue
+		}
+		if name != workflows.FileBatchName {
+			t.Errorf("run %s with metadata %v is a %q, want the execution and its %s runs", r.Metadata.Id, meta, name, workflows.FileBatchName)
 			continue
 		}
 		m := *r.AdditionalMetadata

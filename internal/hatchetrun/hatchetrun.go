@@ -126,7 +126,9 @@ const BatchFilesKey = "batch_files"
 func CountChildren(ctx context.Context, client *hatchet.Client, runID string, since time.Time) (Children, error) {
 	meta := childFilter(runID)
 	limit := int64(maxChildren)
-	list, err := client.Runs().List(ctx, rest.V1WorkflowRunListParams{Since: since, AdditionalMetadata: &meta, Limit: &limit})
+	// The engine leaves outputs out unless asked, whatever its API says.
+	payloads := true
+	list, err := client.Runs().List(ctx, rest.V1WorkflowRunListParams{Since: since, AdditionalMetadata: &meta, Limit: &limit, IncludePayloads: &payloads})
 	if err != nil {
 		return Children{}, fmt.Errorf("list runs spawned by %s: %w", runID, err)
 	}
