@@ -15,6 +15,7 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -51,17 +52,31 @@ func ceilingWorkflows() []workflows.Definition {
 		if err != nil {
 			return ceilingValue{}, fmt.Errorf("spawn %d items: %w", in.Items, err)
 		}
+		// Wait for every item at once, as workflow-execution waits for its
+		// batches: one wait after another finds each finished item only at
+		// the engine's next one-second poll.
+		values := make([]int, len(runs))
+		var g errgroup.Group
+		for i, r := range runs {
+			g.Go(func() error {
+				res, err := r.Result()
+				if err != nil {
+					return fmt.Errorf("item %s: %w", r.RunId(), err)
+				}
+				var v ceilingValue
+				if err := res.StepOutput("echo", &v); err != nil {
+					return fmt.Errorf("item %s output: %w", r.RunId(), err)
+				}
+				values[i] = v.N
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return ceilingValue{}, err
+		}
 		sum := 0
-		for _, r := range runs {
-			res, err := r.Result()
-			if err != nil {
-				return ceilingValue{}, fmt.Errorf("item %s: %w", r.RunId(), err)
-			}
-			var v ceilingValue
-			if err := res.StepOutput("echo", &v); err != nil {
-				return ceilingValue{}, fmt.Errorf("item %s output: %w", r.RunId(), err)
-			}
-			sum += v.N
+		for _, v := range values {
+			sum += v
 		}
 		return ceilingValue{N: sum}, nil
 	}
@@ -99,6 +114,9 @@ func (env *executionEnv) ceiling(b *testing.B, id string, n int) (time.Duration,
 // measured executions waited queued and ran, by step.
 type stepTimes struct {
 	queued, running map[string][]time.Duration
+	// spawn is from the parent task's start to its first child's creation;
+	// gather from the last child's end to the parent task's.
+	spawn, gather []time.Duration
 }
 
 // add reads the steps of run runID and of the runs it spawned.
@@ -120,12 +138,34 @@ func (s *stepTimes) add(b *testing.B, client *hatchet.Client, runID string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var parentStart, parentEnd, firstChild, lastChild time.Time
+	for _, t := range tasks {
+		if t.StartedAt != nil && t.FinishedAt != nil {
+			parentStart, parentEnd = *t.StartedAt, *t.FinishedAt
+		}
+	}
+	for _, t := range list.Rows {
+		if firstChild.IsZero() || t.CreatedAt.Before(firstChild) {
+			firstChild = t.CreatedAt
+		}
+		if t.FinishedAt != nil && t.FinishedAt.After(lastChild) {
+			lastChild = *t.FinishedAt
+		}
+	}
+	if !parentStart.IsZero() && !firstChild.IsZero() && !lastChild.IsZero() {
+		s.spawn = append(s.spawn, firstChild.Sub(parentStart))
+		s.gather = append(s.gather, parentEnd.Sub(lastChild))
+	}
 	for _, t := range append(tasks, list.Rows...) {
 		if t.StartedAt == nil || t.FinishedAt == nil {
 			continue
 		}
 		name := hatchetrun.TaskName(t)
-		s.queued[name] = append(s.queued[name], t.StartedAt.Sub(t.CreatedAt))
+		created := t.CreatedAt
+		if created.IsZero() {
+			created = t.TaskInsertedAt
+		}
+		s.queued[name] = append(s.queued[name], t.StartedAt.Sub(created))
 		s.running[name] = append(s.running[name], t.FinishedAt.Sub(*t.StartedAt))
 	}
 }
@@ -142,6 +182,11 @@ func (s *stepTimes) report(b *testing.B) {
 			b.ReportMetric(float64(slices.Max(q).Milliseconds()), "batch-queued-max-ms")
 			b.ReportMetric(float64(p50(r).Milliseconds()), "batch-running-p50-ms")
 		}
+	}
+	if len(s.spawn) > 0 {
+		lines = append(lines, fmt.Sprintf("spawn (parent start to first child) p50 %s, gather (last child end to parent end) p50 %s", p50(s.spawn), p50(s.gather)))
+		b.ReportMetric(float64(p50(s.spawn).Milliseconds()), "spawn-p50-ms")
+		b.ReportMetric(float64(p50(s.gather).Milliseconds()), "gather-p50-ms")
 	}
 	b.Logf("hatchet steps, from the engine's records:\n%s", strings.Join(lines, "\n"))
 }

@@ -57,6 +57,7 @@ func BenchmarkWorkflowExecution200Slow(b *testing.B) {
 func benchExecution(b *testing.B, delay time.Duration) {
 	env := newExecutionEnv(b, 100, envSetup{llmCap: benchLLMCap, extra: ceilingWorkflows()})
 	env.llm.SetDelay(delay)
+	env.warmUp(b, true)
 	files := env.files(b, benchFiles-2)
 	sides := []string{"hatchet", "celery", "ceiling"}
 	wall := map[string]time.Duration{}
@@ -102,6 +103,7 @@ func benchExecution(b *testing.B, delay time.Duration) {
 // during each.
 func BenchmarkWorkflowExecution2000(b *testing.B) {
 	env := newExecutionEnv(b, 100, envSetup{llmCap: benchLLMCap})
+	env.warmUp(b, false)
 	small := env.files(b, benchFiles-2)
 	large := env.files(b, 10*benchFiles-2)
 	var wall200, wall2000 time.Duration
@@ -118,6 +120,19 @@ func BenchmarkWorkflowExecution2000(b *testing.B) {
 	b.ReportMetric(wall2000.Seconds()/wall200.Seconds(), "2000/200")
 	b.ReportMetric(peak200, "peak200-MiB")
 	b.ReportMetric(peak2000, "peak2000-MiB")
+}
+
+// warmUp runs a 10-file execution on each side, and the ceiling over 10
+// items when ceiling is set, before the timer starts: the engine starts
+// each concurrency strategy and each worker its connections on first use.
+func (env *executionEnv) warmUp(b *testing.B, ceiling bool) {
+	b.Helper()
+	files := env.files(b, 8)
+	env.measure(b, "warm-up-hatchet", files, 10, true, 0)
+	env.measure(b, "warm-up-celery", files, 10, false, env.celery.PID())
+	if ceiling {
+		env.ceiling(b, "warm-up-ceiling", 10)
+	}
 }
 
 // measure runs one execution of n files (two of them failing) to its end

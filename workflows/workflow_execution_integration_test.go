@@ -462,7 +462,7 @@ func fanOutAttempt(t *testing.T, client *hatchet.Client, runID string) int {
 			continue
 		}
 		raw, _ := json.Marshal(task.Output)
-		var fan workflows.FanOutOutput
+		var fan workflows.ExecutionOutput
 		if err := json.Unmarshal(raw, &fan); err != nil {
 			t.Fatal(err)
 		}
