@@ -148,6 +148,8 @@ func (env *executionEnv) measure(b *testing.B, id string, files map[string]any, 
 	resetPeakRSS(b, pid)
 	calls := env.llm.Calls.Load()
 	began := time.Now()
+	// Execution ids are unique per run: the sides key what they keep by them.
+	id = fmt.Sprintf("%s-%d", id, time.Now().UnixNano())
 	a, err := env.shim.Execute(context.Background(), batchedRequest(id, files, hatchetSide, benchBatch))
 	if err != nil {
 		b.Fatal(err)
