@@ -62,9 +62,9 @@ func newExecutionEnv(t testing.TB, slots int, setup envSetup) *executionEnv {
 	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
 	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
 	bridge := env.startCelery(t, queue)
-	var route shim.Route
-	env.client, route = env.startHatchet(t, slots, bridge, setup)
-	env.shim = env.dispatcher(t, bridge, route, queue)
+	var routes []shim.Route
+	env.client, routes = env.startHatchet(t, slots, bridge, setup)
+	env.shim = env.dispatcher(t, bridge, routes, queue)
 	return env
 }
 
@@ -89,8 +89,9 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 }
 
 // startHatchet registers document-processing-v2 and workflow-execution on a
-// worker with slots slots, and returns workflow-execution's shim route.
-func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, shim.Route) {
+// worker with slots slots, and returns the shim routes of workflow-execution
+// and document-processing-v2.
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, []shim.Route) {
 	t.Helper()
 	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
 	if err != nil {
@@ -106,12 +107,13 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 		setup.change(&execution)
 	}
 	conn := hatchettest.Engine(t)
-	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{workflows.DocumentProcessing(deps), workflows.FileBatch(deps), execution}, setup.extra...))
+	documents := workflows.DocumentProcessing(deps)
+	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{documents, workflows.FileBatch(deps), execution}, setup.extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
-	return conn.Client, workflows.Routes([]workflows.Definition{execution})[0]
+	return conn.Client, workflows.Routes([]workflows.Definition{execution, documents})
 }
 
 // byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
@@ -129,13 +131,17 @@ func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 	return featureflag.Decision{}, false
 }
 
-// dispatcher serves the workflow-execution route, its legacy task on queue.
-func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
+// dispatcher serves routes, their legacy tasks on queue.
+func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, routes []shim.Route, queue string) *shim.Dispatcher {
 	t.Helper()
-	legacy := *route.Legacy
-	legacy.Queue = queue
-	route.Legacy = &legacy
-	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{workflows.WorkflowExecutionName})
+	names := make([]string, len(routes))
+	for i := range routes {
+		legacy := *routes[i].Legacy
+		legacy.Queue = queue
+		routes[i].Legacy = &legacy
+		names[i] = routes[i].Name
+	}
+	catalog, err := shim.NewCatalog(routes, names)
 	if err != nil {
 		t.Fatal(err)
 	}
