@@ -93,7 +93,9 @@ func (b *batchTasks) process(ctx hatchet.Context, in FileBatchInput) (FileBatchO
 			break
 		}
 		g.Go(func() error {
-			outcomes[i] = b.file(ctx, in, f)
+			if ctx.Err() == nil {
+				outcomes[i] = b.file(ctx, in, f)
+			}
 			return nil
 		})
 	}
