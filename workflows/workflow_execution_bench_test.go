@@ -202,7 +202,8 @@ func peakRSS(b *testing.B, pid int) float64 {
 // BenchmarkDocumentLatency sends one document at a time through the shim to
 // document-processing-v2 on the embedded engine, with the instant stub, 20
 // in a row after one to warm up, and reports the p50 and largest time from
-// submission to the status succeeded, polled every 10 ms.
+// submission to the status succeeded, polled every 10 ms, and each step's
+// time queued and running from the engine's records.
 func BenchmarkDocumentLatency(b *testing.B) {
 	env := newExecutionEnv(b, 100, envSetup{})
 	files := env.files(b, 1)
@@ -210,6 +211,7 @@ func BenchmarkDocumentLatency(b *testing.B) {
 	hatchetSide := true
 	input, _ := json.Marshal(map[string]any{"document_path": path, "outputs": executionOutputs, "llm_adapter_id": "local"})
 	req := shim.ExecuteRequest{Workflow: workflows.DocumentProcessingName, OrganizationID: "org_wx", Input: input, UseAbstraction: &hatchetSide}
+	var steps stepTimes
 	one := func() time.Duration {
 		began := time.Now()
 		a, err := env.shim.Execute(context.Background(), req)
@@ -217,10 +219,12 @@ func BenchmarkDocumentLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 		st := env.waitFinalEvery(b, a.ID, time.Minute, 10*time.Millisecond)
+		took := time.Since(began)
 		if st.State != shim.StateSucceeded {
 			b.Fatalf("document %s: %+v", st.State, st.Error)
 		}
-		return time.Since(began)
+		steps.add(b, env.client, st.BackendRef)
+		return took
 	}
 	one()
 	var took []time.Duration
@@ -233,4 +237,5 @@ func BenchmarkDocumentLatency(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+	steps.report(b)
 }
