@@ -24,7 +24,6 @@ const benchFiles = 200
 // worker has ten threads and cuts an execution into ten batches.
 const benchLanes = 10
 
-
 // benchLLMCap is the stub adapter's max_concurrency in the benchmarks: four
 // calls in flight per lane.
 const benchLLMCap = 4 * benchLanes
