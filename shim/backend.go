@@ -69,8 +69,9 @@ type Status struct {
 	DashboardURL   string              `json:"dashboard_url,omitempty"`
 	Result         json.RawMessage     `json:"result,omitempty"`
 	Error          *FailureInfo        `json:"error,omitempty"`
-	// Progress counts the runs a Hatchet execution spawned (for a workflow
-	// execution, one per file: total, done, failed…); absent when none.
+	// Progress counts what the runs a Hatchet execution spawned process (for
+	// a workflow execution, its files: total, done, failed…); absent when
+	// none.
 	Progress   *hatchetrun.Children `json:"progress,omitempty"`
 	CreatedAt  time.Time            `json:"created_at"`
 	StartedAt  *time.Time           `json:"started_at,omitempty"`

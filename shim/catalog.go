@@ -27,8 +27,8 @@ type Route struct {
 	// workflow of several tasks ending in one; empty reports every task's
 	// output by name when the run is read from the engine's own records.
 	ResultTask string `json:"-"`
-	// Spawns says the workflow starts runs of its own (one per file); the
-	// status of its executions then reports their progress.
+	// Spawns says the workflow starts runs of its own (one per batch of
+	// files); the status of its executions then reports their progress.
 	Spawns bool `json:"-"`
 }
 

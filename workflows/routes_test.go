@@ -35,7 +35,7 @@ func TestRoutes(t *testing.T) {
 	if !reflect.DeepEqual(legacy, want) {
 		t.Errorf("routes (name: queue/task) = %v, want %v", legacy, want)
 	}
-	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "collect-results",
+	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "",
 		workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
 	if !reflect.DeepEqual(results, wantResults) {
 		t.Errorf("result tasks = %v, want %v", results, wantResults)

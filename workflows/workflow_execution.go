@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"time"
 
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/shim"
 )
 
@@ -26,12 +28,12 @@ const (
 	QueueCelery         = "celery"
 )
 
-// DefaultBatchSize is how many files one spawn call starts when the input
-// names no batch size.
+// DefaultBatchSize is how many files one process-file-batch child processes
+// when the input names no batch size.
 const DefaultBatchSize = 20
 
 // perOrgExecutions bounds one organisation's executions in flight; their
-// documents are bounded by document-processing-v2's own per-organisation key.
+// batches are bounded by process-file-batch's own per-organisation key.
 const perOrgExecutions = 5
 
 // FileHash is one file of an execution as the platform describes it (a value
@@ -66,8 +68,8 @@ type ExecutionInput struct {
 	PipelineID        string              `json:"pipeline_id,omitempty"`
 	UseFileHistory    *bool               `json:"use_file_history,omitempty"`
 	LogEventsID       string              `json:"log_events_id,omitempty"`
-	// BatchSize is how many children one spawn call starts (default
-	// DefaultBatchSize).
+	// BatchSize is how many files one process-file-batch child processes
+	// (default DefaultBatchSize).
 	BatchSize int `json:"batch_size,omitempty"`
 	// WebhookURL receives the execution's summary through the legacy
 	// send_webhook_notification task; empty sends none.
@@ -82,25 +84,18 @@ type PlannedFile struct {
 	Path string `json:"path"`
 }
 
-// ExecutionPlan is plan-batches' output.
+// ExecutionPlan is how an execution's files are cut into batches.
 type ExecutionPlan struct {
 	Files   int             `json:"files"`
 	Batches [][]PlannedFile `json:"batches"`
 }
 
-// FileOutcome is what became of one file's child run.
+// FileOutcome is what became of one file; RunID is the batch run that
+// processed it.
 type FileOutcome struct {
 	RunID  string          `json:"run_id"`
 	Result *DocumentOutput `json:"result,omitempty"`
 	Error  string          `json:"error,omitempty"`
-}
-
-// FanOutOutput is process-files' output: every file's outcome, by name.
-type FanOutOutput struct {
-	// Attempt is the attempt of process-files that gathered the outcomes
-	// (0 the first); a retry finds the children the first one started.
-	Attempt int                    `json:"attempt"`
-	Files   map[string]FileOutcome `json:"files"`
 }
 
 // ExecutionOutput is the workflow's result, the shape of the legacy chord's
@@ -112,16 +107,22 @@ type ExecutionOutput struct {
 	Errors          map[string]string         `json:"errors"`
 	// WebhookTaskID is the legacy webhook task's id, when one was sent.
 	WebhookTaskID string `json:"webhook_task_id,omitempty"`
+	// Attempt is the attempt of process-files that gathered the outcomes
+	// (0 the first); a retry finds the batches the first one started.
+	Attempt int `json:"attempt"`
 }
 
 // ErrBadExecution reports input no execution can run with; the shim
 // answers it with a 422.
 var ErrBadExecution = errors.New("invalid workflow execution")
 
-// WorkflowExecution runs a whole workflow execution: plan-batches →
-// process-files (one document-processing-v2 child per file, spawned a batch
-// per call with stable keys) → collect-results. A failing file fails only
-// its child; cancelling through the shim cancels the children too.
+// WorkflowExecution runs a whole workflow execution in one durable task,
+// process-files: it plans the batches, starts one process-file-batch child
+// per batch (all in one call, with stable keys), and gathers the outcomes.
+// One task rather than a DAG of three: each step of a DAG with a
+// concurrency key waits on the engine's concurrency path again (about
+// 400 ms a step on the embedded engine). A failing file fails only itself;
+// cancelling through the shim cancels the batches too.
 func WorkflowExecution(deps Deps) Definition {
 	if deps.Documents == nil {
 		deps.Documents = refuseAll{}
@@ -129,13 +130,11 @@ func WorkflowExecution(deps Deps) Definition {
 	x := &executionTasks{deps: deps}
 	return Definition{
 		Name:        WorkflowExecutionName,
-		Description: "Run a platform workflow execution over many files: one document-processing-v2 child per file, gathered into successful and failed files.",
+		Description: "Run a platform workflow execution over many files: one process-file-batch child per batch of files, gathered into successful and failed files.",
 		Timeout:     4*time.Hour + 15*time.Minute,
 		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
 		Tasks: []Task{
-			{Name: "plan-batches", Timeout: 2 * time.Minute, Fn: x.plan},
-			{Name: "process-files", Parents: []string{"plan-batches"}, Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.fanOut},
-			{Name: "collect-results", Parents: []string{"process-files"}, Timeout: 10 * time.Minute, Retries: 2, Fn: x.fanIn},
+			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.run},
 		},
 		Route: &shim.Route{
 			Legacy:   &shim.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs},
@@ -162,6 +161,8 @@ func (in ExecutionInput) check(adapters LLMAdapters) error {
 		return fmt.Errorf("%w: outputs must name at least one prompt", ErrBadExecution)
 	case in.LLM != nil && in.LLM.APIKey != "":
 		return fmt.Errorf("%w: llm.api_key is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
+	case in.LLM != nil && in.LLM.MaxConcurrency != 0:
+		return fmt.Errorf("%w: llm.max_concurrency is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
 	}
 	for i, o := range in.Outputs {
 		if o.Name == "" || o.Prompt == "" {
@@ -243,6 +244,26 @@ type executionTasks struct {
 	deps Deps
 }
 
+// run plans the execution, processes its batches and gathers the outcomes.
+// Its retry plans the same batches and finds the runs the first attempt
+// started.
+func (x *executionTasks) run(ctx hatchet.DurableContext, in ExecutionInput) (ExecutionOutput, error) {
+	plan, err := x.plan(ctx, in)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	files, err := x.fanOut(ctx, in, plan)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	out, err := x.fanIn(ctx, in, files)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	out.Attempt = ctx.RetryCount()
+	return out, nil
+}
+
 // plan checks the execution and cuts its files into batches; input that
 // no file could run with fails the run without retries.
 func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (ExecutionPlan, error) {
@@ -257,70 +278,49 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 	return plan, nil
 }
 
-// fanOut starts one document-processing-v2 child per file, a batch per
-// spawn call, and waits for all of them. Children are keyed by file name, so
-// a retry of this task finds the runs its first attempt started instead of
-// starting new ones. It is durable: it waits in a durable slot, so the
-// files never find every ordinary slot held by executions waiting for them.
-func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput) (FanOutOutput, error) {
-	var plan ExecutionPlan
-	if err := ctx.StepOutput("plan-batches", &plan); err != nil {
-		return FanOutOutput{}, fmt.Errorf("read plan-batches output: %w", err)
-	}
-	children := make([]child, 0, plan.Files)
-	for i, batch := range plan.Batches {
-		if err := ctx.Err(); err != nil {
-			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
-		}
-		spawned, err := ctx.SpawnWorkflows(childRuns(in, ctx.AdditionalMetadata(), batch))
-		if err != nil {
-			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
-		}
-		for j, wf := range spawned {
-			children = append(children, child{name: batch[j].Name, run: wf})
-		}
-	}
-	progress(ctx, x.deps.Log, "files fanned out", "files", len(children), "batches", len(plan.Batches), "attempt", ctx.RetryCount())
-	files, err := waitChildren(ctx, children)
+// fanOut starts one process-file-batch child per batch, all in one spawn
+// call, and waits for all of them. Children are keyed by batch, so a retry
+// of this task finds the runs its first attempt started instead of starting
+// new ones. Its task is durable: it waits in a durable slot, so the batches
+// never find every ordinary slot held by executions waiting for them.
+func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput, plan ExecutionPlan) (map[string]FileOutcome, error) {
+	spawned, err := ctx.SpawnWorkflows(batchRuns(in, ctx.AdditionalMetadata(), plan.Batches))
 	if err != nil {
-		return FanOutOutput{}, err
+		return nil, fmt.Errorf("spawn %d batches: %w", len(plan.Batches), err)
 	}
-	return FanOutOutput{Attempt: ctx.RetryCount(), Files: files}, nil
+	batches := make([]batchRun, len(spawned))
+	for i, wf := range spawned {
+		batches[i] = batchRun{files: plan.Batches[i], run: wf}
+	}
+	progress(ctx, x.deps.Log, "batches started", "files", plan.Files, "batches", len(batches), "attempt", ctx.RetryCount())
+	return waitBatches(ctx, batches)
 }
 
-// childRuns describes one batch's children: their input, stable key and
-// dashboard metadata (organisation, execution, file).
-func childRuns(in ExecutionInput, parentMeta map[string]string, batch []PlannedFile) []*pkgworker.SpawnWorkflowsOpts {
+// batchRuns describes the batch children: their input, stable key and
+// dashboard metadata (organisation, execution, batch, and the file count the
+// status's progress weighs the batch by).
+func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]PlannedFile) []*pkgworker.SpawnWorkflowsOpts {
 	executionID := parentMeta[shim.MetaExecution]
 	if executionID == "" {
 		executionID = in.ExecutionID
 	}
-	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batch))
-	for i, f := range batch {
-		key := "file:" + f.Name
+	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batches))
+	for i, files := range batches {
+		key := fmt.Sprintf("batch:%d", i)
 		meta := map[string]string{shim.MetaOrganization: in.SchemaName, shim.MetaExecution: executionID,
-			"file_name": f.Name, "document_path": f.Path}
-		opts[i] = &pkgworker.SpawnWorkflowsOpts{WorkflowName: DocumentProcessingName, Input: childInput(in, f), Key: &key, AdditionalMetadata: &meta}
+			"batch": strconv.Itoa(i), hatchetrun.BatchFilesKey: strconv.Itoa(len(files)),
+			"first_file": files[0].Name, "last_file": files[len(files)-1].Name}
+		input := FileBatchInput{OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID, Batch: i, Files: files, DocumentSettings: in.DocumentSettings}
+		opts[i] = &pkgworker.SpawnWorkflowsOpts{WorkflowName: FileBatchName, Input: input, Key: &key, AdditionalMetadata: &meta}
 	}
 	return opts
 }
 
-// childInput is the document-processing-v2 input of one file.
-func childInput(in ExecutionInput, f PlannedFile) DocumentInput {
-	s := in.DocumentSettings
-	return DocumentInput{DocumentPath: f.Path, Outputs: s.Outputs, LLM: s.LLM, LLMAdapterID: s.LLMAdapterID,
-		ChunkSize: s.ChunkSize, ChunkOverlap: s.ChunkOverlap, OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID}
-}
-
 // fanIn gathers the outcomes into the legacy callback's shape and, when the
 // execution names a webhook, sends it through the legacy task.
-func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput) (ExecutionOutput, error) {
-	var fan FanOutOutput
-	if err := ctx.StepOutput("process-files", &fan); err != nil {
-		return ExecutionOutput{}, fmt.Errorf("read process-files output: %w", err)
-	}
-	out := Summarize(fan.Files)
-	progress(ctx, x.deps.Log, "execution finished", "execution_id", in.ExecutionID, "successful_files", out.SuccessfulFiles, "failed_files", out.FailedFiles)
+func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput, files map[string]FileOutcome) (ExecutionOutput, error) {
+	out := Summarize(files)
+	x.finished(ctx, in, out)
 	if in.WebhookURL == "" {
 		return out, nil
 	}
@@ -330,6 +330,12 @@ func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput) (Executio
 	}
 	out.WebhookTaskID = id
 	return out, nil
+}
+
+// finished is the point where an execution's outcome is known, before its
+// webhook is sent.
+func (x *executionTasks) finished(ctx hatchet.Context, in ExecutionInput, out ExecutionOutput) {
+	progress(ctx, x.deps.Log, "execution finished", "execution_id", in.ExecutionID, "successful_files", out.SuccessfulFiles, "failed_files", out.FailedFiles)
 }
 
 // Summarize counts the outcomes and sorts them into results and errors.

@@ -46,16 +46,25 @@ type executionEnv struct {
 	shim   *shim.Dispatcher
 }
 
-// newExecutionEnv starts both sides; change, when not nil, alters the
-// workflow-execution definition before it is registered.
-func newExecutionEnv(t testing.TB, slots int, change func(*workflows.Definition)) *executionEnv {
+// envSetup alters what newExecutionEnv registers.
+type envSetup struct {
+	// change, when not nil, alters the workflow-execution definition.
+	change func(*workflows.Definition)
+	// extra are registered on the same worker.
+	extra []workflows.Definition
+	// llmCap is the stub adapter's max_concurrency (0: the default).
+	llmCap int
+}
+
+// newExecutionEnv starts both sides, set up as setup says.
+func newExecutionEnv(t testing.TB, slots int, setup envSetup) *executionEnv {
 	t.Helper()
 	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
 	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
 	bridge := env.startCelery(t, queue)
-	var route shim.Route
-	env.client, route = env.startHatchet(t, slots, bridge, change)
-	env.shim = env.dispatcher(t, bridge, route, queue)
+	var routes []shim.Route
+	env.client, routes = env.startHatchet(t, slots, bridge, setup)
+	env.shim = env.dispatcher(t, bridge, routes, queue)
 	return env
 }
 
@@ -80,10 +89,11 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 }
 
 // startHatchet registers document-processing-v2 and workflow-execution on a
-// worker with slots slots, and returns workflow-execution's shim route.
-func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) (*hatchet.Client, shim.Route) {
+// worker with slots slots, and returns the shim routes of workflow-execution
+// and document-processing-v2.
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, []shim.Route) {
 	t.Helper()
-	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny"}})
+	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,16 +103,17 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	}
 	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge}
 	execution := workflows.WorkflowExecution(deps)
-	if change != nil {
-		change(&execution)
+	if setup.change != nil {
+		setup.change(&execution)
 	}
 	conn := hatchettest.Engine(t)
-	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), execution})
+	documents := workflows.DocumentProcessing(deps)
+	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{documents, workflows.FileBatch(deps), execution}, setup.extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
-	return conn.Client, workflows.Routes([]workflows.Definition{execution})[0]
+	return conn.Client, workflows.Routes([]workflows.Definition{execution, documents})
 }
 
 // byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
@@ -120,13 +131,17 @@ func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 	return featureflag.Decision{}, false
 }
 
-// dispatcher serves the workflow-execution route, its legacy task on queue.
-func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
+// dispatcher serves routes, their legacy tasks on queue.
+func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, routes []shim.Route, queue string) *shim.Dispatcher {
 	t.Helper()
-	legacy := *route.Legacy
-	legacy.Queue = queue
-	route.Legacy = &legacy
-	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{workflows.WorkflowExecutionName})
+	names := make([]string, len(routes))
+	for i := range routes {
+		legacy := *routes[i].Legacy
+		legacy.Queue = queue
+		routes[i].Legacy = &legacy
+		names[i] = routes[i].Name
+	}
+	catalog, err := shim.NewCatalog(routes, names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +179,17 @@ func (env *executionEnv) files(t testing.TB, n int) map[string]any {
 	return files
 }
 
-// request is a workflow-execution request over files.
+// request is a workflow-execution request over files, four to a batch.
 func request(executionID string, files map[string]any, hatchetSide bool) shim.ExecuteRequest {
+	return batchedRequest(executionID, files, hatchetSide, 4)
+}
+
+// batchedRequest is a workflow-execution request over files, batchSize to
+// a batch.
+func batchedRequest(executionID string, files map[string]any, hatchetSide bool, batchSize int) shim.ExecuteRequest {
 	input, _ := json.Marshal(map[string]any{
 		"schema_name": "org_wx", "workflow_id": "wf-1", "execution_id": executionID, "hash_values_of_files": files,
-		"pipeline_id": "pipe-1", "use_file_history": false, "batch_size": 4,
+		"pipeline_id": "pipe-1", "use_file_history": false, "batch_size": batchSize,
 		"outputs": executionOutputs, "llm_adapter_id": "local", "chunk_size": 0, "chunk_overlap": 0,
 	})
 	return shim.ExecuteRequest{Workflow: workflows.WorkflowExecutionName, OrganizationID: "org_wx", Input: input, UseAbstraction: &hatchetSide}
@@ -176,6 +197,13 @@ func request(executionID string, files map[string]any, hatchetSide bool) shim.Ex
 
 // waitFinal polls the execution's status until it has ended.
 func (env *executionEnv) waitFinal(t testing.TB, id string, within time.Duration) shim.Status {
+	t.Helper()
+	return env.waitFinalEvery(t, id, within, 250*time.Millisecond)
+}
+
+// waitFinalEvery polls the execution's status every interval until it has
+// ended.
+func (env *executionEnv) waitFinalEvery(t testing.TB, id string, within, interval time.Duration) shim.Status {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -186,7 +214,7 @@ func (env *executionEnv) waitFinal(t testing.TB, id string, within time.Duration
 		if time.Now().After(deadline) {
 			t.Fatalf("execution %s not finished after %s: %+v (err %v)", id, within, st, err)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
@@ -203,7 +231,7 @@ func outputOf(t testing.TB, st shim.Status) workflows.ExecutionOutput {
 // and through the legacy chord and compares the sets of successful and
 // failed files, the LLM calls each made, and Hatchet's progress.
 func TestWorkflowExecutionBothWays(t *testing.T) {
-	env := newExecutionEnv(t, 20, nil)
+	env := newExecutionEnv(t, 20, envSetup{})
 	files := env.files(t, 9)
 	ctx := context.Background()
 	outs := map[featureflag.Backend]workflows.ExecutionOutput{}
@@ -227,7 +255,7 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 			if st.Progress == nil || *st.Progress != want {
 				t.Errorf("hatchet progress = %+v, want %+v", st.Progress, want)
 			}
-			checkChildMetadata(t, env.client, a.ID, "invoice-004.txt")
+			checkBatchVisible(t, env.client, a.ID, "invoice-004.txt")
 		}
 	}
 	h, c := outs[featureflag.BackendHatchet], outs[featureflag.BackendCelery]
@@ -243,20 +271,59 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 	checkListed(t, env.shim)
 }
 
-// checkChildMetadata checks the dashboard finds a file's run by the
-// execution's id, its organisation and the file's name.
-func checkChildMetadata(t *testing.T, client *hatchet.Client, executionID, file string) {
+// checkBatchVisible checks the dashboard shows a file's outcome: the runs
+// found by the execution's id and its organisation are its batches, and the
+// log of the batch holding file says the file succeeded.
+func checkBatchVisible(t *testing.T, client *hatchet.Client, executionID, file string) {
 	t.Helper()
-	meta := []string{"execution_id:" + executionID, "organization_id:org_wx", "file_name:" + file}
+	meta := []string{"execution_id:" + executionID, "organization_id:org_wx"}
 	and := rest.AND
 	list, err := client.Runs().List(context.Background(), rest.V1WorkflowRunListParams{Since: time.Now().Add(-time.Hour),
 		AdditionalMetadata: &meta, AdditionalMetadataOperator: &and})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Rows) != 1 || list.Rows[0].WorkflowName == nil || *list.Rows[0].WorkflowName != workflows.DocumentProcessingName {
-		t.Errorf("runs with metadata %v: %d, want the one %s run", meta, len(list.Rows), workflows.DocumentProcessingName)
+	var holder *rest.V1TaskSummary
+	for i, r := range list.Rows {
+		name := ""
+		if r.WorkflowName != nil {
+			name = *r.WorkflowName
+		}
+		if name == workflows.WorkflowExecutionName {
+			continue
+		}
+		if name != workflows.FileBatchName {
+			t.Errorf("run %s with metadata %v is a %q, want the execution and its %s runs", r.Metadata.Id, meta, name, workflows.FileBatchName)
+			continue
+		}
+		m := *r.AdditionalMetadata
+		if first, last := fmt.Sprint(m["first_file"]), fmt.Sprint(m["last_file"]); first <= file && file <= last {
+			holder = &list.Rows[i]
+		}
 	}
+	if holder == nil {
+		t.Fatalf("no %s run with metadata %v holds %s (%d runs)", workflows.FileBatchName, meta, file, len(list.Rows))
+	}
+	d, err := client.Runs().Get(context.Background(), holder.Metadata.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "file succeeded file=" + file
+	for _, task := range d.Tasks {
+		logs, err := client.Logs().List(context.Background(), task.TaskExternalId, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logs.Rows == nil {
+			continue
+		}
+		for _, l := range *logs.Rows {
+			if strings.HasPrefix(l.Message, want) {
+				return
+			}
+		}
+	}
+	t.Errorf("the log of batch run %s has no line %q", holder.Metadata.Id, want)
 }
 
 // checkListed checks GET /api/v2/workflows shows workflow-execution with
@@ -278,7 +345,7 @@ func checkListed(t *testing.T, d *shim.Dispatcher) {
 // TestWorkflowExecutionWebhook checks the summary goes to the webhook
 // through the legacy send_webhook_notification task.
 func TestWorkflowExecutionWebhook(t *testing.T) {
-	env := newExecutionEnv(t, 20, nil)
+	env := newExecutionEnv(t, 20, envSetup{})
 	req := request("ex-hook", env.files(t, 2), true)
 	var input map[string]any
 	_ = json.Unmarshal(req.Input, &input)
@@ -301,7 +368,7 @@ func TestWorkflowExecutionWebhook(t *testing.T) {
 // TestWorkflowExecutionCancel cancels an execution mid-way through the shim
 // and checks the children still waiting are cancelled and make no LLM calls.
 func TestWorkflowExecutionCancel(t *testing.T) {
-	env := newExecutionEnv(t, 20, nil)
+	env := newExecutionEnv(t, 20, envSetup{})
 	env.llm.SetDelay(400 * time.Millisecond)
 	const files = 40
 	a, err := env.shim.Execute(context.Background(), request("ex-cancel", env.files(t, files), true))
@@ -338,13 +405,13 @@ func TestWorkflowExecutionCancel(t *testing.T) {
 // children still run: its retry finds the children the first attempt
 // started, so every file is processed once (counted at the LLM server).
 func TestWorkflowExecutionRetriedParent(t *testing.T) {
-	env := newExecutionEnv(t, 20, func(d *workflows.Definition) {
+	env := newExecutionEnv(t, 20, envSetup{change: func(d *workflows.Definition) {
 		for i := range d.Tasks {
 			if d.Tasks[i].Name == "process-files" {
 				d.Tasks[i].Timeout = 5 * time.Second
 			}
 		}
-	})
+	}})
 	env.llm.SetDelay(4 * time.Second) // two prompts: each child takes over 8 s
 	const files = 6
 	a, err := env.shim.Execute(context.Background(), request("ex-retry", env.files(t, files), true))
@@ -371,7 +438,7 @@ func TestWorkflowExecutionRetriedParent(t *testing.T) {
 // the worker has slots: the parents wait in durable slots, so the files
 // still get the ordinary ones and every execution finishes.
 func TestWorkflowExecutionsOutnumberSlots(t *testing.T) {
-	env := newExecutionEnv(t, 2, nil)
+	env := newExecutionEnv(t, 2, envSetup{})
 	files := env.files(t, 3)
 	var ids []string
 	for i := range 3 {
@@ -401,7 +468,7 @@ func fanOutAttempt(t *testing.T, client *hatchet.Client, runID string) int {
 			continue
 		}
 		raw, _ := json.Marshal(task.Output)
-		var fan workflows.FanOutOutput
+		var fan workflows.ExecutionOutput
 		if err := json.Unmarshal(raw, &fan); err != nil {
 			t.Fatal(err)
 		}

@@ -141,6 +141,7 @@ func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 	}{
 		{"missing path", workflows.DocumentInput{Outputs: outputs, LLM: llm}, "document_path is required"},
 		{"key in input", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", APIKey: "sk-leak"}}, "not accepted in run input"},
+		{"max_concurrency in input", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", MaxConcurrency: 50}}, "max_concurrency is not accepted"},
 		{"unknown adapter", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLMAdapterID: "nope"}, "unknown llm_adapter_id"},
 		{"overlap too big", workflows.DocumentInput{DocumentPath: testdata("sample.pdf"), Outputs: outputs, LLM: llm, ChunkSize: 10, ChunkOverlap: 10}, "overlap"},
 		{"empty file", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: llm}, "empty"},
