@@ -10,64 +10,90 @@ import (
 	v0client "github.com/hatchet-dev/hatchet/pkg/client"
 )
 
-// child is a spawned document run and the file it processes.
-type child struct {
-	name string
-	run  *v0client.Workflow
+// batchRun is a spawned process-file-batch run and the files it processes.
+type batchRun struct {
+	files []PlannedFile
+	run   *v0client.Workflow
 }
 
-// waitChildren waits for every child and returns its outcome by file name.
-// A child that failed is an outcome, not an error; losing the engine's
-// result stream is an error (the task is retried and finds the same
-// children). When ctx ends first (the run was cancelled or timed out) it
-// returns at once; each wait left behind ends when its child run ends.
-func waitChildren(ctx context.Context, children []child) (map[string]FileOutcome, error) {
+// waitBatches waits for every batch and returns each file's outcome by
+// name. A batch that failed as a whole is every one of its files' error,
+// not an error; losing the engine's result stream is an error (the task is
+// retried and finds the same batches). When ctx ends first (the run was
+// cancelled or timed out) it returns at once; each wait left behind ends
+// when its batch run ends.
+func waitBatches(ctx context.Context, batches []batchRun) (map[string]FileOutcome, error) {
 	type waited struct {
-		name    string
-		outcome FileOutcome
-		err     error
+		batch    int
+		outcomes map[string]FileOutcome
+		err      error
 	}
-	results := make(chan waited, len(children))
-	for _, c := range children {
+	results := make(chan waited, len(batches))
+	for i, b := range batches {
 		go func() {
-			o, err := outcomeOf(c.run)
-			results <- waited{name: c.name, outcome: o, err: err}
+			o, err := outcomesOf(b)
+			results <- waited{batch: i, outcomes: o, err: err}
 		}()
 	}
-	files := make(map[string]FileOutcome, len(children))
-	for len(files) < len(children) {
+	files := map[string]FileOutcome{}
+	for range batches {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for %d of %d files: %w", len(children)-len(files), len(children), ctx.Err())
+			return nil, fmt.Errorf("wait for batches of %d files (%d gathered): %w", countFiles(batches), len(files), ctx.Err())
 		case w := <-results:
 			if w.err != nil {
-				return nil, fmt.Errorf("wait for file %s: %w", w.name, w.err)
+				return nil, fmt.Errorf("wait for batch %d: %w", w.batch, w.err)
 			}
-			files[w.name] = w.outcome
+			for name, o := range w.outcomes {
+				files[name] = o
+			}
 		}
 	}
 	return files, nil
 }
 
-// outcomeOf waits for one child run. Its failure is the outcome's error;
-// only a lost result stream is returned as an error.
-func outcomeOf(run *v0client.Workflow) (FileOutcome, error) {
-	o := FileOutcome{RunID: run.RunId()}
-	res, err := run.Result()
+// countFiles is how many files the batches hold.
+func countFiles(batches []batchRun) int {
+	n := 0
+	for _, b := range batches {
+		n += len(b.files)
+	}
+	return n
+}
+
+// outcomesOf waits for one batch run. Its failure becomes each of its files'
+// error; only a lost result stream is returned as an error.
+func outcomesOf(b batchRun) (map[string]FileOutcome, error) {
+	res, err := b.run.Result()
 	if err != nil && streamLost(err) {
-		return o, err
+		return nil, err
 	}
-	if err != nil {
-		o.Error = err.Error()
-		return o, nil
+	if err == nil {
+		var out FileBatchOutput
+		if err = res.StepOutput("process-batch", &out); err == nil {
+			return completed(b, out), nil
+		}
+		err = fmt.Errorf("read process-batch output: %w", err)
 	}
-	var out DocumentOutput
-	if err := res.StepOutput("process-llm", &out); err != nil {
-		o.Error = fmt.Sprintf("read process-llm output: %v", err)
-		return o, nil
+	files := make(map[string]FileOutcome, len(b.files))
+	for _, f := range b.files {
+		files[f.Name] = FileOutcome{RunID: b.run.RunId(), Error: "batch failed: " + err.Error()}
 	}
-	o.Result = &out
-	return o, nil
+	return files, nil
+}
+
+// completed is a finished batch's outcomes; a file its output lacks has
+// "no result".
+func completed(b batchRun, out FileBatchOutput) map[string]FileOutcome {
+	files := make(map[string]FileOutcome, len(b.files))
+	for _, f := range b.files {
+		o, ok := out.Files[f.Name]
+		if !ok {
+			o = FileOutcome{RunID: b.run.RunId(), Error: "no result"}
+		}
+		files[f.Name] = o
+	}
+	return files
 }
 
 // streamLost reports the SDK's errors for a result subscription that broke,

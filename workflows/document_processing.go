@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
+
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/chunk"
@@ -48,6 +50,9 @@ type LLMSettings struct {
 	BaseURL string `json:"base_url"`
 	Model   string `json:"model"`
 	APIKey  string `json:"api_key,omitempty"`
+	// MaxConcurrency bounds the calls in flight to the adapter in one
+	// worker process (0: DefaultMaxConcurrency); adapters only.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
 }
 
 // ExtractOutput is extract-text's output. It describes the text rather
@@ -358,26 +363,60 @@ func (d *documentTasks) prompt(ctx hatchet.Context, in DocumentInput) (DocumentO
 	if err != nil {
 		return DocumentOutput{}, err
 	}
-	out := DocumentOutput{ProcessedResults: make(map[string][]PromptResult, len(in.Outputs))}
-	total := 0
-	for _, o := range in.Outputs {
-		results := make([]PromptResult, 0, len(chunks.Chunks))
-		for _, c := range chunks.Chunks {
-			if c.Start < 0 || c.Start > c.End || c.End > len(text) {
-				return DocumentOutput{}, badInput("chunk %d [%d, %d) lies outside the text's %d characters", c.Index, c.Start, c.End, len(text))
-			}
-			resp, err := client.Prompt(ctx, "", o.Prompt, string(text[c.Start:c.End]))
-			if err != nil {
-				return DocumentOutput{}, llmFailure(o.Name, c.Index, err)
-			}
-			results = append(results, PromptResult{Response: resp.Text, TokensUsed: resp.Usage.TotalTokens})
-			total += resp.Usage.TotalTokens
-		}
-		out.ProcessedResults[o.Name] = results
-		progress(ctx, d.deps.Log, "prompt done", "output", o.Name, "chunks", len(results))
+	out, total, err := d.deps.LLM.runPrompts(ctx, client, in.LLMAdapterID, in.Outputs, chunks.Chunks, text)
+	if err != nil {
+		return DocumentOutput{}, err
 	}
 	progress(ctx, d.deps.Log, "document processed", "outputs", len(in.Outputs), "tokens_used", total, "model", client.Model())
 	return out, nil
+}
+
+// runPrompts runs every output's prompt over every chunk of text, the calls
+// at once within the adapter's max_concurrency, and returns the results in
+// chunk order with the tokens they used. The first failure stops the rest.
+func (a LLMAdapters) runPrompts(ctx context.Context, client *llm.Client, adapterID string, outputs []PromptOutput, chunks []ChunkSpan, text []rune) (DocumentOutput, int, error) {
+	for _, c := range chunks {
+		if c.Start < 0 || c.Start > c.End || c.End > len(text) {
+			return DocumentOutput{}, 0, badInput("chunk %d [%d, %d) lies outside the text's %d characters", c.Index, c.Start, c.End, len(text))
+		}
+	}
+	results := make([][]PromptResult, len(outputs))
+	for i := range outputs {
+		results[i] = make([]PromptResult, len(chunks))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, o := range outputs {
+		for j, c := range chunks {
+			release, err := a.Acquire(gctx, adapterID)
+			if err != nil {
+				break
+			}
+			g.Go(func() error {
+				defer release()
+				resp, err := client.Prompt(gctx, "", o.Prompt, string(text[c.Start:c.End]))
+				if err != nil {
+					return llmFailure(o.Name, c.Index, err)
+				}
+				results[i][j] = PromptResult{Response: resp.Text, TokensUsed: resp.Usage.TotalTokens}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return DocumentOutput{}, 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return DocumentOutput{}, 0, fmt.Errorf("run prompts: %w", err)
+	}
+	out := DocumentOutput{ProcessedResults: make(map[string][]PromptResult, len(outputs))}
+	total := 0
+	for i, o := range outputs {
+		out.ProcessedResults[o.Name] = results[i]
+		for _, r := range results[i] {
+			total += r.TokensUsed
+		}
+	}
+	return out, total, nil
 }
 
 // llmFailure wraps an LLM error; a request the server refuses for good
@@ -403,6 +442,8 @@ func (in DocumentInput) validate(deps Deps) error {
 		return badInput("outputs must name at least one prompt")
 	case in.LLM != nil && in.LLM.APIKey != "":
 		return badInput("llm.api_key is not accepted in run input (it would show in the dashboard); configure an adapter in LLM_ADAPTERS and send llm_adapter_id")
+	case in.LLM != nil && in.LLM.MaxConcurrency != 0:
+		return badInput("llm.max_concurrency is not accepted in run input; configure an adapter in LLM_ADAPTERS")
 	}
 	for i, o := range in.Outputs {
 		if o.Name == "" || o.Prompt == "" {

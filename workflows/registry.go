@@ -33,6 +33,7 @@ func Registry(deps Deps) []Definition {
 	return []Definition{
 		DocumentProcessing(deps),
 		WorkflowExecution(deps),
+		FileBatch(deps),
 		ConnectorValidation(deps),
 		CeleryBridge(deps),
 		UserOnboarding(deps),

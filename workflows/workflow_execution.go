@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"time"
 
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/shim"
 )
 
@@ -26,12 +28,12 @@ const (
 	QueueCelery         = "celery"
 )
 
-// DefaultBatchSize is how many files one spawn call starts when the input
-// names no batch size.
+// DefaultBatchSize is how many files one process-file-batch child processes
+// when the input names no batch size.
 const DefaultBatchSize = 20
 
 // perOrgExecutions bounds one organisation's executions in flight; their
-// documents are bounded by document-processing-v2's own per-organisation key.
+// batches are bounded by process-file-batch's own per-organisation key.
 const perOrgExecutions = 5
 
 // FileHash is one file of an execution as the platform describes it (a value
@@ -66,8 +68,8 @@ type ExecutionInput struct {
 	PipelineID        string              `json:"pipeline_id,omitempty"`
 	UseFileHistory    *bool               `json:"use_file_history,omitempty"`
 	LogEventsID       string              `json:"log_events_id,omitempty"`
-	// BatchSize is how many children one spawn call starts (default
-	// DefaultBatchSize).
+	// BatchSize is how many files one process-file-batch child processes
+	// (default DefaultBatchSize).
 	BatchSize int `json:"batch_size,omitempty"`
 	// WebhookURL receives the execution's summary through the legacy
 	// send_webhook_notification task; empty sends none.
@@ -88,7 +90,8 @@ type ExecutionPlan struct {
 	Batches [][]PlannedFile `json:"batches"`
 }
 
-// FileOutcome is what became of one file's child run.
+// FileOutcome is what became of one file; RunID is the batch run that
+// processed it.
 type FileOutcome struct {
 	RunID  string          `json:"run_id"`
 	Result *DocumentOutput `json:"result,omitempty"`
@@ -119,9 +122,9 @@ type ExecutionOutput struct {
 var ErrBadExecution = errors.New("invalid workflow execution")
 
 // WorkflowExecution runs a whole workflow execution: plan-batches →
-// process-files (one document-processing-v2 child per file, spawned a batch
-// per call with stable keys) → collect-results. A failing file fails only
-// its child; cancelling through the shim cancels the children too.
+// process-files (one process-file-batch child per batch, all spawned in one
+// call with stable keys) → collect-results. A failing file fails only
+// itself; cancelling through the shim cancels the batches too.
 func WorkflowExecution(deps Deps) Definition {
 	if deps.Documents == nil {
 		deps.Documents = refuseAll{}
@@ -129,7 +132,7 @@ func WorkflowExecution(deps Deps) Definition {
 	x := &executionTasks{deps: deps}
 	return Definition{
 		Name:        WorkflowExecutionName,
-		Description: "Run a platform workflow execution over many files: one document-processing-v2 child per file, gathered into successful and failed files.",
+		Description: "Run a platform workflow execution over many files: one process-file-batch child per batch of files, gathered into successful and failed files.",
 		Timeout:     4*time.Hour + 15*time.Minute,
 		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
 		Tasks: []Task{
@@ -162,6 +165,8 @@ func (in ExecutionInput) check(adapters LLMAdapters) error {
 		return fmt.Errorf("%w: outputs must name at least one prompt", ErrBadExecution)
 	case in.LLM != nil && in.LLM.APIKey != "":
 		return fmt.Errorf("%w: llm.api_key is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
+	case in.LLM != nil && in.LLM.MaxConcurrency != 0:
+		return fmt.Errorf("%w: llm.max_concurrency is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
 	}
 	for i, o := range in.Outputs {
 		if o.Name == "" || o.Prompt == "" {
@@ -257,59 +262,50 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 	return plan, nil
 }
 
-// fanOut starts one document-processing-v2 child per file, a batch per
-// spawn call, and waits for all of them. Children are keyed by file name, so
-// a retry of this task finds the runs its first attempt started instead of
-// starting new ones. It is durable: it waits in a durable slot, so the
-// files never find every ordinary slot held by executions waiting for them.
+// fanOut starts one process-file-batch child per batch, all in one spawn
+// call, and waits for all of them. Children are keyed by batch, so a retry
+// of this task finds the runs its first attempt started instead of starting
+// new ones. It is durable: it waits in a durable slot, so the batches never
+// find every ordinary slot held by executions waiting for them.
 func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput) (FanOutOutput, error) {
 	var plan ExecutionPlan
 	if err := ctx.StepOutput("plan-batches", &plan); err != nil {
 		return FanOutOutput{}, fmt.Errorf("read plan-batches output: %w", err)
 	}
-	children := make([]child, 0, plan.Files)
-	for i, batch := range plan.Batches {
-		if err := ctx.Err(); err != nil {
-			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
-		}
-		spawned, err := ctx.SpawnWorkflows(childRuns(in, ctx.AdditionalMetadata(), batch))
-		if err != nil {
-			return FanOutOutput{}, fmt.Errorf("spawn batch %d of %d: %w", i+1, len(plan.Batches), err)
-		}
-		for j, wf := range spawned {
-			children = append(children, child{name: batch[j].Name, run: wf})
-		}
+	spawned, err := ctx.SpawnWorkflows(batchRuns(in, ctx.AdditionalMetadata(), plan.Batches))
+	if err != nil {
+		return FanOutOutput{}, fmt.Errorf("spawn %d batches: %w", len(plan.Batches), err)
 	}
-	progress(ctx, x.deps.Log, "files fanned out", "files", len(children), "batches", len(plan.Batches), "attempt", ctx.RetryCount())
-	files, err := waitChildren(ctx, children)
+	batches := make([]batchRun, len(spawned))
+	for i, wf := range spawned {
+		batches[i] = batchRun{files: plan.Batches[i], run: wf}
+	}
+	progress(ctx, x.deps.Log, "batches started", "files", plan.Files, "batches", len(batches), "attempt", ctx.RetryCount())
+	files, err := waitBatches(ctx, batches)
 	if err != nil {
 		return FanOutOutput{}, err
 	}
 	return FanOutOutput{Attempt: ctx.RetryCount(), Files: files}, nil
 }
 
-// childRuns describes one batch's children: their input, stable key and
-// dashboard metadata (organisation, execution, file).
-func childRuns(in ExecutionInput, parentMeta map[string]string, batch []PlannedFile) []*pkgworker.SpawnWorkflowsOpts {
+// batchRuns describes the batch children: their input, stable key and
+// dashboard metadata (organisation, execution, batch, and the file count the
+// status's progress weighs the batch by).
+func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]PlannedFile) []*pkgworker.SpawnWorkflowsOpts {
 	executionID := parentMeta[shim.MetaExecution]
 	if executionID == "" {
 		executionID = in.ExecutionID
 	}
-	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batch))
-	for i, f := range batch {
-		key := "file:" + f.Name
+	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batches))
+	for i, files := range batches {
+		key := fmt.Sprintf("batch:%d", i)
 		meta := map[string]string{shim.MetaOrganization: in.SchemaName, shim.MetaExecution: executionID,
-			"file_name": f.Name, "document_path": f.Path}
-		opts[i] = &pkgworker.SpawnWorkflowsOpts{WorkflowName: DocumentProcessingName, Input: childInput(in, f), Key: &key, AdditionalMetadata: &meta}
+			"batch": strconv.Itoa(i), hatchetrun.BatchFilesKey: strconv.Itoa(len(files)),
+			"first_file": files[0].Name, "last_file": files[len(files)-1].Name}
+		input := FileBatchInput{OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID, Batch: i, Files: files, DocumentSettings: in.DocumentSettings}
+		opts[i] = &pkgworker.SpawnWorkflowsOpts{WorkflowName: FileBatchName, Input: input, Key: &key, AdditionalMetadata: &meta}
 	}
 	return opts
-}
-
-// childInput is the document-processing-v2 input of one file.
-func childInput(in ExecutionInput, f PlannedFile) DocumentInput {
-	s := in.DocumentSettings
-	return DocumentInput{DocumentPath: f.Path, Outputs: s.Outputs, LLM: s.LLM, LLMAdapterID: s.LLMAdapterID,
-		ChunkSize: s.ChunkSize, ChunkOverlap: s.ChunkOverlap, OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID}
 }
 
 // fanIn gathers the outcomes into the legacy callback's shape and, when the
@@ -320,7 +316,7 @@ func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput) (Executio
 		return ExecutionOutput{}, fmt.Errorf("read process-files output: %w", err)
 	}
 	out := Summarize(fan.Files)
-	progress(ctx, x.deps.Log, "execution finished", "execution_id", in.ExecutionID, "successful_files", out.SuccessfulFiles, "failed_files", out.FailedFiles)
+	x.finished(ctx, in, out)
 	if in.WebhookURL == "" {
 		return out, nil
 	}
@@ -330,6 +326,12 @@ func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput) (Executio
 	}
 	out.WebhookTaskID = id
 	return out, nil
+}
+
+// finished is the point where an execution's outcome is known, before its
+// webhook is sent.
+func (x *executionTasks) finished(ctx hatchet.Context, in ExecutionInput, out ExecutionOutput) {
+	progress(ctx, x.deps.Log, "execution finished", "execution_id", in.ExecutionID, "successful_files", out.SuccessfulFiles, "failed_files", out.FailedFiles)
 }
 
 // Summarize counts the outcomes and sorts them into results and errors.

@@ -97,7 +97,7 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 		change(&execution)
 	}
 	conn := hatchettest.Engine(t)
-	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), execution})
+	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), workflows.FileBatch(deps), execution})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 			if st.Progress == nil || *st.Progress != want {
 				t.Errorf("hatchet progress = %+v, want %+v", st.Progress, want)
 			}
-			checkChildMetadata(t, env.client, a.ID, "invoice-004.txt")
+			checkBatchVisible(t, env.client, a.ID, "invoice-004.txt")
 		}
 	}
 	h, c := outs[featureflag.BackendHatchet], outs[featureflag.BackendCelery]
@@ -243,20 +243,59 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 	checkListed(t, env.shim)
 }
 
-// checkChildMetadata checks the dashboard finds a file's run by the
-// execution's id, its organisation and the file's name.
-func checkChildMetadata(t *testing.T, client *hatchet.Client, executionID, file string) {
+// checkBatchVisible checks the dashboard shows a file's outcome: the runs
+// found by the execution's id and its organisation are its batches, and the
+// log of the batch holding file says the file succeeded.
+func checkBatchVisible(t *testing.T, client *hatchet.Client, executionID, file string) {
 	t.Helper()
-	meta := []string{"execution_id:" + executionID, "organization_id:org_wx", "file_name:" + file}
+	meta := []string{"execution_id:" + executionID, "organization_id:org_wx"}
 	and := rest.AND
 	list, err := client.Runs().List(context.Background(), rest.V1WorkflowRunListParams{Since: time.Now().Add(-time.Hour),
 		AdditionalMetadata: &meta, AdditionalMetadataOperator: &and})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Rows) != 1 || list.Rows[0].WorkflowName == nil || *list.Rows[0].WorkflowName != workflows.DocumentProcessingName {
-		t.Errorf("runs with metadata %v: %d, want the one %s run", meta, len(list.Rows), workflows.DocumentProcessingName)
+	var holder *rest.V1TaskSummary
+	for i, r := range list.Rows {
+		name := ""
+		if r.WorkflowName != nil {
+			name = *r.WorkflowName
+		}
+		if name == workflows.WorkflowExecutionName {
+			continue
+		}
+		if name != workflows.FileBatchName {
+			t.Errorf("run %s with metadata %v is a %q, want the execution and its %s runs", r.Metadata.Id, meta, name, workflows.FileBatchName)
+			continue
+		}
+		m := *r.AdditionalMetadata
+		if first, last := fmt.Sprint(m["first_file"]), fmt.Sprint(m["last_file"]); first <= file && file <= last {
+			holder = &list.Rows[i]
+		}
 	}
+	if holder == nil {
+		t.Fatalf("no %s run with metadata %v holds %s (%d runs)", workflows.FileBatchName, meta, file, len(list.Rows))
+	}
+	d, err := client.Runs().Get(context.Background(), holder.Metadata.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "file succeeded file=" + file
+	for _, task := range d.Tasks {
+		logs, err := client.Logs().List(context.Background(), task.TaskExternalId, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logs.Rows == nil {
+			continue
+		}
+		for _, l := range *logs.Rows {
+			if strings.HasPrefix(l.Message, want) {
+				return
+			}
+		}
+	}
+	t.Errorf("the log of batch run %s has no line %q", holder.Metadata.Id, want)
 }
 
 // checkListed checks GET /api/v2/workflows shows workflow-execution with

@@ -168,6 +168,9 @@ type LLMAdapter struct {
 	BaseURL string `json:"base_url"`
 	Model   string `json:"model"`
 	APIKey  string `json:"api_key"`
+	// MaxConcurrency bounds the calls in flight to the adapter in one
+	// worker process; 0 takes the workflows' default.
+	MaxConcurrency int `json:"max_concurrency"`
 }
 
 // Documents configures where document-processing-v2 reads documents: local
@@ -682,7 +685,7 @@ func parseAdapters(p *problems, text string) map[string]LLMAdapter {
 		err = errors.New("trailing data after the object")
 	}
 	if err != nil {
-		p.add(`LLM_ADAPTERS: want one JSON object {"id": {"base_url", "model", "api_key"}}: %s`, jsonerr.Describe(err))
+		p.add(`LLM_ADAPTERS: want one JSON object {"id": {"base_url", "model", "api_key", "max_concurrency"}}: %s`, jsonerr.Describe(err))
 		return nil
 	}
 	for _, id := range slices.Sorted(maps.Keys(adapters)) {
@@ -690,6 +693,9 @@ func parseAdapters(p *problems, text string) map[string]LLMAdapter {
 		validURL(p.add, fmt.Sprintf("LLM_ADAPTERS[%q].base_url", id), a.BaseURL, true, "http", "https")
 		if strings.TrimSpace(a.Model) == "" {
 			p.add("LLM_ADAPTERS[%q].model is empty", id)
+		}
+		if a.MaxConcurrency < 0 {
+			p.add("LLM_ADAPTERS[%q].max_concurrency %d is negative", id, a.MaxConcurrency)
 		}
 	}
 	return adapters

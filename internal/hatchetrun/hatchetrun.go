@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,8 @@ func CancelChildren(ctx context.Context, client *hatchet.Client, runID string, s
 	return nil
 }
 
-// Children counts the runs that run runID spawned since since, by state.
+// Children counts the items the runs that run runID spawned since since
+// process, by state: one a run, or a batch run's files.
 type Children struct {
 	Total int `json:"total"`
 	// Done counts the runs that ended: succeeded, failed or cancelled.
@@ -113,37 +115,108 @@ type Children struct {
 // maxChildren bounds one listing of a run's children.
 const maxChildren = 10000
 
+// BatchFilesKey is the metadata key of a spawned run that processes a batch
+// of items: how many. Children counts such a run as that many, and a
+// completed one by its output's successful_files and failed_files, the
+// counts of the platform's process_file_batch result.
+const BatchFilesKey = "batch_files"
+
 // CountChildren lists the runs run runID spawned since since and counts
-// them by state.
+// them by state, a batch run (BatchFilesKey) as its items.
 func CountChildren(ctx context.Context, client *hatchet.Client, runID string, since time.Time) (Children, error) {
 	meta := childFilter(runID)
 	limit := int64(maxChildren)
-	list, err := client.Runs().List(ctx, rest.V1WorkflowRunListParams{Since: since, AdditionalMetadata: &meta, Limit: &limit})
+	// The engine leaves outputs out unless asked, whatever its API says.
+	payloads := true
+	list, err := client.Runs().List(ctx, rest.V1WorkflowRunListParams{Since: since, AdditionalMetadata: &meta, Limit: &limit, IncludePayloads: &payloads})
 	if err != nil {
 		return Children{}, fmt.Errorf("list runs spawned by %s: %w", runID, err)
 	}
 	var c Children
 	for _, r := range list.Rows {
-		c.add(r.Status)
+		c.addRun(r)
 	}
 	return c, nil
 }
 
-func (c *Children) add(s rest.V1TaskStatus) {
-	c.Total++
+// batchCounts is the part of a batch run's output Children reads.
+type batchCounts struct {
+	SuccessfulFiles *int `json:"successful_files"`
+	FailedFiles     *int `json:"failed_files"`
+}
+
+// addRun counts one spawned run: one item, or a batch's items.
+func (c *Children) addRun(r rest.V1TaskSummary) {
+	n := batchFiles(r.AdditionalMetadata)
+	if n == 0 {
+		c.add(r.Status, 1)
+		return
+	}
+	if r.Status != rest.V1TaskStatusCOMPLETED {
+		c.add(r.Status, n)
+		return
+	}
+	out, ok := countsOf(r.Output)
+	if !ok {
+		c.add(r.Status, n)
+		return
+	}
+	c.add(rest.V1TaskStatusCOMPLETED, *out.SuccessfulFiles)
+	c.add(rest.V1TaskStatusFAILED, *out.FailedFiles)
+}
+
+// countsOf reads a batch run's counts from its output, or from the one
+// task output it is keyed by.
+func countsOf(output map[string]any) (batchCounts, bool) {
+	raw, err := json.Marshal(output)
+	if err != nil {
+		return batchCounts{}, false
+	}
+	var out batchCounts
+	if json.Unmarshal(raw, &out) == nil && out.SuccessfulFiles != nil && out.FailedFiles != nil {
+		return out, true
+	}
+	var byTask map[string]json.RawMessage
+	if json.Unmarshal(raw, &byTask) != nil || len(byTask) != 1 {
+		return batchCounts{}, false
+	}
+	for _, v := range byTask {
+		if json.Unmarshal(v, &out) == nil && out.SuccessfulFiles != nil && out.FailedFiles != nil {
+			return out, true
+		}
+	}
+	return batchCounts{}, false
+}
+
+// batchFiles is the BatchFilesKey of a run's metadata, 0 when absent.
+func batchFiles(meta *map[string]any) int {
+	if meta == nil {
+		return 0
+	}
+	s, _ := (*meta)[BatchFilesKey].(string)
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// add counts n items in state s.
+func (c *Children) add(s rest.V1TaskStatus, n int) {
+	c.Total += n
 	if Final(s) {
-		c.Done++
+		c.Done += n
 	}
 	switch s {
 	case rest.V1TaskStatusCOMPLETED:
-		c.Succeeded++
+		c.Succeeded += n
 	case rest.V1TaskStatusFAILED:
-		c.Failed++
+		c.Failed += n
 	case rest.V1TaskStatusCANCELLED:
-		c.Cancelled++
+		c.Cancelled += n
 	case rest.V1TaskStatusRUNNING:
-		c.Running++
+		c.Running += n
 	default:
-		c.Queued++
+		c.Queued += n
 	}
 }

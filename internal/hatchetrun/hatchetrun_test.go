@@ -68,7 +68,43 @@ func TestChildrenCount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var c Children
 			for _, s := range tt.statuses {
-				c.add(s)
+				c.addRun(rest.V1TaskSummary{Status: s})
+			}
+			if c != tt.want {
+				t.Errorf("counted %+v, want %+v", c, tt.want)
+			}
+		})
+	}
+}
+
+// TestChildrenBatches checks a batch run counts as its files: by its
+// output's counts once completed, else all in the run's state.
+func TestChildrenBatches(t *testing.T) {
+	batch := func(files string, s rest.V1TaskStatus, output map[string]any) rest.V1TaskSummary {
+		return rest.V1TaskSummary{Status: s, AdditionalMetadata: &map[string]any{BatchFilesKey: files}, Output: output}
+	}
+	tests := []struct {
+		name string
+		runs []rest.V1TaskSummary
+		want Children
+	}{
+		{"completed, counts at the top", []rest.V1TaskSummary{batch("4", rest.V1TaskStatusCOMPLETED,
+			map[string]any{"successful_files": 3, "failed_files": 1})}, Children{Total: 4, Done: 4, Succeeded: 3, Failed: 1}},
+		{"completed, counts under the task", []rest.V1TaskSummary{batch("3", rest.V1TaskStatusCOMPLETED,
+			map[string]any{"process-batch": map[string]any{"successful_files": 1, "failed_files": 2}})}, Children{Total: 3, Done: 3, Succeeded: 1, Failed: 2}},
+		{"completed without counts", []rest.V1TaskSummary{batch("2", rest.V1TaskStatusCOMPLETED, map[string]any{"x": 1})},
+			Children{Total: 2, Done: 2, Succeeded: 2}},
+		{"running, queued, cancelled, failed", []rest.V1TaskSummary{batch("4", rest.V1TaskStatusRUNNING, nil), batch("4", rest.V1TaskStatusQUEUED, nil),
+			batch("2", rest.V1TaskStatusCANCELLED, nil), batch("1", rest.V1TaskStatusFAILED, nil)},
+			Children{Total: 11, Done: 3, Running: 4, Queued: 4, Cancelled: 2, Failed: 1}},
+		{"bad count is one run", []rest.V1TaskSummary{batch("x", rest.V1TaskStatusRUNNING, nil), batch("-3", rest.V1TaskStatusRUNNING, nil)},
+			Children{Total: 2, Running: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Children
+			for _, r := range tt.runs {
+				c.addRun(r)
 			}
 			if c != tt.want {
 				t.Errorf("counted %+v, want %+v", c, tt.want)
