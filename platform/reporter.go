@@ -35,16 +35,16 @@ func final(status string) bool {
 type Execution struct {
 	// Key is the caller's own id of the execution (the shim's execution id),
 	// passed on to the Observer.
-	Key string
+	Key string `json:"key,omitempty"`
 	// OrganizationID goes in X-Organization-ID.
-	OrganizationID string
-	WorkflowID     string
-	ExecutionID    string
+	OrganizationID string `json:"organization_id"`
+	WorkflowID     string `json:"workflow_id"`
+	ExecutionID    string `json:"execution_id"`
 	// PipelineID, when set, gets the execution's last run.
-	PipelineID string
+	PipelineID string `json:"pipeline_id,omitempty"`
 	// API marks an API deployment execution: each file's result is pushed to
 	// the api_results list.
-	API bool
+	API bool `json:"is_api,omitempty"`
 }
 
 // File is one input file of an execution.
