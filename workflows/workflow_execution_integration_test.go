@@ -44,19 +44,37 @@ type executionEnv struct {
 	client *hatchet.Client
 	celery *testenv.CeleryWorker
 	shim   *shim.Dispatcher
+	// Set before start: the fixture worker's extra environment, the
+	// workflows' reporter, the shim route served (default
+	// workflow-execution) and the dispatcher's options.
+	celeryEnv []string
+	reporter  workflows.Reporter
+	route     string
+	shimOpts  []shim.DispatcherOption
+	// changeBatch, when set, alters process-file-batch before it is
+	// registered.
+	changeBatch func(*workflows.Definition)
+	store       *shim.PGStore
 }
 
 // newExecutionEnv starts both sides; change, when not nil, alters the
 // workflow-execution definition before it is registered.
 func newExecutionEnv(t testing.TB, slots int, change func(*workflows.Definition)) *executionEnv {
 	t.Helper()
-	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
+	env := &executionEnv{}
+	env.start(t, slots, change)
+	return env
+}
+
+// start starts both sides of env as its fields say.
+func (env *executionEnv) start(t testing.TB, slots int, change func(*workflows.Definition)) {
+	t.Helper()
+	env.dir, env.llm = t.TempDir(), testenv.NewLLMServer(t, "")
 	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
 	bridge := env.startCelery(t, queue)
 	var route shim.Route
 	env.client, route = env.startHatchet(t, slots, bridge, change)
 	env.shim = env.dispatcher(t, bridge, route, queue)
-	return env
 }
 
 // startCelery starts the fixture worker on this test's own queues and a
@@ -66,9 +84,10 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 	outputs, _ := json.Marshal(executionOutputs)
 	backend := testenv.CeleryPostgresBackend(t)
 	env.celery = testenv.StartCeleryWorker(t, testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(10),
-		testenv.WithCeleryQueues(queue, queue+"_files", queue+"_callback"),
-		testenv.WithCeleryEnv("FIXTURE_FILE_QUEUE="+queue+"_files", "FIXTURE_CALLBACK_QUEUE="+queue+"_callback",
-			"FIXTURE_LLM_URL="+env.llm.BaseURL(), "FIXTURE_OUTPUTS="+string(outputs), "MAX_PARALLEL_FILE_BATCHES=10"))
+		testenv.WithCeleryQueues(queue, queue+"_api", queue+"_files", queue+"_callback"),
+		testenv.WithCeleryEnv(append([]string{"FIXTURE_FILE_QUEUE=" + queue + "_files", "FIXTURE_CALLBACK_QUEUE=" + queue + "_callback",
+			"FIXTURE_API_QUEUE=" + queue + "_api", "FIXTURE_LLM_URL=" + env.llm.BaseURL(), "FIXTURE_OUTPUTS=" + string(outputs),
+			"MAX_PARALLEL_FILE_BATCHES=10"}, env.celeryEnv...)...))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bridge, err := celerybridge.Dial(ctx, testenv.AMQPURL(t), celerybridge.WithResultBackend(backend), celerybridge.WithDefaultQueue(queue))
@@ -91,18 +110,32 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge}
+	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter}
 	execution := workflows.WorkflowExecution(deps)
 	if change != nil {
 		change(&execution)
 	}
+	batch := workflows.FileBatch(deps)
+	if env.changeBatch != nil {
+		env.changeBatch(&batch)
+	}
 	conn := hatchettest.Engine(t)
-	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), workflows.FileBatch(deps), execution})
+	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), batch, execution})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
-	return conn.Client, workflows.Routes([]workflows.Definition{execution})[0]
+	name := env.route
+	if name == "" {
+		name = workflows.WorkflowExecutionName
+	}
+	for _, r := range workflows.Routes([]workflows.Definition{execution}) {
+		if r.Name == name {
+			return conn.Client, r
+		}
+	}
+	t.Fatalf("workflow-execution has no route %s", name)
+	return nil, shim.Route{}
 }
 
 // byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
@@ -125,6 +158,9 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	t.Helper()
 	legacy := *route.Legacy
 	legacy.Queue = queue
+	if route.Legacy.Queue == workflows.QueueAPIDeployments {
+		legacy.Queue = queue + "_api" // the fixture's FIXTURE_API_QUEUE
+	}
 	route.Legacy = &legacy
 	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{workflows.WorkflowExecutionName})
 	if err != nil {
@@ -135,11 +171,12 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
+	env.store = store
 	conn := hatchettest.Engine(t)
 	return shim.NewDispatcher(catalog, byRequest{}, store, map[featureflag.Backend]shim.Backend{
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...)),
 		featureflag.BackendCelery:  shim.NewCelery(bridge),
-	})
+	}, env.shimOpts...)
 }
 
 // files writes n invoices, an empty file, and names one that does not

@@ -26,7 +26,7 @@ platform reads from its workflow's tools comes from the environment:
 With FIXTURE_PLATFORM_API_URL set, the execution reports to the platform's
 internal API (and API results to FIXTURE_PLATFORM_REDIS_URL) as the
 platform's workers do; see fixture_platform.py. An execution taken from the
-celery_api_deployments queue is an API deployment's.
+celery_api_deployments queue (FIXTURE_API_QUEUE) is an API deployment's.
 """
 import json
 import os
@@ -59,6 +59,8 @@ class FixtureError(Exception):
 
 FILE_QUEUE = os.environ.get("FIXTURE_FILE_QUEUE", "file_processing")
 CALLBACK_QUEUE = os.environ.get("FIXTURE_CALLBACK_QUEUE", "file_processing_callback")
+# The platform's queue of API deployment executions.
+API_QUEUE = os.environ.get("FIXTURE_API_QUEUE", "celery_api_deployments")
 
 
 def _prompt(base_url, prompt, text):
@@ -163,7 +165,7 @@ def _report_start(task, org, execution_id, hash_values_of_files, is_api):
 def async_execute_bin(self, schema_name, workflow_id, execution_id, hash_values_of_files,
                       scheduled=False, execution_mode=None, pipeline_id=None,
                       use_file_history=True, **kwargs):
-    is_api = (self.request.delivery_info or {}).get("routing_key") == "celery_api_deployments"
+    is_api = (self.request.delivery_info or {}).get("routing_key") == API_QUEUE
     file_data = {"workflow_id": workflow_id, "execution_id": execution_id,
                  "organization_id": schema_name, "pipeline_id": pipeline_id,
                  "scheduled": scheduled, "use_file_history": use_file_history,
