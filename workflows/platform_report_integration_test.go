@@ -353,9 +353,13 @@ func failFirstAttempt[In, Out any](t *testing.T, d *workflows.Definition, name s
 // nothing twice.
 func TestPlatformReportsOnceWhenStepsRetry(t *testing.T) {
 	env := newPlatformEnv(t, platformOpts{
-		route:       workflows.APIDeploymentExecutionName,
-		change:      func(d *workflows.Definition) { failFirstAttempt[workflows.ExecutionInput, workflows.ExecutionOutput](t, d, "collect-results") },
-		changeBatch: func(d *workflows.Definition) { failFirstAttempt[workflows.FileBatchInput, workflows.FileBatchOutput](t, d, "process-batch") },
+		route: workflows.APIDeploymentExecutionName,
+		change: func(d *workflows.Definition) {
+			failFirstAttempt[workflows.ExecutionInput, workflows.ExecutionOutput](t, d, "collect-results")
+		},
+		changeBatch: func(d *workflows.Definition) {
+			failFirstAttempt[workflows.FileBatchInput, workflows.FileBatchOutput](t, d, "process-batch")
+		},
 	})
 	files := env.files(t, 9)
 	before := env.llm.Calls.Load()
