@@ -70,7 +70,7 @@ func newExecutionEnv(t testing.TB, slots int, change func(*workflows.Definition)
 func (env *executionEnv) start(t testing.TB, slots int, change func(*workflows.Definition)) {
 	t.Helper()
 	env.dir, env.llm = t.TempDir(), testenv.NewLLMServer(t, "")
-	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	queue := "wx_" + testName(t)
 	bridge := env.startCelery(t, queue)
 	var route shim.Route
 	env.client, route = env.startHatchet(t, slots, bridge, change)
@@ -124,7 +124,7 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
+	hatchettest.StartWorker(t, conn.Client, "wx-"+testName(t), slots, wfs)
 	name := env.route
 	if name == "" {
 		name = workflows.WorkflowExecutionName
@@ -136,6 +136,17 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	}
 	t.Fatalf("workflow-execution has no route %s", name)
 	return nil, shim.Route{}
+}
+
+// testName is the test's name as queue, worker and database names take it:
+// lower case, anything but letters and digits an underscore.
+func testName(t testing.TB) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(t.Name()))
 }
 
 // byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
@@ -166,7 +177,7 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := shim.OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+strings.ToLower(t.Name())))
+	store, err := shim.OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+testName(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
