@@ -4,6 +4,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -93,7 +94,12 @@ func (x *executionTasks) failed(ctx hatchet.Context, in ExecutionInput) (struct{
 	sort.Strings(tasks)
 	parts := make([]string, len(tasks))
 	for i, t := range tasks {
-		parts[i] = t + ": " + errs[t]
+		msg := errs[t]
+		var text string
+		if json.Unmarshal([]byte(msg), &text) == nil { // the engine may keep it JSON-quoted
+			msg = text
+		}
+		parts[i] = t + ": " + msg
 	}
 	cause := errors.New(strings.Join(parts, "; "))
 	if len(parts) == 0 {

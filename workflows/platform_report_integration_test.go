@@ -511,3 +511,42 @@ func TestPlatformRefusesAWrongKey(t *testing.T) {
 		t.Errorf("console execution page (%d) does not show the refusal:\n%s", rec.Code, body)
 	}
 }
+
+// TestPlatformToldOfAFailedExecution makes planning fail: the on-failure
+// task reports ERROR with the error's text, and the pipeline's last run
+// FAILURE.
+func TestPlatformToldOfAFailedExecution(t *testing.T) {
+	env := newPlatformEnv(t, platformOpts{change: func(d *workflows.Definition) {
+		for i := range d.Tasks {
+			if d.Tasks[i].Name == "plan-batches" {
+				d.Tasks[i].Fn = func(hatchet.Context, workflows.ExecutionInput) (workflows.ExecutionPlan, error) {
+					return workflows.ExecutionPlan{}, errors.New("source connector unreachable")
+				}
+			}
+		}
+	}})
+	exID := env.api.CreateExecution("org_wx", "wf-1")
+	pipeline := env.api.CreatePipeline("org_wx")
+	a, err := env.shim.Execute(context.Background(), platformRequest("", exID, pipeline, env.files(t, 1), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := env.waitFinal(t, a.ID, 2*time.Minute); st.State != shim.StateFailed {
+		t.Fatalf("execution %s, want failed", st.State)
+	}
+	waitFor(t, time.Minute, "the platform to hold ERROR", func() bool {
+		e, _ := env.api.Execution(exID)
+		return e.Status == "ERROR"
+	})
+	e, _ := env.api.Execution(exID)
+	if !strings.Contains(e.ErrorMessage, "plan-batches: source connector unreachable") {
+		t.Errorf("platform error message %q", e.ErrorMessage)
+	}
+	if pl, _ := env.api.Pipeline(pipeline); pl.LastRunStatus != "FAILURE" || pl.RunCount != 1 {
+		t.Errorf("pipeline %+v, want FAILURE once", pl)
+	}
+	waitFor(t, 30*time.Second, "the status to say the platform was told", func() bool {
+		st, err := env.shim.Status(context.Background(), a.ID)
+		return err == nil && st.PlatformReport != nil && st.PlatformReport.Reported
+	})
+}
