@@ -119,4 +119,3 @@ func (s *PGStore) PlatformReport(ctx context.Context, id string) (PlatformReport
 	}
 	return r, true, nil
 }
-

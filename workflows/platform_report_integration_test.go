@@ -147,12 +147,12 @@ func (env *platformEnv) run(t *testing.T, files map[string]any, hatchetSide bool
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := env.waitFinal(t, a.ID, 3*time.Minute)
+	env.waitFinal(t, a.ID, 3*time.Minute)
 	waitFor(t, time.Minute, "the platform to hold a final status", func() bool {
 		e, _ := env.api.Execution(exID)
 		return e.Status == "COMPLETED" || e.Status == "ERROR" || e.Status == "STOPPED"
 	})
-	st, err = env.shim.Status(context.Background(), a.ID)
+	st, err := env.shim.Status(context.Background(), a.ID) // read again: the platform report is recorded by now
 	if err != nil {
 		t.Fatal(err)
 	}
