@@ -90,6 +90,10 @@ type call struct {
 	out any
 	// retrying, when set, is told of each failed attempt that will be retried.
 	retrying func(err error)
+	// applied, when set, is asked before a retry whether the platform took
+	// the call after all (its answer was lost); a call that is not
+	// idempotent then is not sent again.
+	applied func(ctx context.Context) (bool, error)
 }
 
 // do sends c, retrying 5xx and network errors with backoff until the
@@ -127,6 +131,13 @@ func (cl *Client) do(ctx context.Context, c call) error {
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", apiErr, ctx.Err())
 		case <-time.After(wait):
+		}
+		if c.applied != nil {
+			if done, err := c.applied(ctx); err != nil {
+				return fmt.Errorf("%w; check whether it was applied: %w", apiErr, err)
+			} else if done {
+				return nil
+			}
 		}
 	}
 }

@@ -188,11 +188,21 @@ func (r *Reporter) Started(ctx context.Context, ex Execution, attempt int, files
 			batch[i] = map[string]any{"file_name": f.Name, "file_path": f.Path, "file_hash": f.Hash}
 		}
 		body := map[string]any{"workflow_execution_id": ex.ExecutionID, "files": batch, "is_api": ex.API}
-		if err := r.report(ctx, ex, "file batch", call{method: "POST", path: "v1/workflow-manager/file-batch/", body: body}, false); err != nil {
+		if err := r.report(ctx, ex, "file batch", call{method: "POST", path: "v1/workflow-manager/file-batch/", body: body, applied: r.batchApplied(ex)}, false); err != nil {
 			return err
 		}
 	}
 	return r.updateStatus(ctx, ex, "EXECUTING total_files", map[string]any{"status": StatusExecuting, "total_files": len(files)}, false)
+}
+
+// batchApplied reports whether the platform holds the execution's file
+// executions: it creates the files again for each batch it takes, so a
+// batch whose answer was lost is looked for before it is sent again.
+func (r *Reporter) batchApplied(ex Execution) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		rec, err := r.record(ctx, ex, true)
+		return len(rec.FileExecutions) > 0, err
+	}
 }
 
 // fileExecution gets or creates the file's execution (POST

@@ -318,3 +318,25 @@ func TestNewClientRefusesBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestReporterLostAnswer loses the answer to the file batch after the
+// platform created the files: the reporter finds them and does not send
+// the batch again, so the platform holds each file once.
+func TestReporterLostAnswer(t *testing.T) {
+	p := testenv.StartPlatformAPI(t)
+	r := newReporter(t, p, p.Key)
+	ex := platform.Execution{OrganizationID: "org_a", WorkflowID: "wf-1", ExecutionID: p.CreateExecution("org_a", "wf-1")}
+	p.LoseAnswers("POST", "/file-batch/", 1)
+	if err := runExecution(context.Background(), r, ex); err != nil {
+		t.Fatal(err)
+	}
+	batches := 0
+	for _, c := range p.Calls() {
+		if c.Path == "v1/workflow-manager/file-batch/" {
+			batches++
+		}
+	}
+	if e, _ := p.Execution(ex.ExecutionID); batches != 1 || len(e.Files) != 3 || e.Status != "COMPLETED" {
+		t.Errorf("%d file batches sent; execution %+v", batches, e)
+	}
+}

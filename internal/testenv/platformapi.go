@@ -69,6 +69,7 @@ type PlatformAPI struct {
 	calls      []*PlatformCall
 	down       time.Time // answer 503 to everything until then
 	refusals   []refusal
+	losses     []refusal // calls served whose answer is then lost
 }
 
 // PlatformCall is one request the stand-in received.
@@ -241,6 +242,27 @@ func (p *PlatformAPI) Refuse(method, suffix string, status, n int) {
 	p.refusals = append(p.refusals, refusal{method: method, suffix: suffix, status: status, n: n})
 }
 
+// LoseAnswers serves the next n calls whose method is method and whose
+// path ends in suffix, then answers 502 instead of the platform's answer:
+// a proxy that timed out after the backend committed.
+func (p *PlatformAPI) LoseAnswers(method, suffix string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.losses = append(p.losses, refusal{method: method, suffix: suffix, status: http.StatusBadGateway, n: n})
+}
+
+// takeLoss reports whether the call's answer is to be lost.
+func (p *PlatformAPI) takeLoss(r *http.Request) bool {
+	for i := range p.losses {
+		l := &p.losses[i]
+		if l.n > 0 && l.method == r.Method && strings.HasSuffix(r.URL.Path, l.suffix) {
+			l.n--
+			return true
+		}
+	}
+	return false
+}
+
 // platformRequest is one request being served.
 type platformRequest struct {
 	w    http.ResponseWriter
@@ -300,8 +322,17 @@ func (p *PlatformAPI) handler() http.Handler {
 		p.calls = append(p.calls, call)
 		q := &platformRequest{w: w, r: r, org: strings.TrimSpace(r.Header.Get("X-Organization-ID")), body: body, call: call}
 		early := p.gate(q)
+		lose := !early && p.takeLoss(r)
 		p.mu.Unlock()
 		if early {
+			return
+		}
+		if lose {
+			mux.ServeHTTP(&statusRecorder{ResponseWriter: httptest.NewRecorder(), p: p, q: q}, r.WithContext(contextWith(r, q)))
+			p.mu.Lock()
+			call.Status = http.StatusBadGateway
+			p.mu.Unlock()
+			w.WriteHeader(http.StatusBadGateway)
 			return
 		}
 		mux.ServeHTTP(&statusRecorder{ResponseWriter: w, p: p, q: q}, r.WithContext(contextWith(r, q)))
