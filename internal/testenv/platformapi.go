@@ -68,8 +68,7 @@ type PlatformAPI struct {
 	pipelines  map[string]*PlatformPipeline
 	calls      []*PlatformCall
 	down       time.Time // answer 503 to everything until then
-	refusals   []refusal
-	losses     []refusal // calls served whose answer is then lost
+	losses     []loss    // calls served whose answer is then lost
 }
 
 // PlatformCall is one request the stand-in received.
@@ -136,10 +135,10 @@ type platformFile struct {
 	created time.Time
 }
 
-// refusal answers the next n calls matching method and path suffix with status.
-type refusal struct {
+// loss loses the answers of the next n calls matching method and path suffix.
+type loss struct {
 	method, suffix string
-	status, n      int
+	n              int
 }
 
 // StartPlatformAPI starts a stand-in with a fresh key for the test and stops
@@ -234,21 +233,13 @@ func (p *PlatformAPI) Unavailable(d time.Duration) {
 	p.down = time.Now().Add(d)
 }
 
-// Refuse answers the next n calls whose method is method and whose path
-// ends in suffix with status, before anything else is checked.
-func (p *PlatformAPI) Refuse(method, suffix string, status, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.refusals = append(p.refusals, refusal{method: method, suffix: suffix, status: status, n: n})
-}
-
 // LoseAnswers serves the next n calls whose method is method and whose
 // path ends in suffix, then answers 502 instead of the platform's answer:
 // a proxy that timed out after the backend committed.
 func (p *PlatformAPI) LoseAnswers(method, suffix string, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.losses = append(p.losses, refusal{method: method, suffix: suffix, status: http.StatusBadGateway, n: n})
+	p.losses = append(p.losses, loss{method: method, suffix: suffix, n: n})
 }
 
 // takeLoss reports whether the call's answer is to be lost.
@@ -339,20 +330,12 @@ func (p *PlatformAPI) handler() http.Handler {
 	})
 }
 
-// gate answers what comes before the views: an outage, a planned refusal,
-// the authentication middleware. It reports whether it answered.
+// gate answers what comes before the views: an outage and the
+// authentication middleware. It reports whether it answered.
 func (p *PlatformAPI) gate(q *platformRequest) (answered bool) {
 	if time.Now().Before(p.down) {
 		q.fail(http.StatusServiceUnavailable, "Service Unavailable")
 		return true
-	}
-	for i := range p.refusals {
-		rf := &p.refusals[i]
-		if rf.n > 0 && rf.method == q.r.Method && strings.HasSuffix(q.r.URL.Path, rf.suffix) {
-			rf.n--
-			q.fail(rf.status, "refused by the test")
-			return true
-		}
 	}
 	if !strings.HasPrefix(q.r.URL.Path, "/internal/") {
 		q.fail(http.StatusNotFound, "Not Found")
