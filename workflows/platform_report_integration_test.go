@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 a test marks an injected failure non-retryable as the workflows do, through pkg/worker.NewNonRetryableError.
+
 package workflows_test
 
 import (
@@ -18,11 +20,11 @@ import (
 	"testing"
 	"time"
 
+	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/unstract/hatchet-worker/featureflag"
-	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim"
@@ -120,7 +122,7 @@ func newPlatformEnv(t *testing.T, o platformOpts) *platformEnv {
 			"FIXTURE_PLATFORM_REDIS_URL=" + redisURL, "FIXTURE_RESULT_TTL_SECONDS=3600"},
 		reporter: platform.NewReporter(client, platform.WithResults(results), platform.WithObserver(observe), platform.WithReporterLogger(log)),
 		shimOpts: []shim.DispatcherOption{shim.WithPlatformReports(lateReports{&store})}}
-	env.start(t, 20, o.change)
+	env.start(t, 20, envSetup{change: o.change})
 	store.Store(env.store)
 	return &platformEnv{executionEnv: env, api: api, redis: rc, log: logs}
 }
@@ -347,6 +349,9 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
+// errInjected fails a task's first attempt after its work and reports.
+var errInjected = errors.New("injected failure after the task's reports")
+
 // failFirstAttempt wraps task name of d so that its first attempt fails
 // after its work (and its reports) are done.
 func failFirstAttempt[In, Out any](t *testing.T, d *workflows.Definition, name string) {
@@ -355,16 +360,25 @@ func failFirstAttempt[In, Out any](t *testing.T, d *workflows.Definition, name s
 		if d.Tasks[i].Name != name {
 			continue
 		}
-		fn, ok := d.Tasks[i].Fn.(func(hatchet.Context, In) (Out, error))
-		if !ok {
-			t.Fatalf("task %s has Fn %T", name, d.Tasks[i].Fn)
-		}
-		d.Tasks[i].Fn = func(ctx hatchet.Context, in In) (Out, error) {
-			out, err := fn(ctx, in)
-			if err == nil && ctx.RetryCount() == 0 {
-				return out, errors.New("injected failure after the task's reports")
+		switch fn := d.Tasks[i].Fn.(type) {
+		case func(hatchet.Context, In) (Out, error):
+			d.Tasks[i].Fn = func(ctx hatchet.Context, in In) (Out, error) {
+				out, err := fn(ctx, in)
+				if err == nil && ctx.RetryCount() == 0 {
+					return out, errInjected
+				}
+				return out, err
 			}
-			return out, err
+		case func(hatchet.DurableContext, In) (Out, error):
+			d.Tasks[i].Fn = func(ctx hatchet.DurableContext, in In) (Out, error) {
+				out, err := fn(ctx, in)
+				if err == nil && ctx.RetryCount() == 0 {
+					return out, errInjected
+				}
+				return out, err
+			}
+		default:
+			t.Fatalf("task %s has Fn %T", name, d.Tasks[i].Fn)
 		}
 		return
 	}
@@ -372,13 +386,13 @@ func failFirstAttempt[In, Out any](t *testing.T, d *workflows.Definition, name s
 }
 
 // TestPlatformReportsOnceWhenStepsRetry fails the first attempt of every
-// batch and of collect-results after they reported: the retries report
+// batch and of process-files after they reported: the retries report
 // nothing twice.
 func TestPlatformReportsOnceWhenStepsRetry(t *testing.T) {
 	env := newPlatformEnv(t, platformOpts{
 		route: workflows.APIDeploymentExecutionName,
 		change: func(d *workflows.Definition) {
-			failFirstAttempt[workflows.ExecutionInput, workflows.ExecutionOutput](t, d, "collect-results")
+			failFirstAttempt[workflows.ExecutionInput, workflows.ExecutionOutput](t, d, "process-files")
 		},
 		changeBatch: func(d *workflows.Definition) {
 			failFirstAttempt[workflows.FileBatchInput, workflows.FileBatchOutput](t, d, "process-batch")
@@ -394,25 +408,9 @@ func TestPlatformReportsOnceWhenStepsRetry(t *testing.T) {
 		t.Errorf("%d LLM calls, want %d: every batch was to be processed twice", calls, 2*9*len(executionOutputs))
 	}
 	checkView(t, v, true)
-	if env.collectAttempts(t, st) < 2 {
-		t.Error("collect-results did not run twice; the test meant to retry it")
+	if out := outputOf(t, st); out.Attempt != 1 {
+		t.Errorf("process-files ended on attempt %d; the test meant it to be retried once", out.Attempt)
 	}
-}
-
-// collectAttempts is the attempt collect-results ended on.
-func (env *platformEnv) collectAttempts(t *testing.T, st shim.Status) int {
-	t.Helper()
-	d, err := env.client.Runs().Get(context.Background(), st.BackendRef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, task := range d.Tasks {
-		if hatchetrun.TaskName(task) == "collect-results" && task.Attempt != nil {
-			return *task.Attempt
-		}
-	}
-	t.Fatalf("run %s has no collect-results task", st.BackendRef)
-	return 0
 }
 
 // TestPlatformOutageIsRetried makes the internal API answer 503 for 30 s
@@ -512,15 +510,15 @@ func TestPlatformRefusesAWrongKey(t *testing.T) {
 	}
 }
 
-// TestPlatformToldOfAFailedExecution makes planning fail: the on-failure
-// task reports ERROR with the error's text, and the pipeline's last run
-// FAILURE.
+// TestPlatformToldOfAFailedExecution makes the execution fail for good:
+// the on-failure task reports ERROR with the error's text, and the
+// pipeline's last run FAILURE.
 func TestPlatformToldOfAFailedExecution(t *testing.T) {
 	env := newPlatformEnv(t, platformOpts{change: func(d *workflows.Definition) {
 		for i := range d.Tasks {
-			if d.Tasks[i].Name == "plan-batches" {
-				d.Tasks[i].Fn = func(hatchet.Context, workflows.ExecutionInput) (workflows.ExecutionPlan, error) {
-					return workflows.ExecutionPlan{}, errors.New("source connector unreachable")
+			if d.Tasks[i].Name == "process-files" {
+				d.Tasks[i].Fn = func(hatchet.DurableContext, workflows.ExecutionInput) (workflows.ExecutionOutput, error) {
+					return workflows.ExecutionOutput{}, pkgworker.NewNonRetryableError(errors.New("source connector unreachable"))
 				}
 			}
 		}
@@ -539,7 +537,7 @@ func TestPlatformToldOfAFailedExecution(t *testing.T) {
 		return e.Status == "ERROR"
 	})
 	e, _ := env.api.Execution(exID)
-	if !strings.Contains(e.ErrorMessage, "plan-batches: source connector unreachable") {
+	if !strings.Contains(e.ErrorMessage, "process-files: source connector unreachable") {
 		t.Errorf("platform error message %q", e.ErrorMessage)
 	}
 	if pl, _ := env.api.Pipeline(pipeline); pl.LastRunStatus != "FAILURE" || pl.RunCount != 1 {

@@ -86,7 +86,7 @@ type PlannedFile struct {
 	Hash string `json:"hash,omitempty"`
 }
 
-// ExecutionPlan is plan-batches' output.
+// ExecutionPlan is how an execution's files are cut into batches.
 type ExecutionPlan struct {
 	Files   int             `json:"files"`
 	Batches [][]PlannedFile `json:"batches"`
@@ -100,14 +100,6 @@ type FileOutcome struct {
 	Error  string          `json:"error,omitempty"`
 }
 
-// FanOutOutput is process-files' output: every file's outcome, by name.
-type FanOutOutput struct {
-	// Attempt is the attempt of process-files that gathered the outcomes
-	// (0 the first); a retry finds the children the first one started.
-	Attempt int                    `json:"attempt"`
-	Files   map[string]FileOutcome `json:"files"`
-}
-
 // ExecutionOutput is the workflow's result, the shape of the legacy chord's
 // process_batch_callback: counts, and each file's result or error by name.
 type ExecutionOutput struct {
@@ -117,16 +109,22 @@ type ExecutionOutput struct {
 	Errors          map[string]string         `json:"errors"`
 	// WebhookTaskID is the legacy webhook task's id, when one was sent.
 	WebhookTaskID string `json:"webhook_task_id,omitempty"`
+	// Attempt is the attempt of process-files that gathered the outcomes
+	// (0 the first); a retry finds the batches the first one started.
+	Attempt int `json:"attempt"`
 }
 
 // ErrBadExecution reports input no execution can run with; the shim
 // answers it with a 422.
 var ErrBadExecution = errors.New("invalid workflow execution")
 
-// WorkflowExecution runs a whole workflow execution: plan-batches →
-// process-files (one process-file-batch child per batch, all spawned in one
-// call with stable keys) → collect-results. A failing file fails only
-// itself; cancelling through the shim cancels the batches too.
+// WorkflowExecution runs a whole workflow execution in one durable task,
+// process-files: it plans the batches, starts one process-file-batch child
+// per batch (all in one call, with stable keys), and gathers the outcomes.
+// One task rather than a DAG of three: each step of a DAG with a
+// concurrency key waits on the engine's concurrency path again (about
+// 400 ms a step on the embedded engine). A failing file fails only itself;
+// cancelling through the shim cancels the batches too.
 func WorkflowExecution(deps Deps) Definition {
 	if deps.Documents == nil {
 		deps.Documents = refuseAll{}
@@ -138,9 +136,7 @@ func WorkflowExecution(deps Deps) Definition {
 		Timeout:     4*time.Hour + 15*time.Minute,
 		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
 		Tasks: []Task{
-			{Name: "plan-batches", Timeout: 2 * time.Minute, Fn: x.plan},
-			{Name: "process-files", Parents: []string{"plan-batches"}, Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.fanOut},
-			{Name: "collect-results", Parents: []string{"process-files"}, Timeout: 10 * time.Minute, Retries: 2, Fn: x.fanIn},
+			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.run},
 		},
 		Route: &shim.Route{
 			Legacy:   &shim.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs},
@@ -258,6 +254,26 @@ type executionTasks struct {
 	deps Deps
 }
 
+// run plans the execution, processes its batches and gathers the outcomes.
+// Its retry plans the same batches and finds the runs the first attempt
+// started.
+func (x *executionTasks) run(ctx hatchet.DurableContext, in ExecutionInput) (ExecutionOutput, error) {
+	plan, err := x.plan(ctx, in)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	files, err := x.fanOut(ctx, in, plan)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	out, err := x.fanIn(ctx, in, files)
+	if err != nil {
+		return ExecutionOutput{}, err
+	}
+	out.Attempt = ctx.RetryCount()
+	return out, nil
+}
+
 // plan checks the execution and cuts its files into batches; input that
 // no file could run with fails the run without retries.
 func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (ExecutionPlan, error) {
@@ -276,27 +292,19 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 // fanOut starts one process-file-batch child per batch, all in one spawn
 // call, and waits for all of them. Children are keyed by batch, so a retry
 // of this task finds the runs its first attempt started instead of starting
-// new ones. It is durable: it waits in a durable slot, so the batches never
-// find every ordinary slot held by executions waiting for them.
-func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput) (FanOutOutput, error) {
-	var plan ExecutionPlan
-	if err := ctx.StepOutput("plan-batches", &plan); err != nil {
-		return FanOutOutput{}, fmt.Errorf("read plan-batches output: %w", err)
-	}
+// new ones. Its task is durable: it waits in a durable slot, so the batches
+// never find every ordinary slot held by executions waiting for them.
+func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput, plan ExecutionPlan) (map[string]FileOutcome, error) {
 	spawned, err := ctx.SpawnWorkflows(batchRuns(in, ctx.AdditionalMetadata(), plan.Batches))
 	if err != nil {
-		return FanOutOutput{}, fmt.Errorf("spawn %d batches: %w", len(plan.Batches), err)
+		return nil, fmt.Errorf("spawn %d batches: %w", len(plan.Batches), err)
 	}
 	batches := make([]batchRun, len(spawned))
 	for i, wf := range spawned {
 		batches[i] = batchRun{files: plan.Batches[i], run: wf}
 	}
 	progress(ctx, x.deps.Log, "batches started", "files", plan.Files, "batches", len(batches), "attempt", ctx.RetryCount())
-	files, err := waitBatches(ctx, batches)
-	if err != nil {
-		return FanOutOutput{}, err
-	}
-	return FanOutOutput{Attempt: ctx.RetryCount(), Files: files}, nil
+	return waitBatches(ctx, batches)
 }
 
 // batchRuns describes the batch children: their input, stable key and
@@ -322,12 +330,8 @@ func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]Plan
 
 // fanIn gathers the outcomes into the legacy callback's shape and, when the
 // execution names a webhook, sends it through the legacy task.
-func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput) (ExecutionOutput, error) {
-	var fan FanOutOutput
-	if err := ctx.StepOutput("process-files", &fan); err != nil {
-		return ExecutionOutput{}, fmt.Errorf("read process-files output: %w", err)
-	}
-	out := Summarize(fan.Files)
+func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput, files map[string]FileOutcome) (ExecutionOutput, error) {
+	out := Summarize(files)
 	if err := x.finished(ctx, in, out); err != nil {
 		return ExecutionOutput{}, err
 	}

@@ -15,71 +15,153 @@ import (
 const benchFiles = 200
 
 // benchLanes is how many files each side processes at once: Hatchet's
-// document-processing-v2 runs ten per organisation, the fixture Celery
+// process-file-batch runs ten batches per organisation, the fixture Celery
 // worker has ten threads and cuts an execution into ten batches.
 const benchLanes = 10
 
+// benchBatch is the Hatchet side's batch size: the fixture chord's ten
+// batches of the 200 files.
+const benchBatch = benchFiles / benchLanes
+
+// benchLLMCap is the stub adapter's max_concurrency in the benchmarks: four
+// calls in flight per lane.
+const benchLLMCap = 4 * benchLanes
+
 // BenchmarkWorkflowExecution200 runs one 200-file execution through the shim
-// on Hatchet (fan-out to document-processing-v2, fan-in) and on the legacy
-// Celery chord (process_file_batch × 10 → process_batch_callback, completed
-// by chord_unlock polling the Postgres result backend), against the same
-// local LLM stub that answers at once. For each side it reports the wall
-// time from submission to the final status, the time each file holds one of
-// the ten lanes (wall × 10 / 200: orchestration, extraction and the stub's
-// answers) and the peak RSS of the process serving it: for Hatchet this test
-// process, holding the embedded engine, the worker and the shim; for Celery
-// the Python worker. The sides alternate which goes first. Run with:
+// on Hatchet (process-file-batch × 10, fan-in) and on the legacy Celery chord
+// (process_file_batch × 10 → process_batch_callback, completed by
+// chord_unlock polling the Postgres result backend), against the same local
+// LLM stub that answers at once, and the engine's ceiling on the same
+// engine and worker: 200 trivial tasks without a concurrency key, spawned by
+// one durable parent in one call. For each side it reports the wall time
+// from submission to the final status, the time each file holds one of the
+// ten lanes (wall × 10 / 200) and the peak RSS of the process serving it:
+// for Hatchet this test process, holding the embedded engine, the worker and
+// the shim; for Celery the Python worker. It also reports where Hatchet's
+// time went, from the engine's records: each step's time queued and running.
+// The sides alternate which goes first. Run with:
 //
-//	go test -run '^$' -bench WorkflowExecution200 -benchtime 1x ./workflows
+//	go test -run '^$' -bench 'WorkflowExecution200$' -benchtime 1x -count 3 ./workflows
 func BenchmarkWorkflowExecution200(b *testing.B) {
-	env := newExecutionEnv(b, 100, nil)
+	benchExecution(b, 0)
+}
+
+// BenchmarkWorkflowExecution200Slow is BenchmarkWorkflowExecution200 with a
+// stub that takes 200 ms per answer, as a fast hosted model would.
+func BenchmarkWorkflowExecution200Slow(b *testing.B) {
+	benchExecution(b, 200*time.Millisecond)
+}
+
+// benchExecution runs the sides of BenchmarkWorkflowExecution200 with the
+// stub answering in delay.
+func benchExecution(b *testing.B, delay time.Duration) {
+	env := newExecutionEnv(b, 100, envSetup{llmCap: benchLLMCap, extra: ceilingWorkflows()})
+	env.llm.SetDelay(delay)
+	env.warmUp(b, true)
 	files := env.files(b, benchFiles-2)
-	sides := []struct {
-		name    string
-		hatchet bool
-		pid     int
-	}{{"hatchet", true, os.Getpid()}, {"celery", false, env.celery.PID()}}
+	sides := []string{"hatchet", "celery", "ceiling"}
 	wall := map[string]time.Duration{}
 	peak := map[string]float64{}
+	var steps stepTimes
 	b.ResetTimer()
 	for i := range b.N {
 		for j := range sides {
 			side := sides[(i+j)%len(sides)]
-			w, p := env.measure(b, fmt.Sprintf("bench-%s-%d", side.name, i), files, side.hatchet, side.pid)
-			wall[side.name] += w
-			peak[side.name] = max(peak[side.name], p)
+			id := fmt.Sprintf("bench-%s-%d", side, i)
+			var w time.Duration
+			var p float64
+			switch side {
+			case "ceiling":
+				w, p = env.ceiling(b, id, benchFiles)
+			default:
+				var ref string
+				w, p, ref = env.measure(b, id, files, benchFiles, side == "hatchet", env.celery.PID())
+				if side == "hatchet" {
+					steps.add(b, env.client, ref)
+				}
+			}
+			wall[side] += w
+			peak[side] = max(peak[side], p)
 		}
 	}
 	for _, side := range sides {
-		w := wall[side.name] / time.Duration(b.N)
-		b.ReportMetric(w.Seconds(), side.name+"-s")
-		b.ReportMetric(float64(w.Milliseconds())*benchLanes/benchFiles, side.name+"-lane-ms/file")
-		b.ReportMetric(peak[side.name], side.name+"-peak-MiB")
+		w := wall[side] / time.Duration(b.N)
+		b.ReportMetric(w.Seconds(), side+"-s")
+		if side != "ceiling" {
+			b.ReportMetric(float64(w.Milliseconds())*benchLanes/benchFiles, side+"-lane-ms/file")
+		}
+		b.ReportMetric(peak[side], side+"-peak-MiB")
 	}
 	b.ReportMetric(wall["hatchet"].Seconds()/wall["celery"].Seconds(), "hatchet/celery")
+	b.ReportMetric(wall["hatchet"].Seconds()/wall["ceiling"].Seconds(), "hatchet/ceiling")
+	steps.report(b)
 }
 
-// measure runs one execution to its end and returns its wall time and the
-// peak RSS of process pid meanwhile, in MiB.
-func (env *executionEnv) measure(b *testing.B, id string, files map[string]any, hatchetSide bool, pid int) (time.Duration, float64) {
+// BenchmarkWorkflowExecution2000 runs a 2,000-file execution on Hatchet and,
+// in the same run, the 200-file one, and reports the ratio of their wall
+// times and the peak RSS of this process (embedded engine, worker and shim)
+// during each.
+func BenchmarkWorkflowExecution2000(b *testing.B) {
+	env := newExecutionEnv(b, 100, envSetup{llmCap: benchLLMCap})
+	env.warmUp(b, false)
+	small := env.files(b, benchFiles-2)
+	large := env.files(b, 10*benchFiles-2)
+	var wall200, wall2000 time.Duration
+	var peak200, peak2000 float64
+	b.ResetTimer()
+	for i := range b.N {
+		w, p, _ := env.measure(b, fmt.Sprintf("bench-200-%d", i), small, benchFiles, true, 0)
+		wall200, peak200 = wall200+w, max(peak200, p)
+		w, p, _ = env.measure(b, fmt.Sprintf("bench-2000-%d", i), large, 10*benchFiles, true, 0)
+		wall2000, peak2000 = wall2000+w, max(peak2000, p)
+	}
+	b.ReportMetric(wall200.Seconds()/float64(b.N), "hatchet200-s")
+	b.ReportMetric(wall2000.Seconds()/float64(b.N), "hatchet2000-s")
+	b.ReportMetric(wall2000.Seconds()/wall200.Seconds(), "2000/200")
+	b.ReportMetric(peak200, "peak200-MiB")
+	b.ReportMetric(peak2000, "peak2000-MiB")
+}
+
+// warmUp runs a 10-file execution on each side, and the ceiling over 10
+// items when ceiling is set, before the timer starts: the engine starts
+// each concurrency strategy and each worker its connections on first use.
+func (env *executionEnv) warmUp(b *testing.B, ceiling bool) {
 	b.Helper()
+	files := env.files(b, 8)
+	env.measure(b, "warm-up-hatchet", files, 10, true, 0)
+	env.measure(b, "warm-up-celery", files, 10, false, env.celery.PID())
+	if ceiling {
+		env.ceiling(b, "warm-up-ceiling", 10)
+	}
+}
+
+// measure runs one execution of n files (two of them failing) to its end
+// on Hatchet or Celery and returns its wall time, the peak RSS meanwhile in
+// MiB (of this process for Hatchet, of process celeryPID for Celery) and its
+// backend's run id.
+func (env *executionEnv) measure(b *testing.B, id string, files map[string]any, n int, hatchetSide bool, celeryPID int) (time.Duration, float64, string) {
+	b.Helper()
+	pid := os.Getpid()
+	if !hatchetSide {
+		pid = celeryPID
+	}
 	resetPeakRSS(b, pid)
 	calls := env.llm.Calls.Load()
 	began := time.Now()
-	a, err := env.shim.Execute(context.Background(), request(id, files, hatchetSide))
+	a, err := env.shim.Execute(context.Background(), batchedRequest(id, files, hatchetSide, benchBatch))
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := env.waitFinal(b, a.ID, 20*time.Minute)
+	st := env.waitFinalEvery(b, a.ID, 20*time.Minute, 20*time.Millisecond)
 	took := time.Since(began)
 	out := outputOf(b, st)
-	if out.SuccessfulFiles != benchFiles-2 || out.FailedFiles != 2 {
-		b.Fatalf("%s: %d successful, %d failed; want %d and 2", st.Backend, out.SuccessfulFiles, out.FailedFiles, benchFiles-2)
+	if out.SuccessfulFiles != n-2 || out.FailedFiles != 2 {
+		b.Fatalf("%s: %d successful, %d failed; want %d and 2", st.Backend, out.SuccessfulFiles, out.FailedFiles, n-2)
 	}
-	if n := env.llm.Calls.Load() - calls; n != int64((benchFiles-2)*len(executionOutputs)) {
-		b.Fatalf("%s: %d LLM calls, want %d", st.Backend, n, (benchFiles-2)*len(executionOutputs))
+	if got := env.llm.Calls.Load() - calls; got != int64((n-2)*len(executionOutputs)) {
+		b.Fatalf("%s: %d LLM calls, want %d", st.Backend, got, (n-2)*len(executionOutputs))
 	}
-	return took, peakRSS(b, pid)
+	return took, peakRSS(b, pid), st.BackendRef
 }
 
 // resetPeakRSS starts a new peak for process pid (Linux clear_refs 5).

@@ -57,23 +57,32 @@ type executionEnv struct {
 	store       *shim.PGStore
 }
 
-// newExecutionEnv starts both sides; change, when not nil, alters the
-// workflow-execution definition before it is registered.
-func newExecutionEnv(t testing.TB, slots int, change func(*workflows.Definition)) *executionEnv {
+// envSetup alters what newExecutionEnv registers.
+type envSetup struct {
+	// change, when not nil, alters the workflow-execution definition.
+	change func(*workflows.Definition)
+	// extra are registered on the same worker.
+	extra []workflows.Definition
+	// llmCap is the stub adapter's max_concurrency (0: the default).
+	llmCap int
+}
+
+// newExecutionEnv starts both sides, set up as setup says.
+func newExecutionEnv(t testing.TB, slots int, setup envSetup) *executionEnv {
 	t.Helper()
 	env := &executionEnv{}
-	env.start(t, slots, change)
+	env.start(t, slots, setup)
 	return env
 }
 
-// start starts both sides of env as its fields say.
-func (env *executionEnv) start(t testing.TB, slots int, change func(*workflows.Definition)) {
+// start starts both sides of env as its fields and setup say.
+func (env *executionEnv) start(t testing.TB, slots int, setup envSetup) {
 	t.Helper()
 	env.dir, env.llm = t.TempDir(), testenv.NewLLMServer(t, "")
 	queue := "wx_" + testName(t)
 	bridge := env.startCelery(t, queue)
 	var route shim.Route
-	env.client, route = env.startHatchet(t, slots, bridge, change)
+	env.client, route = env.startHatchet(t, slots, bridge, setup)
 	env.shim = env.dispatcher(t, bridge, route, queue)
 }
 
@@ -100,9 +109,9 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 
 // startHatchet registers document-processing-v2 and workflow-execution on a
 // worker with slots slots, and returns workflow-execution's shim route.
-func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, change func(*workflows.Definition)) (*hatchet.Client, shim.Route) {
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, shim.Route) {
 	t.Helper()
-	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny"}})
+	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,15 +121,15 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	}
 	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter}
 	execution := workflows.WorkflowExecution(deps)
-	if change != nil {
-		change(&execution)
+	if setup.change != nil {
+		setup.change(&execution)
 	}
 	batch := workflows.FileBatch(deps)
 	if env.changeBatch != nil {
 		env.changeBatch(&batch)
 	}
 	conn := hatchettest.Engine(t)
-	wfs, err := workflows.BuildAll(conn.Client, []workflows.Definition{workflows.DocumentProcessing(deps), batch, execution})
+	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{workflows.DocumentProcessing(deps), batch, execution}, setup.extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,11 +221,17 @@ func (env *executionEnv) files(t testing.TB, n int) map[string]any {
 	return files
 }
 
-// request is a workflow-execution request over files.
+// request is a workflow-execution request over files, four to a batch.
 func request(executionID string, files map[string]any, hatchetSide bool) shim.ExecuteRequest {
+	return batchedRequest(executionID, files, hatchetSide, 4)
+}
+
+// batchedRequest is a workflow-execution request over files, batchSize to
+// a batch.
+func batchedRequest(executionID string, files map[string]any, hatchetSide bool, batchSize int) shim.ExecuteRequest {
 	input, _ := json.Marshal(map[string]any{
 		"schema_name": "org_wx", "workflow_id": "wf-1", "execution_id": executionID, "hash_values_of_files": files,
-		"pipeline_id": "pipe-1", "use_file_history": false, "batch_size": 4,
+		"pipeline_id": "pipe-1", "use_file_history": false, "batch_size": batchSize,
 		"outputs": executionOutputs, "llm_adapter_id": "local", "chunk_size": 0, "chunk_overlap": 0,
 	})
 	return shim.ExecuteRequest{Workflow: workflows.WorkflowExecutionName, OrganizationID: "org_wx", Input: input, UseAbstraction: &hatchetSide}
@@ -224,6 +239,13 @@ func request(executionID string, files map[string]any, hatchetSide bool) shim.Ex
 
 // waitFinal polls the execution's status until it has ended.
 func (env *executionEnv) waitFinal(t testing.TB, id string, within time.Duration) shim.Status {
+	t.Helper()
+	return env.waitFinalEvery(t, id, within, 250*time.Millisecond)
+}
+
+// waitFinalEvery polls the execution's status every interval until it has
+// ended.
+func (env *executionEnv) waitFinalEvery(t testing.TB, id string, within, interval time.Duration) shim.Status {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -234,7 +256,7 @@ func (env *executionEnv) waitFinal(t testing.TB, id string, within time.Duration
 		if time.Now().After(deadline) {
 			t.Fatalf("execution %s not finished after %s: %+v (err %v)", id, within, st, err)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
@@ -251,7 +273,7 @@ func outputOf(t testing.TB, st shim.Status) workflows.ExecutionOutput {
 // and through the legacy chord and compares the sets of successful and
 // failed files, the LLM calls each made, and Hatchet's progress.
 func TestWorkflowExecutionBothWays(t *testing.T) {
-	env := newExecutionEnv(t, 20, nil)
+	env := newExecutionEnv(t, 20, envSetup{})
 	files := env.files(t, 9)
 	ctx := context.Background()
 	outs := map[featureflag.Backend]workflows.ExecutionOutput{}
@@ -365,7 +387,7 @@ func checkListed(t *testing.T, d *shim.Dispatcher) {
 // TestWorkflowExecutionWebhook checks the summary goes to the webhook
 // through the legacy send_webhook_notification task.
 func TestWorkflowExecutionWebhook(t *testing.T) {
-	env := newExecutionEnv(t, 20, nil)
+	env := newExecutionEnv(t, 20, envSetup{})
 	req := request("ex-hook", env.files(t, 2), true)
 	var input map[string]any
 	_ = json.Unmarshal(req.Input, &input)
@@ -388,7 +410,7 @@ func TestWorkflowExecutionWebhook(t *testing.T) {
 // TestWorkflowExecutionCancel cancels an execution mid-way through the shim
 // and checks the children still waiting are cancelled and make no LLM calls.
 func TestWorkflowExecutionCancel(t *testing.T) {
-	env := newExecutionEnv(t, 20, nil)
+	env := newExecutionEnv(t, 20, envSetup{})
 	env.llm.SetDelay(400 * time.Millisecond)
 	const files = 40
 	a, err := env.shim.Execute(context.Background(), request("ex-cancel", env.files(t, files), true))
@@ -425,13 +447,13 @@ func TestWorkflowExecutionCancel(t *testing.T) {
 // children still run: its retry finds the children the first attempt
 // started, so every file is processed once (counted at the LLM server).
 func TestWorkflowExecutionRetriedParent(t *testing.T) {
-	env := newExecutionEnv(t, 20, func(d *workflows.Definition) {
+	env := newExecutionEnv(t, 20, envSetup{change: func(d *workflows.Definition) {
 		for i := range d.Tasks {
 			if d.Tasks[i].Name == "process-files" {
 				d.Tasks[i].Timeout = 5 * time.Second
 			}
 		}
-	})
+	}})
 	env.llm.SetDelay(4 * time.Second) // two prompts: each child takes over 8 s
 	const files = 6
 	a, err := env.shim.Execute(context.Background(), request("ex-retry", env.files(t, files), true))
@@ -458,7 +480,7 @@ func TestWorkflowExecutionRetriedParent(t *testing.T) {
 // the worker has slots: the parents wait in durable slots, so the files
 // still get the ordinary ones and every execution finishes.
 func TestWorkflowExecutionsOutnumberSlots(t *testing.T) {
-	env := newExecutionEnv(t, 2, nil)
+	env := newExecutionEnv(t, 2, envSetup{})
 	files := env.files(t, 3)
 	var ids []string
 	for i := range 3 {
@@ -488,7 +510,7 @@ func fanOutAttempt(t *testing.T, client *hatchet.Client, runID string) int {
 			continue
 		}
 		raw, _ := json.Marshal(task.Output)
-		var fan workflows.FanOutOutput
+		var fan workflows.ExecutionOutput
 		if err := json.Unmarshal(raw, &fan); err != nil {
 			t.Fatal(err)
 		}
