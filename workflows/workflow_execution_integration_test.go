@@ -45,8 +45,8 @@ type executionEnv struct {
 	celery *testenv.CeleryWorker
 	shim   *shim.Dispatcher
 	// Set before start: the fixture worker's extra environment, the
-	// workflows' reporter, the shim route served (default
-	// workflow-execution) and the dispatcher's options.
+	// workflows' reporter, the shim route the platform tests send to
+	// (default workflow-execution) and the dispatcher's options.
 	celeryEnv []string
 	reporter  workflows.Reporter
 	route     string
@@ -81,9 +81,9 @@ func (env *executionEnv) start(t testing.TB, slots int, setup envSetup) {
 	env.dir, env.llm = t.TempDir(), testenv.NewLLMServer(t, "")
 	queue := "wx_" + testName(t)
 	bridge := env.startCelery(t, queue)
-	var route shim.Route
-	env.client, route = env.startHatchet(t, slots, bridge, setup)
-	env.shim = env.dispatcher(t, bridge, route, queue)
+	var routes []shim.Route
+	env.client, routes = env.startHatchet(t, slots, bridge, setup)
+	env.shim = env.dispatcher(t, bridge, routes, queue)
 }
 
 // startCelery starts the fixture worker on this test's own queues and a
@@ -108,8 +108,9 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 }
 
 // startHatchet registers document-processing-v2 and workflow-execution on a
-// worker with slots slots, and returns workflow-execution's shim route.
-func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, shim.Route) {
+// worker with slots slots, and returns the shim routes of workflow-execution
+// and document-processing-v2.
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, []shim.Route) {
 	t.Helper()
 	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
 	if err != nil {
@@ -129,22 +130,13 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 		env.changeBatch(&batch)
 	}
 	conn := hatchettest.Engine(t)
-	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{workflows.DocumentProcessing(deps), batch, execution}, setup.extra...))
+	documents := workflows.DocumentProcessing(deps)
+	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{documents, batch, execution}, setup.extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	hatchettest.StartWorker(t, conn.Client, "wx-"+testName(t), slots, wfs)
-	name := env.route
-	if name == "" {
-		name = workflows.WorkflowExecutionName
-	}
-	for _, r := range workflows.Routes([]workflows.Definition{execution}) {
-		if r.Name == name {
-			return conn.Client, r
-		}
-	}
-	t.Fatalf("workflow-execution has no route %s", name)
-	return nil, shim.Route{}
+	return conn.Client, workflows.Routes([]workflows.Definition{execution, documents})
 }
 
 // testName is the test's name as queue, worker and database names take it:
@@ -173,16 +165,20 @@ func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 	return featureflag.Decision{}, false
 }
 
-// dispatcher serves the workflow-execution route, its legacy task on queue.
-func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, route shim.Route, queue string) *shim.Dispatcher {
+// dispatcher serves routes, their legacy tasks on queue.
+func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, routes []shim.Route, queue string) *shim.Dispatcher {
 	t.Helper()
-	legacy := *route.Legacy
-	legacy.Queue = queue
-	if route.Legacy.Queue == workflows.QueueAPIDeployments {
-		legacy.Queue = queue + "_api" // the fixture's FIXTURE_API_QUEUE
+	names := make([]string, len(routes))
+	for i := range routes {
+		legacy := *routes[i].Legacy
+		legacy.Queue = queue
+		if routes[i].Legacy.Queue == workflows.QueueAPIDeployments {
+			legacy.Queue = queue + "_api" // the fixture's FIXTURE_API_QUEUE
+		}
+		routes[i].Legacy = &legacy
+		names[i] = routes[i].Hatchet
 	}
-	route.Legacy = &legacy
-	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{workflows.WorkflowExecutionName})
+	catalog, err := shim.NewCatalog(routes, names)
 	if err != nil {
 		t.Fatal(err)
 	}

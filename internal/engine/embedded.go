@@ -195,6 +195,13 @@ func configureEnv(cfg config.Embedded, k keys, l listeners) error {
 		// announced are never seen again, so their runs stay queued forever
 		// (TestPostgresRestartUnderBurst).
 		"SERVER_CONCURRENCY_IN_MEMORY_INDEX_ENABLED": "false",
+		// The SQL path polls each strategy at random between these (Hatchet's
+		// default 0.5–5 s, at most 20 passes a second): a batch of a workflow
+		// execution waited 220–410 ms for its slot with the defaults,
+		// 100–150 ms with these (BenchmarkWorkflowExecution200).
+		"SCHEDULER_CONCURRENCY_POLLING_MIN_INTERVAL": "20ms",
+		"SCHEDULER_CONCURRENCY_POLLING_MAX_INTERVAL": "100ms",
+		"SCHEDULER_CONCURRENCY_RATE_LIMIT":           "1000",
 		// Off unless SERVER_PROMETHEUS_ENABLED=true; then on loopback unless
 		// the operator names another address (Hatchet's default is ":9090").
 		"SERVER_PROMETHEUS_ADDRESS": "127.0.0.1:9090",

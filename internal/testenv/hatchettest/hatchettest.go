@@ -111,15 +111,24 @@ func databaseName() string {
 }
 
 // EngineConfig is the configuration of a test's embedded engine on dbURL:
-// free ports, its token file in dir, and only errors in its own log.
+// free ports, its token file in dir, and only errors in its own log. The
+// message queue is the test environment's HATCHET_EMBEDDED_MSGQUEUE (and
+// _URL, and CELERY_BROKER_URL behind it) when set, so a benchmark can
+// compare them.
 func EngineConfig(dbURL, dir string) (config.Config, error) {
-	return config.Load([]string{
+	env := []string{
 		"DATABASE_URL=" + dbURL,
 		"HATCHET_EMBEDDED_GRPC_PORT=0",
 		"HATCHET_EMBEDDED_API_PORT=0",
 		"HATCHET_EMBEDDED_TOKEN_FILE=" + filepath.Join(dir, "token"),
 		"HATCHET_EMBEDDED_LOG_LEVEL=error",
-	}, config.UseEngine)
+	}
+	for _, k := range []string{"HATCHET_EMBEDDED_MSGQUEUE", "HATCHET_EMBEDDED_MSGQUEUE_URL", "CELERY_BROKER_URL"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return config.Load(env, config.UseEngine)
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
