@@ -72,10 +72,13 @@ type Status struct {
 	// Progress counts what the runs a Hatchet execution spawned process (for
 	// a workflow execution, its files: total, done, failed…); absent when
 	// none.
-	Progress   *hatchetrun.Children `json:"progress,omitempty"`
-	CreatedAt  time.Time            `json:"created_at"`
-	StartedAt  *time.Time           `json:"started_at,omitempty"`
-	FinishedAt *time.Time           `json:"finished_at,omitempty"`
+	Progress *hatchetrun.Children `json:"progress,omitempty"`
+	// PlatformReport is what the platform was told of the execution
+	// (platform_reported, platform_error); absent when nothing was reported.
+	*PlatformReport
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
 }
 
 // Final reports whether the execution has ended (unknown counts: its

@@ -63,7 +63,8 @@ type Dispatcher struct {
 	routes   Catalog
 	router   Router
 	store    Store
-	history  History // nil: no executions list or summary
+	history  History         // nil: no executions list or summary
+	reports  PlatformReports // nil: statuses say nothing of the platform
 	backends map[featureflag.Backend]Backend
 	attempt  time.Duration
 	log      *slog.Logger
@@ -306,7 +307,7 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	}
 	st, err := b.Status(ctx, e)
 	if e.Finished() && (err != nil || !st.Final()) {
-		return recorded(e), nil
+		return d.withPlatformReport(ctx, recorded(e)), nil
 	}
 	if errors.Is(err, ErrUnavailable) {
 		return Status{}, fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
@@ -322,6 +323,9 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	}
 	if err == nil && e.Finished() && st.FinishedAt == nil {
 		st.FinishedAt = e.FinishedAt // the time tracking saw the end (rpc:// replies carry none)
+	}
+	if err == nil {
+		st = d.withPlatformReport(ctx, st)
 	}
 	return st, err
 }

@@ -92,7 +92,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_created
-	ON hatchet_worker.executions (created_at)` + outcomeSchema
+	ON hatchet_worker.executions (created_at)` + outcomeSchema + platformSchema
 
 // legacyLease is the lease of records claimed before leases were recorded
 // (lease_until NULL): the grace those versions gave a claim, doubled.

@@ -36,6 +36,13 @@ type Definition struct {
 	// workflow are the definition's Name. Nil keeps the workflow off the
 	// shim.
 	Route *shim.Route
+	// MoreRoutes expose the same workflow under other names (another
+	// legacy task or queue); their Hatchet workflow is the definition's
+	// Name.
+	MoreRoutes []shim.Route
+	// OnFailure, when set, runs once the run has failed for good:
+	// func(hatchet.Context, In) (Out, error).
+	OnFailure any
 }
 
 // Routes returns the shim routes of the definitions that have one.
@@ -48,6 +55,10 @@ func Routes(defs []Definition) []shim.Route {
 		r := *d.Route
 		r.Name, r.Hatchet, r.ResultTask = d.Name, d.Name, resultTask(d.Tasks)
 		routes = append(routes, r)
+		for _, more := range d.MoreRoutes {
+			more.Hatchet, more.ResultTask = d.Name, r.ResultTask
+			routes = append(routes, more)
+		}
 	}
 	return routes
 }
@@ -122,6 +133,9 @@ func (d Definition) Build(client *hatchet.Client) (*hatchet.Workflow, error) {
 			continue
 		}
 		built[t.Name] = wf.NewTask(t.Name, t.Fn, topts...)
+	}
+	if d.OnFailure != nil {
+		wf.OnFailure(d.OnFailure)
 	}
 	return wf, nil
 }

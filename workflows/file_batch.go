@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/unstract/hatchet-worker/helpers/chunk"
+	"github.com/unstract/hatchet-worker/platform"
 )
 
 // FileBatchName is the Hatchet name of the workflow that processes one batch
@@ -45,6 +46,9 @@ type FileBatchInput struct {
 	Batch int           `json:"batch"`
 	Files []PlannedFile `json:"files"`
 	DocumentSettings
+	// Platform is the execution as the platform knows it, to which each
+	// file's start and outcome are reported.
+	Platform platform.Execution `json:"platform"`
 }
 
 // FileBatchOutput is process-file-batch's output: the counts of
@@ -63,7 +67,7 @@ func FileBatch(deps Deps) Definition {
 	if deps.Documents == nil {
 		deps.Documents = refuseAll{}
 	}
-	b := &batchTasks{docs: &documentTasks{deps: deps}}
+	b := &batchTasks{docs: &documentTasks{deps: deps}, reporter: deps.Reporter}
 	return Definition{
 		Name:        FileBatchName,
 		Description: "Process one batch of a workflow execution's files: extract, chunk and prompt each file, and report every file's outcome.",
@@ -77,7 +81,8 @@ func FileBatch(deps Deps) Definition {
 
 // batchTasks holds process-file-batch's task function.
 type batchTasks struct {
-	docs *documentTasks
+	docs     *documentTasks
+	reporter Reporter // nil reports nothing
 }
 
 // process runs every file of the batch and gathers the outcomes.
@@ -123,15 +128,17 @@ func (b *batchTasks) file(ctx hatchet.Context, in FileBatchInput, f PlannedFile)
 	log := b.docs.deps.Log
 	began := time.Now()
 	progress(ctx, log, "file started", "file", f.Name, "document", f.Path)
+	b.reportFileStarted(ctx, in, f)
 	o := FileOutcome{RunID: ctx.WorkflowRunId()}
 	res, err := b.attempts(ctx, in, f)
 	if err != nil {
 		o.Error = err.Error()
 		progress(ctx, log, "file failed", "file", f.Name, "seconds", secondsSince(began), "error", o.Error)
-		return o
+	} else {
+		o.Result = &res
+		progress(ctx, log, "file succeeded", "file", f.Name, "seconds", secondsSince(began))
 	}
-	o.Result = &res
-	progress(ctx, log, "file succeeded", "file", f.Name, "seconds", secondsSince(began))
+	b.reportFileFinished(ctx, in, f, o, time.Since(began))
 	return o
 }
 

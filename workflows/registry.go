@@ -23,6 +23,9 @@ type Deps struct {
 	Celery Celery
 	// Platform is the platform database user onboarding writes to.
 	Platform *pgxpool.Pool
+	// Reporter tells the platform what each workflow execution did; nil
+	// reports nothing.
+	Reporter Reporter
 }
 
 // Registry returns every workflow the worker registers.

@@ -18,8 +18,12 @@ func TestRoutes(t *testing.T) {
 	legacy, results := map[string]string{}, map[string]string{}
 	for _, r := range routes {
 		results[r.Name] = r.ResultTask
-		if r.Hatchet != r.Name {
-			t.Errorf("route %s runs Hatchet workflow %s, want its own", r.Name, r.Hatchet)
+		wantHatchet := r.Name
+		if r.Name == workflows.APIDeploymentExecutionName {
+			wantHatchet = workflows.WorkflowExecutionName
+		}
+		if r.Hatchet != wantHatchet {
+			t.Errorf("route %s runs Hatchet workflow %s, want %s", r.Name, r.Hatchet, wantHatchet)
 		}
 		legacy[r.Name] = ""
 		if r.Legacy != nil {
@@ -27,16 +31,17 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		workflows.DocumentProcessingName:  workflows.QueueFileProcessing + "/" + workflows.TaskProcessFileBatch,
-		workflows.WorkflowExecutionName:   workflows.QueueCelery + "/" + workflows.TaskAsyncExecuteBin,
-		workflows.UserOnboardingName:      "",
-		workflows.ConnectorValidationName: "",
+		workflows.DocumentProcessingName:     workflows.QueueFileProcessing + "/" + workflows.TaskProcessFileBatch,
+		workflows.WorkflowExecutionName:      workflows.QueueCelery + "/" + workflows.TaskAsyncExecuteBin,
+		workflows.APIDeploymentExecutionName: workflows.QueueAPIDeployments + "/" + workflows.TaskAsyncExecuteBin,
+		workflows.UserOnboardingName:         "",
+		workflows.ConnectorValidationName:    "",
 	}
 	if !reflect.DeepEqual(legacy, want) {
 		t.Errorf("routes (name: queue/task) = %v, want %v", legacy, want)
 	}
 	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "",
-		workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
+		workflows.APIDeploymentExecutionName: "", workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
 	if !reflect.DeepEqual(results, wantResults) {
 		t.Errorf("result tasks = %v, want %v", results, wantResults)
 	}

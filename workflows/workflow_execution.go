@@ -82,6 +82,8 @@ type ExecutionInput struct {
 type PlannedFile struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
+	// Hash is the platform's file_hash, the file execution's key.
+	Hash string `json:"hash,omitempty"`
 }
 
 // ExecutionPlan is how an execution's files are cut into batches.
@@ -142,6 +144,14 @@ func WorkflowExecution(deps Deps) Definition {
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
 		},
+		MoreRoutes: []shim.Route{{
+			Name:     APIDeploymentExecutionName,
+			Legacy:   &shim.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs},
+			Metadata: executionMetadata,
+			Check:    ExecutionCheck(deps.Documents, deps.LLM),
+			Spawns:   true,
+		}},
+		OnFailure: x.failed,
 	}
 }
 
@@ -221,7 +231,7 @@ func PlanBatches(files map[string]FileHash, size int) (ExecutionPlan, error) {
 			return ExecutionPlan{}, fmt.Errorf("%w: files %s and %s are both named %q", ErrBadExecution, other, key, name)
 		}
 		seen[name] = key
-		planned = append(planned, PlannedFile{Name: name, Path: f.FilePath})
+		planned = append(planned, PlannedFile{Name: name, Path: f.FilePath, Hash: f.FileHash})
 	}
 	sort.Slice(planned, func(i, j int) bool { return planned[i].Name < planned[j].Name })
 	plan := ExecutionPlan{Files: len(planned)}
@@ -275,6 +285,7 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 		return ExecutionPlan{}, badInput("%w", err)
 	}
 	progress(ctx, x.deps.Log, "execution planned", "execution_id", in.ExecutionID, "files", plan.Files, "batches", len(plan.Batches))
+	x.started(ctx, in, plan)
 	return plan, nil
 }
 
@@ -310,7 +321,8 @@ func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]Plan
 		meta := map[string]string{shim.MetaOrganization: in.SchemaName, shim.MetaExecution: executionID,
 			"batch": strconv.Itoa(i), hatchetrun.BatchFilesKey: strconv.Itoa(len(files)),
 			"first_file": files[0].Name, "last_file": files[len(files)-1].Name}
-		input := FileBatchInput{OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID, Batch: i, Files: files, DocumentSettings: in.DocumentSettings}
+		input := FileBatchInput{OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID, Batch: i, Files: files, DocumentSettings: in.DocumentSettings,
+			Platform: platformExecution(in, parentMeta)}
 		opts[i] = &pkgworker.SpawnWorkflowsOpts{WorkflowName: FileBatchName, Input: input, Key: &key, AdditionalMetadata: &meta}
 	}
 	return opts
@@ -320,7 +332,9 @@ func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]Plan
 // execution names a webhook, sends it through the legacy task.
 func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput, files map[string]FileOutcome) (ExecutionOutput, error) {
 	out := Summarize(files)
-	x.finished(ctx, in, out)
+	if err := x.finished(ctx, in, out); err != nil {
+		return ExecutionOutput{}, err
+	}
 	if in.WebhookURL == "" {
 		return out, nil
 	}
@@ -333,9 +347,11 @@ func (x *executionTasks) fanIn(ctx hatchet.Context, in ExecutionInput, files map
 }
 
 // finished is the point where an execution's outcome is known, before its
-// webhook is sent.
-func (x *executionTasks) finished(ctx hatchet.Context, in ExecutionInput, out ExecutionOutput) {
+// webhook is sent: the platform is told its final status (see
+// reportFinished).
+func (x *executionTasks) finished(ctx hatchet.Context, in ExecutionInput, out ExecutionOutput) error {
 	progress(ctx, x.deps.Log, "execution finished", "execution_id", in.ExecutionID, "successful_files", out.SuccessfulFiles, "failed_files", out.FailedFiles)
+	return x.reportFinished(ctx, in, out)
 }
 
 // Summarize counts the outcomes and sorts them into results and errors.

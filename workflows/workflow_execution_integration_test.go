@@ -44,6 +44,17 @@ type executionEnv struct {
 	client *hatchet.Client
 	celery *testenv.CeleryWorker
 	shim   *shim.Dispatcher
+	// Set before start: the fixture worker's extra environment, the
+	// workflows' reporter, the shim route the platform tests send to
+	// (default workflow-execution) and the dispatcher's options.
+	celeryEnv []string
+	reporter  workflows.Reporter
+	route     string
+	shimOpts  []shim.DispatcherOption
+	// changeBatch, when set, alters process-file-batch before it is
+	// registered.
+	changeBatch func(*workflows.Definition)
+	store       *shim.PGStore
 }
 
 // envSetup alters what newExecutionEnv registers.
@@ -59,13 +70,20 @@ type envSetup struct {
 // newExecutionEnv starts both sides, set up as setup says.
 func newExecutionEnv(t testing.TB, slots int, setup envSetup) *executionEnv {
 	t.Helper()
-	env := &executionEnv{dir: t.TempDir(), llm: testenv.NewLLMServer(t, "")}
-	queue := "wx_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	env := &executionEnv{}
+	env.start(t, slots, setup)
+	return env
+}
+
+// start starts both sides of env as its fields and setup say.
+func (env *executionEnv) start(t testing.TB, slots int, setup envSetup) {
+	t.Helper()
+	env.dir, env.llm = t.TempDir(), testenv.NewLLMServer(t, "")
+	queue := "wx_" + testName(t)
 	bridge := env.startCelery(t, queue)
 	var routes []shim.Route
 	env.client, routes = env.startHatchet(t, slots, bridge, setup)
 	env.shim = env.dispatcher(t, bridge, routes, queue)
-	return env
 }
 
 // startCelery starts the fixture worker on this test's own queues and a
@@ -75,9 +93,10 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 	outputs, _ := json.Marshal(executionOutputs)
 	backend := testenv.CeleryPostgresBackend(t)
 	env.celery = testenv.StartCeleryWorker(t, testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(10),
-		testenv.WithCeleryQueues(queue, queue+"_files", queue+"_callback"),
-		testenv.WithCeleryEnv("FIXTURE_FILE_QUEUE="+queue+"_files", "FIXTURE_CALLBACK_QUEUE="+queue+"_callback",
-			"FIXTURE_LLM_URL="+env.llm.BaseURL(), "FIXTURE_OUTPUTS="+string(outputs), "MAX_PARALLEL_FILE_BATCHES=10"))
+		testenv.WithCeleryQueues(queue, queue+"_api", queue+"_files", queue+"_callback"),
+		testenv.WithCeleryEnv(append([]string{"FIXTURE_FILE_QUEUE=" + queue + "_files", "FIXTURE_CALLBACK_QUEUE=" + queue + "_callback",
+			"FIXTURE_API_QUEUE=" + queue + "_api", "FIXTURE_LLM_URL=" + env.llm.BaseURL(), "FIXTURE_OUTPUTS=" + string(outputs),
+			"MAX_PARALLEL_FILE_BATCHES=10"}, env.celeryEnv...)...))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bridge, err := celerybridge.Dial(ctx, testenv.AMQPURL(t), celerybridge.WithResultBackend(backend), celerybridge.WithDefaultQueue(queue))
@@ -101,19 +120,34 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge}
+	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter}
 	execution := workflows.WorkflowExecution(deps)
 	if setup.change != nil {
 		setup.change(&execution)
 	}
+	batch := workflows.FileBatch(deps)
+	if env.changeBatch != nil {
+		env.changeBatch(&batch)
+	}
 	conn := hatchettest.Engine(t)
 	documents := workflows.DocumentProcessing(deps)
-	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{documents, workflows.FileBatch(deps), execution}, setup.extra...))
+	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{documents, batch, execution}, setup.extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "wx-"+strings.ToLower(t.Name()), slots, wfs)
+	hatchettest.StartWorker(t, conn.Client, "wx-"+testName(t), slots, wfs)
 	return conn.Client, workflows.Routes([]workflows.Definition{execution, documents})
+}
+
+// testName is the test's name as queue, worker and database names take it:
+// lower case, anything but letters and digits an underscore.
+func testName(t testing.TB) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(t.Name()))
 }
 
 // byRequest routes by the request's use_abstraction: true Hatchet, else Celery.
@@ -138,23 +172,27 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	for i := range routes {
 		legacy := *routes[i].Legacy
 		legacy.Queue = queue
+		if routes[i].Legacy.Queue == workflows.QueueAPIDeployments {
+			legacy.Queue = queue + "_api" // the fixture's FIXTURE_API_QUEUE
+		}
 		routes[i].Legacy = &legacy
-		names[i] = routes[i].Name
+		names[i] = routes[i].Hatchet
 	}
 	catalog, err := shim.NewCatalog(routes, names)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := shim.OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+strings.ToLower(t.Name())))
+	store, err := shim.OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+testName(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
+	env.store = store
 	conn := hatchettest.Engine(t)
 	return shim.NewDispatcher(catalog, byRequest{}, store, map[featureflag.Backend]shim.Backend{
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...)),
 		featureflag.BackendCelery:  shim.NewCelery(bridge),
-	})
+	}, env.shimOpts...)
 }
 
 // files writes n invoices, an empty file, and names one that does not

@@ -23,6 +23,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/ops"
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 	"github.com/unstract/hatchet-worker/internal/worker"
+	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/console"
@@ -142,6 +143,9 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 	if err := s.openStore(ctx); err != nil {
 		return err
 	}
+	if err := s.deps.OpenPlatformReporter(ctx, s.cfg.Platform, s.notePlatformReport); err != nil {
+		return err
+	}
 	defs := workflows.Registry(s.deps.Workflows)
 	if err := s.startWorker(bgCtx, defs); err != nil {
 		return err
@@ -177,6 +181,16 @@ func (s *service) openStore(ctx context.Context) error {
 	var err error
 	s.store, err = shim.OpenStore(ctx, s.cfg.Embedded.DatabaseURL)
 	return err
+}
+
+// notePlatformReport records a report to the platform in the execution's
+// record, where its status and the console read it.
+func (s *service) notePlatformReport(ev platform.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.store.NotePlatformReport(ctx, ev.Execution.Key, ev.Final, ev.Err, ev.Retrying); err != nil {
+		s.log.Warn("record platform report", "execution_id", ev.Execution.Key, "error", err)
+	}
 }
 
 // engineRetryMax bounds the wait between probes of an unreachable engine.
@@ -263,7 +277,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		routing = append(routing, featureflag.WithPin(featureflag.BackendCelery))
 	}
 	router := featureflag.NewRouter(s.flags, routing...)
-	d := shim.NewDispatcher(catalog, router, s.store, backends, shim.WithHistory(s.store),
+	d := shim.NewDispatcher(catalog, router, s.store, backends, shim.WithHistory(s.store), shim.WithPlatformReports(s.store),
 		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
 	s.shim = d
 	tokens := s.cfg.Shim.Tokens()

@@ -13,6 +13,7 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/pgdb"
+	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -28,7 +29,9 @@ type Dependencies struct {
 	Documents *documents.Source
 	// Workflows is what workflows.Registry takes.
 	Workflows workflows.Deps
-	log       *slog.Logger
+	// results is the platform's Redis of API results; nil when unset.
+	results *platform.RedisResults
+	log     *slog.Logger
 }
 
 // OpenDependencies opens the Celery broker (when enabled; bridge options are
@@ -78,6 +81,33 @@ func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []cel
 	if d.Celery != nil {
 		d.Workflows.Celery = d.Celery
 	}
+	return nil
+}
+
+// OpenPlatformReporter makes the workflows report executions to the
+// platform's internal API (and API results to its Redis) as cfg says,
+// telling observe of every report. With PLATFORM_INTERNAL_API_URL unset it
+// does nothing: the platform is told nothing.
+func (d *Dependencies) OpenPlatformReporter(ctx context.Context, cfg config.Platform, observe platform.Observer) error {
+	if !cfg.Reports() {
+		d.log.Warn("PLATFORM_INTERNAL_API_URL is unset: the platform is not told what Hatchet executions did")
+		return nil
+	}
+	client, err := platform.NewClient(cfg.InternalAPIURL, cfg.InternalAPIKey, platform.WithLogger(d.log))
+	if err != nil {
+		return err
+	}
+	opts := []platform.ReporterOption{platform.WithObserver(observe), platform.WithReporterLogger(d.log)}
+	if cfg.RedisURL != "" {
+		if d.results, err = platform.NewRedisResults(cfg.RedisURL, cfg.ResultTTL); err != nil {
+			return err
+		}
+		if err := d.results.Ping(ctx); err != nil {
+			d.log.Warn("platform redis unreachable; API results are retried as files finish", "error", err)
+		}
+		opts = append(opts, platform.WithResults(d.results))
+	}
+	d.Workflows.Reporter = platform.NewReporter(client, opts...)
 	return nil
 }
 
@@ -134,5 +164,8 @@ func (d *Dependencies) Close(ctx context.Context) {
 	}
 	if d.Platform != nil {
 		d.Platform.Close()
+	}
+	if d.results != nil {
+		_ = d.results.Close()
 	}
 }

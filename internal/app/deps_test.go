@@ -1,13 +1,18 @@
 package app
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/internal/config"
+	"github.com/unstract/hatchet-worker/platform"
 )
 
 func TestNewDocumentSource(t *testing.T) {
@@ -49,5 +54,31 @@ func TestNewDocumentSource(t *testing.T) {
 	cfg, _ := config.Load([]string{"SHIM_INSECURE_DEV=true", "DOCUMENTS_ROOTS=/nonexistent-documents-root"})
 	if _, err := NewDocumentSource(cfg.Documents); err == nil {
 		t.Error("a missing root was accepted")
+	}
+}
+
+func TestOpenPlatformReporter(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      config.Platform
+		reporter bool
+		results  bool
+		wantErr  bool
+	}{
+		{"unset reports nothing", config.Platform{}, false, false, false},
+		{"internal API only", config.Platform{InternalAPIURL: "http://backend:8000/internal", InternalAPIKey: "k"}, true, false, false},
+		{"with the platform's redis", config.Platform{InternalAPIURL: "http://backend:8000/internal", InternalAPIKey: "k",
+			RedisURL: "redis://127.0.0.1:1/0", ResultTTL: time.Hour}, true, true, false},
+		{"unusable URL", config.Platform{InternalAPIURL: "backend:8000", InternalAPIKey: "k"}, false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Dependencies{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			t.Cleanup(func() { d.Close(context.Background()) })
+			err := d.OpenPlatformReporter(context.Background(), tt.cfg, func(platform.Event) {})
+			if (err != nil) != tt.wantErr || (d.Workflows.Reporter != nil) != tt.reporter || (d.results != nil) != tt.results {
+				t.Errorf("err %v, reporter %v, results %v", err, d.Workflows.Reporter != nil, d.results != nil)
+			}
+		})
 	}
 }

@@ -301,10 +301,50 @@ func validPrefix(add func(string, ...any), name, prefix string) {
 	}
 }
 
-// Platform names the platform's own database, where user onboarding
-// provisions organisations, users and memberships.
+// Platform names the platform's own services: its database, where user
+// onboarding provisions organisations, users and memberships; the backend's
+// internal API, which workflow-execution tells what an execution did; and
+// its Redis, where API deployments read their results.
 type Platform struct {
 	DatabaseURL string `env:"PLATFORM_DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/unstract?sslmode=disable"`
+	// InternalAPIURL is the backend's INTERNAL_API_BASE_URL (…/internal);
+	// empty reports nothing to the platform.
+	InternalAPIURL string `env:"PLATFORM_INTERNAL_API_URL"`
+	// InternalAPIKey is the backend's INTERNAL_SERVICE_API_KEY.
+	InternalAPIKey string `env:"PLATFORM_INTERNAL_API_KEY"`
+	// RedisURL is the platform's Redis, where API deployment results are
+	// pushed; empty pushes none.
+	RedisURL string `env:"PLATFORM_REDIS_URL"`
+	// ResultTTL is how long pushed API results are kept: the platform's
+	// EXECUTION_RESULT_TTL_SECONDS.
+	ResultTTL time.Duration `env:"PLATFORM_RESULT_TTL" envDefault:"24h"`
+}
+
+// Reports says whether executions are reported to the platform.
+func (p Platform) Reports() bool { return p.InternalAPIURL != "" }
+
+// validate checks the internal API and Redis settings: both URL and key or
+// neither, and Redis only with the internal API (results are pushed as
+// their files are reported).
+func (p Platform) validate(add func(string, ...any)) {
+	if p.InternalAPIURL != "" {
+		validURL(add, "PLATFORM_INTERNAL_API_URL", p.InternalAPIURL, true, "http", "https")
+	}
+	switch {
+	case p.InternalAPIURL != "" && strings.TrimSpace(p.InternalAPIKey) == "":
+		add("PLATFORM_INTERNAL_API_KEY is required with PLATFORM_INTERNAL_API_URL (the backend's INTERNAL_SERVICE_API_KEY)")
+	case p.InternalAPIURL == "" && p.InternalAPIKey != "":
+		add("PLATFORM_INTERNAL_API_KEY is set without PLATFORM_INTERNAL_API_URL")
+	}
+	if p.RedisURL != "" {
+		validURL(add, "PLATFORM_REDIS_URL", p.RedisURL, true, "redis", "rediss")
+		if p.InternalAPIURL == "" {
+			add("PLATFORM_REDIS_URL needs PLATFORM_INTERNAL_API_URL: API results are pushed as their files are reported")
+		}
+	}
+	if p.ResultTTL < time.Minute {
+		add("PLATFORM_RESULT_TTL=%s: must be at least 1m", p.ResultTTL)
+	}
 }
 
 // Message queues accepted by HATCHET_EMBEDDED_MSGQUEUE.
@@ -567,6 +607,7 @@ func (c *Config) validateHelpers(p *problems) {
 		p.add("LLM_MAX_RETRIES=%d: must be between 0 and 10", c.Helpers.LLMMaxRetries)
 	}
 	validURL(p.add, "PLATFORM_DATABASE_URL", c.Platform.DatabaseURL, false, "postgres", "postgresql")
+	c.Platform.validate(p.add)
 	c.Documents.parse(p.add)
 }
 

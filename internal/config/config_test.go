@@ -119,6 +119,10 @@ func TestLoadEveryVariable(t *testing.T) {
 		"LLM_TIMEOUT=90s",
 		"LLM_MAX_RETRIES=5",
 		"PLATFORM_DATABASE_URL=postgres://u@db/unstract",
+		"PLATFORM_INTERNAL_API_URL=http://unstract-backend:8000/internal",
+		"PLATFORM_INTERNAL_API_KEY=ik",
+		"PLATFORM_REDIS_URL=redis://redis:6379/1",
+		"PLATFORM_RESULT_TTL=12h",
 		"DOCUMENTS_ROOTS=/data/docs,/srv/uploads",
 		"DOCUMENTS_MAX_BYTES=2048",
 		"DOCUMENTS_READ_TIMEOUT=30s",
@@ -153,7 +157,8 @@ func TestLoadEveryVariable(t *testing.T) {
 			APIPrefix:            "docs/api",
 			ExecutionStorage:     FileStorage{Provider: ProviderMinIO, EndpointURL: "http://minio:9000", Key: "mk", Secret: "ms"},
 			APIStorage:           FileStorage{Provider: ProviderS3, Key: "ak", Secret: "as", Region: "eu-west-1"}},
-		Platform: Platform{DatabaseURL: "postgres://u@db/unstract"},
+		Platform: Platform{DatabaseURL: "postgres://u@db/unstract", InternalAPIURL: "http://unstract-backend:8000/internal", InternalAPIKey: "ik",
+			RedisURL: "redis://redis:6379/1", ResultTTL: 12 * time.Hour},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", cfg, want)
@@ -229,6 +234,11 @@ func TestLoadRejects(t *testing.T) {
 		{"storage credentials", []string{`WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS={"provider":"minio"`,
 			`API_FILE_STORAGE_CREDENTIALS={"provider":"gcs","credentials":{}}`},
 			[]string{"WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS: not valid JSON", `provider "gcs" not supported`}},
+		{"platform key without url", []string{"PLATFORM_INTERNAL_API_KEY=k"}, []string{"PLATFORM_INTERNAL_API_KEY is set without"}},
+		{"platform url without key", []string{"PLATFORM_INTERNAL_API_URL=http://backend:8000/internal"}, []string{"PLATFORM_INTERNAL_API_KEY is required"}},
+		{"platform bad urls", []string{"PLATFORM_INTERNAL_API_URL=ftp://backend/internal", "PLATFORM_INTERNAL_API_KEY=k", "PLATFORM_REDIS_URL=http://redis", "PLATFORM_RESULT_TTL=1s"},
+			[]string{"PLATFORM_INTERNAL_API_URL: scheme", "PLATFORM_REDIS_URL: scheme", "PLATFORM_RESULT_TTL=1s"}},
+		{"platform redis without the api", []string{"PLATFORM_REDIS_URL=redis://redis:6379/1"}, []string{"PLATFORM_REDIS_URL needs PLATFORM_INTERNAL_API_URL"}},
 		{"incomplete minio credentials", []string{`WORKFLOW_EXECUTION_FILE_STORAGE_CREDENTIALS={"provider":"minio","credentials":{"key":"k"}}`,
 			`API_FILE_STORAGE_CREDENTIALS={"provider":"minio","credentials":{"endpoint_url":"minio:9000","key":"k","secret":"s"}}`},
 			[]string{"need a key and a secret", "need an endpoint_url", "API_FILE_STORAGE_CREDENTIALS endpoint_url"}},

@@ -22,12 +22,20 @@ platform reads from its workflow's tools comes from the environment:
                           each file is read as UTF-8 text (an empty or missing
                           one fails) and every prompt runs once over all of it
   FIXTURE_OUTPUTS         JSON [{"name", "prompt"}] run over each document's text
+
+With FIXTURE_PLATFORM_API_URL set, the execution reports to the platform's
+internal API (and API results to FIXTURE_PLATFORM_REDIS_URL) as the
+platform's workers do; see fixture_platform.py. An execution taken from the
+celery_api_deployments queue (FIXTURE_API_QUEUE) is an API deployment's.
 """
 import json
 import os
+import time
 import urllib.request
 
 from celery import Celery, chord
+
+import fixture_platform as platform
 
 app = Celery("fixture_app")
 app.conf.update(
@@ -51,6 +59,8 @@ class FixtureError(Exception):
 
 FILE_QUEUE = os.environ.get("FIXTURE_FILE_QUEUE", "file_processing")
 CALLBACK_QUEUE = os.environ.get("FIXTURE_CALLBACK_QUEUE", "file_processing_callback")
+# The platform's queue of API deployment executions.
+API_QUEUE = os.environ.get("FIXTURE_API_QUEUE", "celery_api_deployments")
 
 
 def _prompt(base_url, prompt, text):
@@ -82,15 +92,33 @@ def _process(name, file_hash):
 @app.task(name="workflow_manager.workflow_v2.file_execution_tasks.process_file_batch")
 def process_file_batch(file_batch_data):
     files = file_batch_data.get("files", [])
+    fd = file_batch_data.get("file_data", {})
+    report = platform.enabled() and fd.get("execution_id")
+    org, wf, ex = fd.get("organization_id"), fd.get("workflow_id"), fd.get("execution_id")
     for name, _ in files:
         if str(name).startswith("raise"):  # the whole task fails, with a traceback
             raise FixtureError("cannot process " + str(name))
     results, errors = {}, {}
     for name, file_hash in files:
+        file_hash = file_hash or {}
+        fe_id = None
+        if report:
+            fe_id = platform.file_execution(org, wf, ex, name, file_hash)["id"]
+            platform.file_status(org, fe_id, "EXECUTING")
+        start = time.monotonic()
         try:
-            results[name] = _process(name, file_hash or {})
+            results[name] = _process(name, file_hash)
         except Exception as exc:  # one failing file never fails the batch
             errors[name] = f"{type(exc).__name__}: {exc}"
+        took = round(time.monotonic() - start, 3)
+        if report:
+            if fd.get("is_api"):
+                platform.push_api_result(wf, ex, name, fe_id, results.get(name), errors.get(name), took)
+            if name in errors:
+                platform.file_status(org, fe_id, "ERROR", took, errors[name])
+                platform.increment_failed(org, wf, ex)
+            else:
+                platform.file_status(org, fe_id, "COMPLETED", took)
     return {"successful_files": len(results), "failed_files": len(errors),
             "results": results, "errors": errors}
 
@@ -103,6 +131,14 @@ def process_batch_callback(batch_results, file_data):
         out["failed_files"] += r["failed_files"]
         out["results"].update(r["results"])
         out["errors"].update(r["errors"])
+    if platform.enabled():
+        org, ex = file_data.get("organization_id"), file_data.get("execution_id")
+        total = file_data.get("total_files", out["successful_files"] + out["failed_files"])
+        status = platform.final_status(total, out["successful_files"], out["failed_files"])
+        platform.update_status(org, ex, status, total_files=total,
+                               successful_files=out["successful_files"], failed_files=out["failed_files"])
+        if file_data.get("pipeline_id"):
+            platform.update_pipeline(org, file_data["pipeline_id"], status)
     return out
 
 
@@ -113,14 +149,34 @@ def _batches(hash_values_of_files):
     return [[[name, fh] for name, fh in files[i::n]] for i in range(n)]
 
 
+def _report_start(task, org, execution_id, hash_values_of_files, is_api):
+    """async_execute_bin's reports before the fan-out (workers/general/tasks.py)."""
+    platform.read_execution(org, execution_id)
+    platform.update_status(org, execution_id, "EXECUTING", attempts=task.request.retries + 1)
+    files = [{"file_name": name, "file_path": fh.get("file_path", ""), "file_hash": fh.get("file_hash", "")}
+             for name, fh in sorted((fh.get("file_name") or os.path.basename(fh.get("file_path", "")) or key, fh)
+                                    for key, fh in hash_values_of_files.items())]
+    if files:
+        platform.create_file_batch(org, execution_id, files, is_api)
+    platform.update_status(org, execution_id, "EXECUTING", total_files=len(files))
+
+
 @app.task(name="async_execute_bin", bind=True)
 def async_execute_bin(self, schema_name, workflow_id, execution_id, hash_values_of_files,
                       scheduled=False, execution_mode=None, pipeline_id=None,
                       use_file_history=True, **kwargs):
+    is_api = (self.request.delivery_info or {}).get("routing_key") == API_QUEUE
     file_data = {"workflow_id": workflow_id, "execution_id": execution_id,
                  "organization_id": schema_name, "pipeline_id": pipeline_id,
                  "scheduled": scheduled, "use_file_history": use_file_history,
-                 "execution_mode": execution_mode}
+                 "execution_mode": execution_mode, "is_api": is_api,
+                 "total_files": len(hash_values_of_files)}
+    if platform.enabled():
+        try:
+            _report_start(self, schema_name, execution_id, hash_values_of_files, is_api)
+        except Exception as exc:  # the execution itself failed: ERROR with its text
+            platform.update_status(schema_name, execution_id, "ERROR", error_message=str(exc))
+            raise
     if not hash_values_of_files:
         return {"successful_files": 0, "failed_files": 0, "results": {}, "errors": {}}
     header = [process_file_batch.s({"files": batch, "file_data": file_data}).set(queue=FILE_QUEUE)
