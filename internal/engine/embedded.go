@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 
@@ -327,7 +326,6 @@ func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog
 func runEngine(ctx context.Context, sc *server.ServerConfig, cleanupServer func() error) error {
 	c := cleanup.New(sc.Logger)
 	err := hatchetengine.RunWithConfig(ctx, sc, &c)
-	c.Fns = slices.DeleteFunc(c.Fns, isHeartbeatWait)
 	c.Add(cleanupServer, "server")
 	c.Add(sc.Disconnect, "database")
 	if err != nil {
@@ -335,12 +333,6 @@ func runEngine(ctx context.Context, sc *server.ServerConfig, cleanupServer func(
 	}
 	return c.Run()
 }
-
-// isHeartbeatWait picks the step of Hatchet's shutdown that sleeps for its
-// partition heartbeat timeout (5 s), so that other engines sharing the
-// database see its partitions expire before they are deleted. The embedded
-// engine shares its database with no other engine, so its stop skips it.
-func isHeartbeatWait(fn cleanup.CleanupFn) bool { return fn.Name == "partitioner heartbeat timeout" }
 
 // ensureToken returns the stored token when it still names this engine's
 // addresses, or mints and stores a new one.
