@@ -90,7 +90,7 @@ func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []cel
 // does nothing: the platform is told nothing.
 func (d *Dependencies) OpenPlatformReporter(ctx context.Context, cfg config.Platform, observe platform.Observer) error {
 	if !cfg.Reports() {
-		d.log.Warn("PLATFORM_INTERNAL_API_URL is unset: the platform is not told what Hatchet executions did")
+		d.log.Info("PLATFORM_INTERNAL_API_URL is unset: the platform is not told what Hatchet executions did")
 		return nil
 	}
 	client, err := platform.NewClient(cfg.InternalAPIURL, cfg.InternalAPIKey, platform.WithLogger(d.log))

@@ -22,8 +22,8 @@ import (
 // engine runs os.Stderr is a pipe read here (the service's own logger
 // writes to the stderr it was given at start; a crash's trace goes to file
 // descriptor 2 directly). The engine's lines then carry the service's
-// format and levels, and the "context canceled" errors its listeners
-// report while it is being stopped are debug lines, not errors.
+// format and levels; the "context canceled" errors its listeners report
+// while it is being stopped, and its slow-pass notes, are debug lines.
 type engineLog struct {
 	saved    *os.File
 	w        *os.File
@@ -64,8 +64,13 @@ func routeLog(log *slog.Logger) (*engineLog, error) {
 	return l, nil
 }
 
-// quiet reports whether event is an expected consequence of the stop.
+// quiet reports whether event is routine: an expected consequence of the
+// stop, or the scheduler's note that a pass took more than 100 ms, which a
+// busy machine makes often and which says nothing failed (debug shows it).
 func (l *engineLog) quiet(event map[string]any) bool {
+	if msg, _ := event["message"].(string); strings.Contains(msg, "took longer than 100ms") {
+		return true
+	}
 	if !l.stopping.Load() {
 		return false
 	}
