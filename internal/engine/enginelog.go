@@ -23,7 +23,7 @@ import (
 // writes to the stderr it was given at start; a crash's trace goes to file
 // descriptor 2 directly). The engine's lines then carry the service's
 // format and levels; the "context canceled" errors its listeners report
-// while it is being stopped, and its slow-pass notes, are debug lines.
+// while it is being stopped, and its notes of slow passes, are debug lines.
 type engineLog struct {
 	saved    *os.File
 	w        *os.File
@@ -65,17 +65,31 @@ func routeLog(log *slog.Logger) (*engineLog, error) {
 }
 
 // quiet reports whether event is routine: an expected consequence of the
-// stop, or the scheduler's note that a pass took more than 100 ms, which a
-// busy machine makes often and which says nothing failed (debug shows it).
+// stop, or a note that something took long (a pass over 100 ms, a long
+// transaction, a slow lookup), which a busy machine makes often and which
+// carries no error, or the API's access line of a run not found yet (debug
+// shows them).
 func (l *engineLog) quiet(event map[string]any) bool {
-	if msg, _ := event["message"].(string); strings.Contains(msg, "took longer than 100ms") {
-		return true
+	e, failed := event["error"].(string)
+	if !failed {
+		return slowNote(event) || notFound(event)
 	}
-	if !l.stopping.Load() {
-		return false
-	}
-	e, _ := event["error"].(string)
-	return strings.Contains(e, "context canceled")
+	return l.stopping.Load() && strings.Contains(e, "context canceled")
+}
+
+// notFound reports whether event is the engine API's access line of a 404:
+// the shim asks for runs the API's read model may not show yet, and reads
+// them from the engine's own records then.
+func notFound(event map[string]any) bool {
+	status, _ := event["status"].(float64)
+	return event["message"] == "API" && status == 404
+}
+
+// slowNote reports whether event's message says only that something was
+// slow.
+func slowNote(event map[string]any) bool {
+	msg, _ := event["message"].(string)
+	return strings.Contains(msg, " took ") || strings.HasPrefix(msg, "slow ") || strings.HasPrefix(msg, "long ")
 }
 
 // close restores os.Stderr and waits until every line written is logged.
