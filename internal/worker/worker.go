@@ -35,7 +35,6 @@ type Worker struct {
 	metrics  *Metrics
 	log      *slog.Logger
 	sdk      *pkgworker.Worker
-	durable  *durableStreams
 
 	inflight sync.WaitGroup
 	running  atomic.Int64
@@ -60,8 +59,9 @@ func WithMetrics(m *Metrics) Option { return func(w *Worker) { w.metrics = m } }
 func WithLabels(labels map[string]any) Option { return func(w *Worker) { w.labels = labels } }
 
 // New prepares a worker called name for wfs, taking at most slots tasks at
-// once (durable tasks have 1,000 slots of their own). Nothing is sent to the
-// engine before Run.
+// once (durable tasks have 1,000 slots of their own), and puts the
+// workflows to the engine, as the SDK's NewWorker does; the worker connects
+// and takes tasks only in Run.
 func New(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow, log *slog.Logger, opts ...Option) (*Worker, error) {
 	v0, _, err := sdkconn.Of(client)
 	if err != nil {
@@ -79,7 +79,6 @@ func newWorker(v0 v0client.Client, name string, slots int, wfs []*hatchet.Workfl
 	zl := logging.Zerolog(log, "hatchet-worker", zerolog.WarnLevel)
 	observed := &observedClient{Client: v0}
 	observed.dispatcher = observedDispatcher{DispatcherClient: v0.Dispatcher(), listening: w.listening}
-	w.durable = newDurableStreams(v0.Dispatcher(), zl)
 	if err := w.build(observed, wfs, zl); err != nil {
 		return nil, fmt.Errorf("create worker %q: %w", name, err)
 	}
@@ -116,13 +115,13 @@ func (w *Worker) build(client v0client.Client, wfs []*hatchet.Workflow, zl *zero
 		for _, f := range regular {
 			registrations = append(registrations, func() error { return w.sdk.RegisterAction(f.ActionID, f.Fn) })
 		}
+		// Durable tasks run as the SDK runs them on an engine without
+		// durable eviction: its durable-task stream and eviction manager are
+		// internal to the SDK, and a context told that the engine evicts
+		// without a manager to act on it loses its children's results
+		// (TestWorkflowExecutionsOutnumberSlots).
 		for _, f := range durable {
-			fn := f.Fn
-			registrations = append(registrations, func() error {
-				return w.sdk.RegisterAction(f.ActionID, func(ctx pkgworker.HatchetContext) (any, error) {
-					return w.durable.run(ctx, fn)
-				})
-			})
+			registrations = append(registrations, func() error { return w.sdk.RegisterAction(f.ActionID, f.Fn) })
 		}
 		if req.OnFailureTask != nil && onFailure != nil {
 			registrations = append(registrations, func() error { return w.sdk.RegisterAction(req.OnFailureTask.Action, onFailure) })
@@ -319,7 +318,6 @@ func (w *Worker) Drain(ctx context.Context) error {
 	began := time.Now()
 	done := make(chan struct{})
 	go func() { w.inflight.Wait(); close(done) }()
-	defer w.durable.stop()
 	select {
 	case <-done:
 		w.log.Info("worker drained", "worker", w.name, "took", time.Since(began).Round(time.Millisecond))
