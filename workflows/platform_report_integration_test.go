@@ -3,7 +3,6 @@
 package workflows_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,25 +45,7 @@ type platformEnv struct {
 	*executionEnv
 	api   *testenv.PlatformAPI
 	redis *redis.Client
-	log   *syncLog
-}
-
-// syncLog is a log buffer safe for the reporter's goroutines.
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	log   *testenv.Buffer
 }
 
 // lateReports reads the env's store once the dispatcher has opened it.
@@ -103,7 +83,7 @@ func newPlatformEnv(t *testing.T, o platformOpts) *platformEnv {
 	if key == "" {
 		key = api.Key
 	}
-	logs := &syncLog{}
+	logs := &testenv.Buffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), nil))
 	client, err := platform.NewClient(api.URL, key, platform.WithRetryFor(2*time.Minute), platform.WithLogger(log))
 	if err != nil {

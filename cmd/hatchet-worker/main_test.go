@@ -203,7 +203,7 @@ type service struct {
 	cmd    *exec.Cmd
 	addr   string
 	tokenF string
-	log    *syncBuffer
+	log    *testenv.Buffer
 	done   chan error
 	began  time.Time // when the process was started
 }
@@ -220,7 +220,7 @@ func startService(t *testing.T, bin string, env ...string) *service {
 func launchService(t *testing.T, bin string, env ...string) *service {
 	t.Helper()
 	addr := testenv.FreeAddr(t)
-	s := &service{addr: addr, log: &syncBuffer{}, done: make(chan error, 1)}
+	s := &service{addr: addr, log: &testenv.Buffer{}, done: make(chan error, 1)}
 	s.tokenF = filepath.Join(t.TempDir(), "token")
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(),
@@ -365,24 +365,6 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's two output streams.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // database returns a fresh database for one service under test.

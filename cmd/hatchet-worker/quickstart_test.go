@@ -79,11 +79,11 @@ func serviceRecords(out string) string {
 // script starts scripts/name in its own process group, stopped with SIGTERM
 // at cleanup; its output goes to the test log if the test fails. The
 // channel closes when it exits.
-func script(t *testing.T, root, name string, env []string) (<-chan struct{}, *syncBuffer) {
+func script(t *testing.T, root, name string, env []string) (<-chan struct{}, *testenv.Buffer) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(root, "scripts", name))
 	cmd.Env = env
-	log := &syncBuffer{}
+	log := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,7 +15,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,7 +45,7 @@ type CeleryWorker struct {
 	WebhookLog string
 
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *Buffer
 	done chan struct{}
 	// ownQueues are the queues Stop deletes: those named by
 	// WithCeleryQueues, which tests make unique.
@@ -128,7 +126,7 @@ func LaunchCeleryWorker(ctx context.Context, opts ...CeleryOption) (*CeleryWorke
 		ResultBackend: cfg.backend,
 		Queues:        cfg.queues,
 		WebhookLog:    filepath.Join(os.TempDir(), "celery-webhook-"+randomHex(6)+".jsonl"),
-		logs:          &syncBuffer{},
+		logs:          &Buffer{},
 		done:          make(chan struct{}),
 	}
 	if cfg.ownQueues {
@@ -269,22 +267,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) WriteString(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.WriteString(s)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -33,7 +33,7 @@ type MinIO struct {
 	// Addr is the server's host:port.
 	Addr string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *Buffer
 	done chan struct{}
 }
 
@@ -70,7 +70,7 @@ func StartMinIO(t testing.TB) *MinIO {
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	m := &MinIO{Addr: FreeAddr(t), logs: &syncBuffer{}, done: make(chan struct{})}
+	m := &MinIO{Addr: FreeAddr(t), logs: &Buffer{}, done: make(chan struct{})}
 	m.cmd = exec.Command(bin, "server", "--quiet", "--address", m.Addr, t.TempDir())
 	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+MinIOAccessKey, "MINIO_ROOT_PASSWORD="+MinIOSecretKey,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
@@ -160,11 +160,4 @@ func (m *MinIO) PutReader(t testing.TB, bucket, key string, r io.Reader, size in
 	if _, err := c.PutObject(ctx, bucket, key, r, size, minio.PutObjectOptions{}); err != nil {
 		t.Fatalf("testenv: minio put %s/%s: %v", bucket, key, err)
 	}
-}
-
-// Write makes syncBuffer an io.Writer for a process's output.
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
 }
