@@ -54,6 +54,11 @@ func Routes(defs []Definition) []shim.Route {
 		}
 		r := *d.Route
 		r.Name, r.Hatchet, r.ResultTask = d.Name, d.Name, resultTask(d.Tasks)
+		if r.ResultTask == "" && d.OnFailure != nil && len(d.Tasks) == 1 {
+			// The run's output then also holds the on-failure task's
+			// (skipped) entry; the result is the one task's.
+			r.ResultTask = d.Tasks[0].Name
+		}
 		routes = append(routes, r)
 		for _, more := range d.MoreRoutes {
 			more.Hatchet, more.ResultTask = d.Name, r.ResultTask

@@ -40,8 +40,8 @@ func TestRoutes(t *testing.T) {
 	if !reflect.DeepEqual(legacy, want) {
 		t.Errorf("routes (name: queue/task) = %v, want %v", legacy, want)
 	}
-	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "",
-		workflows.APIDeploymentExecutionName: "", workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
+	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "process-files",
+		workflows.APIDeploymentExecutionName: "process-files", workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
 	if !reflect.DeepEqual(results, wantResults) {
 		t.Errorf("result tasks = %v, want %v", results, wantResults)
 	}
