@@ -22,10 +22,9 @@ func (c *Conn) Ready(ctx context.Context) error {
 		}
 	}
 	if c.grpc.GetState() == connectivity.TransientFailure {
-		if err := Probe(ctx, c.probe); err != nil {
+		if err := c.refresh(ctx); err != nil {
 			return err // names the address and why
 		}
-		c.grpc.ResetConnectBackoff()
 		return fmt.Errorf("reconnecting to %s", c.grpc.Target())
 	}
 	ctx, cancel := context.WithTimeout(ctx, grpcReadyTimeout)
@@ -66,7 +65,7 @@ func (c *Conn) KeepFresh(ctx context.Context) error {
 			}
 			continue
 		}
-		if c.refresh(ctx) && !announced {
+		if c.refresh(ctx) == nil && !announced {
 			announced = true
 			c.log.Info("hatchet engine answers again; reconnecting now", "target", c.grpc.Target())
 		}
@@ -79,11 +78,11 @@ func (c *Conn) KeepFresh(ctx context.Context) error {
 }
 
 // refresh cuts the connection's reconnect backoff short when the engine
-// answers a probe, and reports whether it did.
-func (c *Conn) refresh(ctx context.Context) bool {
+// answers a probe; its error is the probe's.
+func (c *Conn) refresh(ctx context.Context) error {
 	if err := Probe(ctx, c.probe); err != nil {
-		return false
+		return err
 	}
 	c.grpc.ResetConnectBackoff()
-	return true
+	return nil
 }

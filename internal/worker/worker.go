@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,15 +113,12 @@ func (w *Worker) build(client v0client.Client, wfs []*hatchet.Workflow, zl *zero
 			slotConfig["durable"] = durableSlots
 		}
 		registrations = append(registrations, func() error { return w.sdk.RegisterWorkflowV1(req) })
-		for _, f := range regular {
-			registrations = append(registrations, func() error { return w.sdk.RegisterAction(f.ActionID, f.Fn) })
-		}
-		// Durable tasks run as the SDK runs them on an engine without
-		// durable eviction: its durable-task stream and eviction manager are
-		// internal to the SDK, and a context told that the engine evicts
-		// without a manager to act on it loses its children's results
-		// (TestWorkflowExecutionsOutnumberSlots).
-		for _, f := range durable {
+		// Durable tasks run as ordinary ones, as the SDK runs them on an
+		// engine without durable eviction: its durable-task stream and
+		// eviction manager are internal to the SDK, and a context told that
+		// the engine evicts without a manager to act on it loses its
+		// children's results (TestWorkflowExecutionsOutnumberSlots).
+		for _, f := range slices.Concat(regular, durable) {
 			registrations = append(registrations, func() error { return w.sdk.RegisterAction(f.ActionID, f.Fn) })
 		}
 		if req.OnFailureTask != nil && onFailure != nil {
