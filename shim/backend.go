@@ -7,6 +7,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // Backend runs executions on one system: Hatchet or legacy Celery. Its
@@ -15,7 +16,7 @@ import (
 type Backend interface {
 	// Submit hands the work over and returns only once it is durably
 	// accepted, with the backend's reference for it.
-	Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (ref string, err error)
+	Submit(ctx context.Context, e Execution, r route.Route, input json.RawMessage) (ref string, err error)
 	// Status reports where the execution is now.
 	Status(ctx context.Context, e Execution) (Status, error)
 	// Cancel asks the backend to stop the execution.

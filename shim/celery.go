@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // LegacyClient is what the shim needs from the CeleryBridge client;
@@ -36,11 +37,11 @@ const publishTimeout = 15 * time.Second
 
 // Submit publishes the task and returns once the broker has confirmed it.
 // While the bridge is reconnecting it fails at once with ErrUnavailable.
-func (c *Celery) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
+func (c *Celery) Submit(ctx context.Context, e Execution, r route.Route, input json.RawMessage) (string, error) {
 	if r.Legacy == nil {
 		return "", fail(ErrUnavailable, nil, "workflow %s has no legacy Celery task", r.Name)
 	}
-	args, kwargs, err := r.Legacy.Args(e, input)
+	args, kwargs, err := r.Legacy.Args(route.Call{ExecutionID: e.ID, OrganizationID: e.OrganizationID}, input)
 	if err != nil {
 		return "", fail(ErrInvalidInput, err, "input cannot be mapped to the legacy task: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -44,7 +45,7 @@ func TestUnknownAdapterRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			def := workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Documents: docs, LLM: adapters})
-			catalog, err := shim.NewCatalog(workflows.Routes([]workflows.Definition{def}), []string{def.Name})
+			catalog, err := route.NewCatalog(workflows.Routes([]workflows.Definition{def}), []string{def.Name})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // Store keeps execution records and their claims; *PGStore provides it.
@@ -60,7 +61,7 @@ type Router interface {
 // record. It answers status and cancel requests from the backend that holds
 // the execution. Its errors are the domain errors of this package.
 type Dispatcher struct {
-	routes   Catalog
+	routes   route.Catalog
 	router   Router
 	store    Store
 	history  History         // nil: no executions list or summary
@@ -98,7 +99,7 @@ const defaultAttempt = 20 * time.Second
 // NewDispatcher returns a Dispatcher over routes, deciding with router,
 // recording in store, submitting to backends (a missing backend answers
 // ErrUnavailable).
-func NewDispatcher(routes Catalog, router Router, store Store, backends map[featureflag.Backend]Backend, opts ...DispatcherOption) *Dispatcher {
+func NewDispatcher(routes route.Catalog, router Router, store Store, backends map[featureflag.Backend]Backend, opts ...DispatcherOption) *Dispatcher {
 	d := &Dispatcher{routes: routes, router: router, store: store, backends: backends, attempt: defaultAttempt, log: slog.Default()}
 	for _, o := range opts {
 		o(d)
@@ -136,28 +137,28 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	if err := req.Validate(); err != nil {
 		return Accepted{}, err
 	}
-	route, ok := d.routes[req.Workflow]
+	rt, ok := d.routes[req.Workflow]
 	if !ok {
 		return Accepted{}, fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", quote(req.Workflow))
 	}
-	if route.Check != nil {
-		if err := route.Check(req.Input); err != nil {
+	if rt.Check != nil {
+		if err := rt.Check(req.Input); err != nil {
 			return Accepted{}, fail(ErrInvalidInput, err, "%v", err)
 		}
 	}
-	dec := d.decide(route, req)
-	d.metrics.decisions.WithLabelValues(route.Name, string(dec.Backend), string(dec.Reason)).Inc()
+	dec := d.decide(rt, req)
+	d.metrics.decisions.WithLabelValues(rt.Name, string(dec.Backend), string(dec.Reason)).Inc()
 	var a Accepted
 	var err error
 	if req.IdempotencyKey == "" && dec.Backend == featureflag.BackendHatchet {
-		a, err = d.submitUnclaimed(ctx, route, req, dec)
+		a, err = d.submitUnclaimed(ctx, rt, req, dec)
 	} else {
-		a, err = d.claimAndSubmit(ctx, route, req, dec)
+		a, err = d.claimAndSubmit(ctx, rt, req, dec)
 	}
 	if err != nil || a.Replayed {
 		return a, err
 	}
-	d.metrics.accepted.WithLabelValues(route.Name, string(a.Backend)).Inc()
+	d.metrics.accepted.WithLabelValues(rt.Name, string(a.Backend)).Inc()
 	d.log.InfoContext(ctx, "execution accepted", "execution_id", a.ID, "workflow", a.Workflow, "organization_id", a.OrganizationID,
 		"backend", a.Backend, "reason", a.Reason, "backend_ref", a.BackendRef)
 	return a, nil
@@ -167,10 +168,10 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 // idempotency key holds, before submitting it as dec says: the claim keeps
 // a second request with the key from submitting the work again, and gives
 // a Celery result published to rpc:// a record to land in.
-func (d *Dispatcher) claimAndSubmit(ctx context.Context, route Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
+func (d *Dispatcher) claimAndSubmit(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	leaseEnd := time.Now().Add(d.lease())
 	c, err := d.store.Claim(ctx, Execution{
-		ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID,
+		ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID,
 		IdempotencyKey: req.IdempotencyKey, Backend: dec.Backend, Reason: dec.Reason,
 	}, d.lease())
 	if err != nil {
@@ -188,7 +189,7 @@ func (d *Dispatcher) claimAndSubmit(ctx context.Context, route Route, req Execut
 			return a, err
 		}
 	}
-	e, err := d.submit(ctx, c, leaseEnd, route, req)
+	e, err := d.submit(ctx, c, leaseEnd, rt, req)
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -218,9 +219,9 @@ func (d *Dispatcher) acceptedBefore(ctx context.Context, c Claim) (Accepted, boo
 }
 
 // decide asks the router about req on route.
-func (d *Dispatcher) decide(route Route, req ExecuteRequest) featureflag.Decision {
-	return d.router.Decide(featureflag.Request{Workflow: route.Name, Org: req.OrganizationID, Key: req.IdempotencyKey,
-		Override: req.UseAbstraction, HatchetOnly: route.Legacy == nil})
+func (d *Dispatcher) decide(rt route.Route, req ExecuteRequest) featureflag.Decision {
+	return d.router.Decide(featureflag.Request{Workflow: rt.Name, Org: req.OrganizationID, Key: req.IdempotencyKey,
+		Override: req.UseAbstraction, HatchetOnly: rt.Legacy == nil})
 }
 
 // submit hands the claimed execution to its backend, falling back to the
@@ -228,19 +229,19 @@ func (d *Dispatcher) decide(route Route, req ExecuteRequest) featureflag.Decisio
 // Everything it does ends before leaseEnd, whether or not the caller stays:
 // the backend attempts by leaseEnd minus the record margin, the store writes
 // by leaseEnd. When no backend accepts, the claim is released.
-func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, route Route, req ExecuteRequest) (Execution, error) {
+func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, rt route.Route, req ExecuteRequest) (Execution, error) {
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
 	defer cancel()
 	submitCtx, cancelSubmit := context.WithDeadline(ctx, leaseEnd.Add(-d.recordMargin()))
 	defer cancelSubmit()
-	ref, err := d.attemptOn(submitCtx, c.Execution, route, req)
+	ref, err := d.attemptOn(submitCtx, c.Execution, rt, req)
 	if fb, ok := d.router.Fallback(featureflag.Decision{Backend: c.Backend, Reason: c.Reason, Workflow: c.Workflow}); ok && errors.Is(err, ErrUnavailable) {
 		d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", c.ID, "from", c.Backend, "to", fb.Backend, "err", err)
 		if rerr := d.store.Reroute(ctx, c, fb.Backend, fb.Reason); rerr != nil {
 			return c.Execution, d.release(ctx, c, rerr)
 		}
 		c.Backend, c.Reason = fb.Backend, fb.Reason
-		ref, err = d.attemptOn(submitCtx, c.Execution, route, req)
+		ref, err = d.attemptOn(submitCtx, c.Execution, rt, req)
 	}
 	if err != nil {
 		return c.Execution, d.release(ctx, c, err)
@@ -277,14 +278,14 @@ func (d *Dispatcher) refused(ctx context.Context, e Execution, cause error) erro
 
 // attemptOn makes one submission to e's backend, bounded by the attempt
 // timeout.
-func (d *Dispatcher) attemptOn(ctx context.Context, e Execution, route Route, req ExecuteRequest) (string, error) {
+func (d *Dispatcher) attemptOn(ctx context.Context, e Execution, rt route.Route, req ExecuteRequest) (string, error) {
 	b, err := d.backend(e.Backend)
 	if err != nil {
 		return "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.attempt)
 	defer cancel()
-	return b.Submit(ctx, e, route, req.Input)
+	return b.Submit(ctx, e, rt, req.Input)
 }
 
 // backend returns the backend called name, or ErrUnavailable.
@@ -378,7 +379,7 @@ func (d *Dispatcher) lookup(ctx context.Context, id string) (Execution, Backend,
 
 // WorkflowInfo is one entry of GET /api/v2/workflows.
 type WorkflowInfo struct {
-	Route
+	route.Route
 	// RoutesTo is where a request without organisation or override goes now.
 	RoutesTo featureflag.Decision `json:"routes_to"`
 }
@@ -386,8 +387,8 @@ type WorkflowInfo struct {
 // Workflows lists the routes, by name, with where each goes now.
 func (d *Dispatcher) Workflows() []WorkflowInfo {
 	out := make([]WorkflowInfo, 0, len(d.routes))
-	for _, route := range d.routes {
-		out = append(out, WorkflowInfo{Route: route, RoutesTo: d.decide(route, ExecuteRequest{})})
+	for _, rt := range d.routes {
+		out = append(out, WorkflowInfo{Route: rt, RoutesTo: d.decide(rt, ExecuteRequest{})})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

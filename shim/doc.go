@@ -6,7 +6,7 @@
 //   - Server (HTTP only): authenticates, decodes the body, and maps errors to
 //     a status and a JSON body {"error": {"code", "message"}}, for every path
 //     (unknown ones included).
-//   - Dispatcher (plain Go): finds the workflow's Route in the Catalog, asks
+//   - Dispatcher (plain Go): finds the workflow's Route in the route.Catalog, asks
 //     the Router (featureflag.Router: flags, pin, Hatchet-only, fallback)
 //     for one Decision, claims the execution in the Store — which makes
 //     idempotency keys exactly-once — and submits it to a Backend, falling

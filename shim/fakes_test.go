@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // memStore is an in-memory Store with the same claim semantics as PGStore.
@@ -262,7 +263,7 @@ type fakeBackend struct {
 	cancels   atomic.Int64
 }
 
-func (b *fakeBackend) Submit(ctx context.Context, e Execution, _ Route, _ json.RawMessage) (string, error) {
+func (b *fakeBackend) Submit(ctx context.Context, e Execution, _ route.Route, _ json.RawMessage) (string, error) {
 	b.submits.Add(1)
 	if b.submit != nil {
 		if err := b.submit(ctx); err != nil {
@@ -304,10 +305,10 @@ func (f fixedFlags) Decide(r featureflag.Request) featureflag.Decision {
 
 // testRoutes are a route with a legacy task ("legacy") and one without
 // ("modern").
-func testRoutes() Catalog {
-	return Catalog{
-		"legacy": {Name: "legacy", Hatchet: "legacy-wf", Legacy: &LegacyTask{Task: "t", Queue: "q",
-			Args: func(Execution, json.RawMessage) ([]any, map[string]any, error) { return nil, nil, nil }}},
+func testRoutes() route.Catalog {
+	return route.Catalog{
+		"legacy": {Name: "legacy", Hatchet: "legacy-wf", Legacy: &route.LegacyTask{Task: "t", Queue: "q",
+			Args: func(route.Call, json.RawMessage) ([]any, map[string]any, error) { return nil, nil, nil }}},
 		"modern": {Name: "modern", Hatchet: "modern-wf"},
 	}
 }

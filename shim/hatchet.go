@@ -19,6 +19,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/jsonnum"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // Hatchet runs executions as Hatchet workflow runs.
@@ -92,19 +93,10 @@ func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts 
 	return h
 }
 
-// Metadata keys attached to every run, for the dashboard's filters.
-const (
-	MetaOrganization = "organization_id"
-	MetaExecution    = "execution_id"
-	MetaSource       = "source"
-	MetaReason       = "route_reason"
-	MetaWorkflow     = "shim_workflow"
-)
-
 // Submit creates the workflow run; the engine has stored it when this returns.
 // Input with a whole number beyond ±2^53 is refused (422): Hatchet's Go SDK
 // would hand the task other digits.
-func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.RawMessage) (string, error) {
+func (h *Hatchet) Submit(ctx context.Context, e Execution, r route.Route, input json.RawMessage) (string, error) {
 	var inexact *jsonnum.InexactError
 	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
 		return "", fail(ErrInvalidInput, err, "input %v", inexact)
@@ -119,11 +111,11 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r Route, input json.R
 		maps.Copy(meta, r.Metadata(input))
 	}
 	maps.Copy(meta, map[string]string{
-		MetaOrganization: e.OrganizationID,
-		MetaExecution:    e.ID,
-		MetaSource:       "shim",
-		MetaReason:       string(e.Reason),
-		MetaWorkflow:     r.Name,
+		route.MetaOrganization: e.OrganizationID,
+		route.MetaExecution:    e.ID,
+		route.MetaSource:       "shim",
+		route.MetaReason:       string(e.Reason),
+		route.MetaWorkflow:     r.Name,
 	})
 	ref, err := h.client.RunNoWait(ctx, r.Hatchet, input, hatchet.WithRunMetadata(meta))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // followChunk is how many executions one runs-list request asks for: each
@@ -80,7 +81,7 @@ func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest
 	since := es[0].CreatedAt
 	pairs := make([]string, len(es))
 	for i, e := range es {
-		pairs[i] = MetaExecution + ":" + e.ID
+		pairs[i] = route.MetaExecution + ":" + e.ID
 		since = minTime(since, e.CreatedAt)
 	}
 	or := rest.OR

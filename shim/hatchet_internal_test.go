@@ -12,6 +12,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // TestWithRun checks what a Hatchet run's details become: an unfinished run
@@ -91,7 +92,7 @@ func TestSubmitWhileDisconnected(t *testing.T) {
 	down := errors.New("hatchet engine connection to 127.0.0.1:1 is down")
 	h := NewHatchet(client, nil, WithConnected(func() error { return down }))
 	began := time.Now()
-	_, err = h.Submit(t.Context(), Execution{ID: "e1"}, Route{Name: "w", Hatchet: "w"}, json.RawMessage(`{}`))
+	_, err = h.Submit(t.Context(), Execution{ID: "e1"}, route.Route{Name: "w", Hatchet: "w"}, json.RawMessage(`{}`))
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, down) {
 		t.Fatalf("Submit = %v, want ErrUnavailable naming the connection", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -81,15 +82,15 @@ type idemShim struct {
 	url   string
 	dbURL string
 	org   string
-	route shim.Route
+	route route.Route
 	input map[string]any
 }
 
 // newIdemShim serves route on a fresh store for an idempotency test.
-func newIdemShim(t *testing.T, route shim.Route, backends map[featureflag.Backend]shim.Backend) idemShim {
+func newIdemShim(t *testing.T, rt route.Route, backends map[featureflag.Backend]shim.Backend) idemShim {
 	t.Helper()
-	url, dbURL := serveRoute(t, route, backends)
-	return idemShim{url: url, dbURL: dbURL, org: "org-" + uuid.NewString()[:8], route: route}
+	url, dbURL := serveRoute(t, rt, backends)
+	return idemShim{url: url, dbURL: dbURL, org: "org-" + uuid.NewString()[:8], route: rt}
 }
 
 // reply is one answer to an execute request.
@@ -195,13 +196,13 @@ func celeryRoute(t *testing.T, wrap ...func(shim.Backend) shim.Backend) (idemShi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
-	route := platformRoute(t, workflows.DocumentProcessingName)
-	route.Legacy.Queue = queue
+	rt := platformRoute(t, workflows.DocumentProcessingName)
+	rt.Legacy.Queue = queue
 	var backend shim.Backend = shim.NewCelery(celery)
 	for _, w := range wrap {
 		backend = w(backend)
 	}
-	s := newIdemShim(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: backend})
+	s := newIdemShim(t, rt, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: backend})
 	s.input = map[string]any{"document_path": "/data/invoice.pdf"}
 	return s, func(t *testing.T, _ string) int {
 		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
@@ -235,8 +236,8 @@ func hatchetRoute(t *testing.T) (idemShim, func(*testing.T, string) int) {
 	conn := hatchettest.Engine(t)
 	startWorker(t, conn)
 	counted := &countingBackend{Backend: shim.NewHatchet(conn.Client, conn.Ready)}
-	route := platformRoute(t, workflows.ConnectorValidationName)
-	s := newIdemShim(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: counted})
+	rt := platformRoute(t, workflows.ConnectorValidationName)
+	s := newIdemShim(t, rt, map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: counted})
 	s.input = map[string]any{"settings": map[string]any{"type": "filesystem", "path": t.TempDir()}}
 	return s, func(t *testing.T, id string) int {
 		runs := engineRuns(t, conn, "execution_id:"+id)
@@ -290,7 +291,7 @@ type countingBackend struct {
 }
 
 // Submit counts the call and submits.
-func (b *countingBackend) Submit(ctx context.Context, e shim.Execution, r shim.Route, input json.RawMessage) (string, error) {
+func (b *countingBackend) Submit(ctx context.Context, e shim.Execution, r route.Route, input json.RawMessage) (string, error) {
 	b.n.Add(1)
 	return b.Backend.Submit(ctx, e, r, input)
 }
@@ -331,7 +332,7 @@ type stallFirst struct {
 }
 
 // Submit stalls the first call, then submits.
-func (b *stallFirst) Submit(ctx context.Context, e shim.Execution, r shim.Route, input json.RawMessage) (string, error) {
+func (b *stallFirst) Submit(ctx context.Context, e shim.Execution, r route.Route, input json.RawMessage) (string, error) {
 	if b.calls.Add(1) == 1 {
 		select {
 		case <-time.After(b.stall):

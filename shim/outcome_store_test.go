@@ -11,6 +11,7 @@ import (
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // acceptedIn claims and records n executions on backend in store.
@@ -132,7 +133,7 @@ func TestExecutionsPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d := shim.NewDispatcher(shim.Catalog{}, nil, store, nil, shim.WithHistory(store))
+	d := shim.NewDispatcher(route.Catalog{}, nil, store, nil, shim.WithHistory(store))
 	tests := []struct {
 		q     shim.ListQuery
 		want  int

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // TestTokens checks bearer authentication with one token, with two during a
@@ -37,7 +38,7 @@ func TestTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mux := http.NewServeMux()
-			NewServer(NewDispatcher(Catalog{}, nil, nil, nil), WithTokens(tt.accepted...)).Register(mux)
+			NewServer(NewDispatcher(route.Catalog{}, nil, nil, nil), WithTokens(tt.accepted...)).Register(mux)
 			req := httptest.NewRequest(http.MethodGet, "/api/v2/flags", nil)
 			if tt.sent != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.sent)

@@ -27,6 +27,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -109,7 +110,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	legacy := *routes[0].Legacy
 	legacy.Queue = queue // keep this test's tasks on its own worker
 	routes[0].Legacy = &legacy
-	catalog, err := shim.NewCatalog(routes,
+	catalog, err := route.NewCatalog(routes,
 		[]string{workflows.DocumentProcessingName, workflows.ConnectorValidationName})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 // platformRoute returns the route the workflow name declares, with a legacy
 // task of its own to change and no input check (the tests using it are
 // about the backends, not about which documents may be read).
-func platformRoute(t testing.TB, name string) shim.Route {
+func platformRoute(t testing.TB, name string) route.Route {
 	t.Helper()
 	for _, r := range workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()})) {
 		if r.Name == name {
@@ -166,7 +167,7 @@ func platformRoute(t testing.TB, name string) shim.Route {
 		}
 	}
 	t.Fatalf("no workflow %s routed through the shim", name)
-	return shim.Route{}
+	return route.Route{}
 }
 
 // writeFlags replaces the flags file atomically, as an operator's tooling would.
@@ -687,17 +688,17 @@ func TestMissingLegacyQueueIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := platformRoute(t, workflows.DocumentProcessingName)
-	route.Legacy.Queue = "no_such_queue_" + strings.ToLower(t.Name())
-	s := celeryOnly(t, celery, route)
-	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
+	rt := platformRoute(t, workflows.DocumentProcessingName)
+	rt.Legacy.Queue = "no_such_queue_" + strings.ToLower(t.Name())
+	s := celeryOnly(t, celery, rt)
+	code, body := s.execute(t, map[string]any{"workflow": rt.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
 	e, _ := body["error"].(map[string]any)
 	msg, _ := e["message"].(string)
 	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable || !strings.Contains(msg, "no queue for this task") {
 		t.Fatalf("got %d %v, want 503 naming the missing queue", code, body)
 	}
 	// Nothing was accepted, so the same key may be retried at once.
-	if code, _ := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()}); code != http.StatusServiceUnavailable {
+	if code, _ := s.execute(t, map[string]any{"workflow": rt.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()}); code != http.StatusServiceUnavailable {
 		t.Errorf("retry with the same key = %d, want 503 again (not a replay)", code)
 	}
 }
@@ -710,10 +711,10 @@ func TestBrokerDownIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := platformRoute(t, workflows.DocumentProcessingName)
-	s := celeryOnly(t, celery, route)
+	rt := platformRoute(t, workflows.DocumentProcessingName)
+	s := celeryOnly(t, celery, rt)
 	began := time.Now()
-	code, body := s.execute(t, map[string]any{"workflow": route.Name, "organization_id": "o", "input": s.input()})
+	code, body := s.execute(t, map[string]any{"workflow": rt.Name, "organization_id": "o", "input": s.input()})
 	e, _ := body["error"].(map[string]any)
 	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable {
 		t.Fatalf("got %d %v, want 503", code, body)
@@ -725,17 +726,17 @@ func TestBrokerDownIs503(t *testing.T) {
 
 // celeryOnly serves a shim whose one route always goes to Celery through
 // celery (closed when the test ends).
-func celeryOnly(t *testing.T, celery *celerybridge.Client, route shim.Route) *stack {
+func celeryOnly(t *testing.T, celery *celerybridge.Client, rt route.Route) *stack {
 	t.Helper()
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
-	url, _ := serveRoute(t, route, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: shim.NewCelery(celery)})
+	url, _ := serveRoute(t, rt, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: shim.NewCelery(celery)})
 	return &stack{url: url, llm: "http://127.0.0.1:1/v1"}
 }
 
 // serveRoute serves a shim with one route on a fresh store, pinned to
 // Celery unless the route runs on Hatchet only; it returns the shim's URL
 // and the store's database.
-func serveRoute(t *testing.T, route shim.Route, backends map[featureflag.Backend]shim.Backend) (string, string) {
+func serveRoute(t *testing.T, rt route.Route, backends map[featureflag.Backend]shim.Backend) (string, string) {
 	t.Helper()
 	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))
 	store, err := shim.OpenStore(context.Background(), dbURL)
@@ -743,7 +744,7 @@ func serveRoute(t *testing.T, route shim.Route, backends map[featureflag.Backend
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
-	catalog, err := shim.NewCatalog([]shim.Route{route}, []string{route.Hatchet})
+	catalog, err := route.NewCatalog([]route.Route{rt}, []string{rt.Hatchet})
 	if err != nil {
 		t.Fatal(err)
 	}

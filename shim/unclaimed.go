@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // submitUnclaimed runs a request that no idempotency key holds on Hatchet,
@@ -20,9 +21,9 @@ import (
 // arrive unasked). A run whose record the store refused is cancelled at
 // once, before it can start, and the answer is the store's 503, as for a
 // refused claim: nothing was accepted.
-func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
+func (d *Dispatcher) submitUnclaimed(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	ctx = context.WithoutCancel(ctx) // the record and the run settle whether or not the client stays
-	e := Execution{ID: uuid.NewString(), Workflow: route.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
+	e := Execution{ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
 	recorded := make(chan recordResult, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, d.recordMargin())
@@ -30,7 +31,7 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req Execu
 		rec, err := d.store.Record(ctx, e)
 		recorded <- recordResult{rec, err}
 	}()
-	ref, err := d.attemptOn(ctx, e, route, req)
+	ref, err := d.attemptOn(ctx, e, rt, req)
 	r := <-recorded
 	if err != nil {
 		if r.err == nil {
@@ -38,7 +39,7 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, route Route, req Execu
 		}
 		if fb, ok := d.router.Fallback(dec); ok && errors.Is(err, ErrUnavailable) {
 			d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", e.ID, "from", e.Backend, "to", fb.Backend, "err", err)
-			return d.claimAndSubmit(ctx, route, req, fb)
+			return d.claimAndSubmit(ctx, rt, req, fb)
 		}
 		return Accepted{}, d.refused(ctx, e, err)
 	}

@@ -7,7 +7,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/connector"
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // ConnectorValidationName is the Hatchet name of the connector check.
@@ -40,7 +40,7 @@ func ConnectorValidation(deps Deps) Definition {
 		Timeout:     connector.MaxTimeout + 30*time.Second,
 		Options:     []hatchet.WorkflowOption{perOrganization(perOrgChecks)},
 		// The platform validates connectors inline: no Celery task.
-		Route: &shim.Route{},
+		Route: &route.Route{},
 		Tasks: []Task{{
 			Name:    "validate-connection",
 			Timeout: connector.MaxTimeout + 15*time.Second,

@@ -10,7 +10,7 @@ import (
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // Definition describes one workflow in terms an operator reads (names,
@@ -35,19 +35,19 @@ type Definition struct {
 	// task (nil: Hatchet only) and run metadata. Its Name and Hatchet
 	// workflow are the definition's Name. Nil keeps the workflow off the
 	// shim.
-	Route *shim.Route
+	Route *route.Route
 	// MoreRoutes expose the same workflow under other names (another
 	// legacy task or queue); their Hatchet workflow is the definition's
 	// Name.
-	MoreRoutes []shim.Route
+	MoreRoutes []route.Route
 	// OnFailure, when set, runs once the run has failed for good:
 	// func(hatchet.Context, In) (Out, error).
 	OnFailure any
 }
 
 // Routes returns the shim routes of the definitions that have one.
-func Routes(defs []Definition) []shim.Route {
-	var routes []shim.Route
+func Routes(defs []Definition) []route.Route {
+	var routes []route.Route
 	for _, d := range defs {
 		if d.Route == nil {
 			continue

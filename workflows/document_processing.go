@@ -19,7 +19,7 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/helpers/llm"
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // DocumentProcessingName is the Hatchet name of the document DAG.
@@ -197,8 +197,8 @@ func DocumentProcessing(deps Deps) Definition {
 		},
 		// The platform runs a document as a one-file batch of its file
 		// processing task.
-		Route: &shim.Route{
-			Legacy:   &shim.LegacyTask{Task: TaskProcessFileBatch, Queue: QueueFileProcessing, Args: fileBatchArgs},
+		Route: &route.Route{
+			Legacy:   &route.LegacyTask{Task: TaskProcessFileBatch, Queue: QueueFileProcessing, Args: fileBatchArgs},
 			Metadata: documentMetadata,
 			Check:    DocumentCheck(deps.Documents, deps.LLM),
 		},
@@ -223,7 +223,7 @@ type fileBatchInput struct {
 
 // fileBatchArgs maps a document request to process_file_batch(file_batch_data)
 // with {files: [[name, FileHash]], file_data: {...}}.
-func fileBatchArgs(e shim.Execution, input json.RawMessage) ([]any, map[string]any, error) {
+func fileBatchArgs(c route.Call, input json.RawMessage) ([]any, map[string]any, error) {
 	var in fileBatchInput
 	if err := json.Unmarshal(input, &in); err != nil {
 		return nil, nil, fmt.Errorf("document input: %w", err)
@@ -240,8 +240,8 @@ func fileBatchArgs(e shim.Execution, input json.RawMessage) ([]any, map[string]a
 		"files": []any{[]any{name, map[string]any{"file_name": name, "file_path": in.DocumentPath}}},
 		"file_data": map[string]any{
 			"workflow_id":      in.WorkflowID,
-			"execution_id":     e.ID,
-			"organization_id":  e.OrganizationID,
+			"execution_id":     c.ExecutionID,
+			"organization_id":  c.OrganizationID,
 			"pipeline_id":      nilIfEmpty(in.PipelineID),
 			"scheduled":        false,
 			"use_file_history": useHistory,

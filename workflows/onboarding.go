@@ -13,7 +13,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // UserOnboardingName is the Hatchet name of the onboarding workflow.
@@ -72,7 +72,7 @@ func UserOnboarding(deps Deps) Definition {
 		// One onboarding per organisation at a time keeps provisioning simple.
 		Options: []hatchet.WorkflowOption{perOrganization(1)},
 		// The platform onboards users inline in Django: no Celery task.
-		Route: &shim.Route{},
+		Route: &route.Route{},
 		Tasks: []Task{
 			{Name: "validate-request", Timeout: 30 * time.Second, Fn: o.validate},
 			{Name: "provision-organization", Parents: []string{"validate-request"}, Timeout: time.Minute, Retries: 3, Fn: o.provision},

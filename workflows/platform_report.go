@@ -14,7 +14,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/platform"
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // APIDeploymentExecutionName is the shim route of an API deployment's
@@ -40,8 +40,8 @@ type Reporter interface {
 // platformExecution is the execution as the platform knows it; meta is
 // the run's metadata (the shim's execution id and route).
 func platformExecution(in ExecutionInput, meta map[string]string) platform.Execution {
-	return platform.Execution{Key: meta[shim.MetaExecution], OrganizationID: in.SchemaName, WorkflowID: in.WorkflowID,
-		ExecutionID: in.ExecutionID, PipelineID: in.PipelineID, API: meta[shim.MetaWorkflow] == APIDeploymentExecutionName}
+	return platform.Execution{Key: meta[route.MetaExecution], OrganizationID: in.SchemaName, WorkflowID: in.WorkflowID,
+		ExecutionID: in.ExecutionID, PipelineID: in.PipelineID, API: meta[route.MetaWorkflow] == APIDeploymentExecutionName}
 }
 
 func platformFile(f PlannedFile) platform.File {

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -49,7 +49,7 @@ func TestRoutes(t *testing.T) {
 	for i, d := range defs {
 		names[i] = d.Name
 	}
-	if _, err := shim.NewCatalog(routes, names); err != nil {
+	if _, err := route.NewCatalog(routes, names); err != nil {
 		t.Errorf("catalog: %v", err)
 	}
 }
@@ -57,13 +57,13 @@ func TestRoutes(t *testing.T) {
 // TestDocumentLegacyArgs checks the Celery arguments a document request maps
 // to: process_file_batch({files: [[name, FileHash]], file_data: {...}}).
 func TestDocumentLegacyArgs(t *testing.T) {
-	var route shim.Route
+	var rt route.Route
 	for _, r := range workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()})) {
 		if r.Name == workflows.DocumentProcessingName {
-			route = r
+			rt = r
 		}
 	}
-	e := shim.Execution{ID: "exec-1", OrganizationID: "org_acme"}
+	e := route.Call{ExecutionID: "exec-1", OrganizationID: "org_acme"}
 	tests := []struct {
 		name, input, want string
 	}{
@@ -75,7 +75,7 @@ func TestDocumentLegacyArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args, kwargs, err := route.Legacy.Args(e, json.RawMessage(tt.input))
+			args, kwargs, err := rt.Legacy.Args(e, json.RawMessage(tt.input))
 			if tt.want == "" {
 				if err == nil {
 					t.Fatalf("args %v accepted without document_path", args)
@@ -86,7 +86,7 @@ func TestDocumentLegacyArgs(t *testing.T) {
 			if err != nil || string(got) != tt.want || len(kwargs) != 0 {
 				t.Errorf("Args = %s %v %v, want %s", got, kwargs, err, tt.want)
 			}
-			if meta := route.Metadata(json.RawMessage(tt.input)); meta["document_path"] == "" {
+			if meta := rt.Metadata(json.RawMessage(tt.input)); meta["document_path"] == "" {
 				t.Errorf("metadata %v lacks document_path", meta)
 			}
 		})

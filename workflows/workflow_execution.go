@@ -15,7 +15,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // WorkflowExecutionName is the Hatchet name of a whole workflow execution.
@@ -138,15 +138,15 @@ func WorkflowExecution(deps Deps) Definition {
 		Tasks: []Task{
 			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.run},
 		},
-		Route: &shim.Route{
-			Legacy:   &shim.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs},
+		Route: &route.Route{
+			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
 		},
-		MoreRoutes: []shim.Route{{
+		MoreRoutes: []route.Route{{
 			Name:     APIDeploymentExecutionName,
-			Legacy:   &shim.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs},
+			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
@@ -311,14 +311,14 @@ func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput, p
 // dashboard metadata (organisation, execution, batch, and the file count the
 // status's progress weighs the batch by).
 func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]PlannedFile) []*pkgworker.SpawnWorkflowsOpts {
-	executionID := parentMeta[shim.MetaExecution]
+	executionID := parentMeta[route.MetaExecution]
 	if executionID == "" {
 		executionID = in.ExecutionID
 	}
 	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batches))
 	for i, files := range batches {
 		key := fmt.Sprintf("batch:%d", i)
-		meta := map[string]string{shim.MetaOrganization: in.SchemaName, shim.MetaExecution: executionID,
+		meta := map[string]string{route.MetaOrganization: in.SchemaName, route.MetaExecution: executionID,
 			"batch": strconv.Itoa(i), hatchetrun.BatchFilesKey: strconv.Itoa(len(files)),
 			"first_file": files[0].Name, "last_file": files[len(files)-1].Name}
 		input := FileBatchInput{OrganizationID: in.SchemaName, ExecutionID: in.ExecutionID, Batch: i, Files: files, DocumentSettings: in.DocumentSettings,
@@ -393,7 +393,7 @@ func (x *executionTasks) notify(ctx hatchet.Context, in ExecutionInput, out Exec
 // hash_values_of_files, scheduled=…, execution_mode=…, pipeline_id=…,
 // log_events_id=…, use_file_history=…). The files' hashes travel as the
 // request sent them, numbers exact.
-func executeBinArgs(_ shim.Execution, input json.RawMessage) ([]any, map[string]any, error) {
+func executeBinArgs(_ route.Call, input json.RawMessage) ([]any, map[string]any, error) {
 	var in struct {
 		SchemaName        string         `json:"schema_name"`
 		WorkflowID        string         `json:"workflow_id"`

@@ -24,6 +24,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -81,7 +82,7 @@ func (env *executionEnv) start(t testing.TB, slots int, setup envSetup) {
 	env.dir, env.llm = t.TempDir(), testenv.NewLLMServer(t, "")
 	queue := "wx_" + testName(t)
 	bridge := env.startCelery(t, queue)
-	var routes []shim.Route
+	var routes []route.Route
 	env.client, routes = env.startHatchet(t, slots, bridge, setup)
 	env.shim = env.dispatcher(t, bridge, routes, queue)
 }
@@ -110,7 +111,7 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 // startHatchet registers document-processing-v2 and workflow-execution on a
 // worker with slots slots, and returns the shim routes of workflow-execution
 // and document-processing-v2.
-func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, []shim.Route) {
+func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, []route.Route) {
 	t.Helper()
 	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
 	if err != nil {
@@ -166,7 +167,7 @@ func (byRequest) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 }
 
 // dispatcher serves routes, their legacy tasks on queue.
-func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, routes []shim.Route, queue string) *shim.Dispatcher {
+func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, routes []route.Route, queue string) *shim.Dispatcher {
 	t.Helper()
 	names := make([]string, len(routes))
 	for i := range routes {
@@ -178,7 +179,7 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 		routes[i].Legacy = &legacy
 		names[i] = routes[i].Hatchet
 	}
-	catalog, err := shim.NewCatalog(routes, names)
+	catalog, err := route.NewCatalog(routes, names)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -65,7 +65,7 @@ func TestPlanBatches(t *testing.T) {
 	}
 }
 
-func executionRoute(t *testing.T) shim.Route {
+func executionRoute(t *testing.T) route.Route {
 	t.Helper()
 	for _, r := range workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()})) {
 		if r.Name == workflows.WorkflowExecutionName {
@@ -73,7 +73,7 @@ func executionRoute(t *testing.T) shim.Route {
 		}
 	}
 	t.Fatal("no workflow-execution route")
-	return shim.Route{}
+	return route.Route{}
 }
 
 // TestExecuteBinArgs checks the Celery call a workflow-execution request
@@ -81,8 +81,8 @@ func executionRoute(t *testing.T) shim.Route {
 // hash_values_of_files, scheduled=…, execution_mode=…, pipeline_id=…,
 // log_events_id=…, use_file_history=…).
 func TestExecuteBinArgs(t *testing.T) {
-	route := executionRoute(t)
-	e := shim.Execution{ID: "shim-1", OrganizationID: "org_acme"}
+	rt := executionRoute(t)
+	e := route.Call{ExecutionID: "shim-1", OrganizationID: "org_acme"}
 	files := `"hash_values_of_files": {"k1": {"file_path": "/in/a.pdf", "file_name": "a.pdf", "file_hash": "ab", "file_size": 9007199254740993}}`
 	tests := []struct {
 		name, input, args, kwargs string
@@ -98,7 +98,7 @@ func TestExecuteBinArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args, kwargs, err := route.Legacy.Args(e, json.RawMessage(tt.input))
+			args, kwargs, err := rt.Legacy.Args(e, json.RawMessage(tt.input))
 			if tt.args == "" {
 				if err == nil {
 					t.Fatalf("Args = %v %v, want an error", args, kwargs)

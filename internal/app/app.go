@@ -27,6 +27,7 @@ import (
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/console"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -261,7 +262,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 	for i, d := range defs {
 		names[i] = d.Name
 	}
-	catalog, err := shim.NewCatalog(workflows.Routes(defs), names)
+	catalog, err := route.NewCatalog(workflows.Routes(defs), names)
 	if err != nil {
 		return err
 	}

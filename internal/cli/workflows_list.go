@@ -9,7 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -22,8 +22,8 @@ type workflowView struct {
 	Triggers       []string `json:"triggers"`
 	// Legacy is the Celery task the shim routes the workflow to besides
 	// Hatchet; null when it has none.
-	Legacy *shim.LegacyTask `json:"legacy"`
-	Tasks  []taskView       `json:"tasks"`
+	Legacy *route.LegacyTask `json:"legacy"`
+	Tasks  []taskView        `json:"tasks"`
 }
 
 // taskView is one task of a workflowView.
@@ -52,7 +52,7 @@ func viewOf(d workflows.Definition) workflowView {
 }
 
 // legacyOf is d's legacy Celery task, or nil.
-func legacyOf(d workflows.Definition) *shim.LegacyTask {
+func legacyOf(d workflows.Definition) *route.LegacyTask {
 	if d.Route == nil {
 		return nil
 	}

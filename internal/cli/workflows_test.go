@@ -23,7 +23,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/internal/worker"
-	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
@@ -182,7 +182,7 @@ func TestListJSON(t *testing.T) {
 	}
 	for i, d := range defs {
 		g := got[i]
-		var legacy *shim.LegacyTask
+		var legacy *route.LegacyTask
 		if d.Route != nil {
 			legacy = d.Route.Legacy
 		}

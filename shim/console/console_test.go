@@ -13,6 +13,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 const testToken = "console-test-token"
@@ -37,7 +38,7 @@ func (fakeHistory) Series(context.Context, time.Time, time.Duration) ([]shim.Poi
 // the fake history; it returns its URL.
 func newTestConsole(t *testing.T, tokens ...string) string {
 	t.Helper()
-	d := shim.NewDispatcher(shim.Catalog{}, nil, nil, nil, shim.WithHistory(fakeHistory{}))
+	d := shim.NewDispatcher(route.Catalog{}, nil, nil, nil, shim.WithHistory(fakeHistory{}))
 	c, err := New(d, WithTokens(tokens...), WithFlags(func() FlagState {
 		return FlagState{Backend: featureflag.BackendHatchet, Snapshot: featureflag.Snapshot{Source: "env",
 			LastError: &featureflag.ReloadError{Error: "flags.json: bad JSON", At: time.Now()}}}

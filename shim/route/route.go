@@ -1,4 +1,8 @@
-package shim
+// Package route holds what a workflow declares about how the shim reaches
+// it: its Route (Hatchet workflow, legacy Celery task), the Catalog of
+// routes, and the run metadata keys. It imports nothing of the shim, so
+// workflows declare their routes without linking the HTTP layer.
+package route
 
 import (
 	"encoding/json"
@@ -37,8 +41,25 @@ type LegacyTask struct {
 	Task  string `json:"task"`
 	Queue string `json:"queue"`
 	// Args maps the request to the task's positional and keyword arguments.
-	Args func(e Execution, input json.RawMessage) ([]any, map[string]any, error) `json:"-"`
+	Args func(c Call, input json.RawMessage) ([]any, map[string]any, error) `json:"-"`
 }
+
+// Call is the execution a legacy task is called for.
+type Call struct {
+	// ExecutionID is the shim's execution id.
+	ExecutionID string
+	// OrganizationID is the organisation the request names; it may be empty.
+	OrganizationID string
+}
+
+// Metadata keys attached to every Hatchet run, for the dashboard's filters.
+const (
+	MetaOrganization = "organization_id"
+	MetaExecution    = "execution_id"
+	MetaSource       = "source"
+	MetaReason       = "route_reason"
+	MetaWorkflow     = "shim_workflow"
+)
 
 // Catalog is the set of routes, by name.
 type Catalog map[string]Route
@@ -69,15 +90,6 @@ func NewCatalog(routes []Route, known []string) (Catalog, error) {
 		return nil, fmt.Errorf("shim catalog: %w", errors.Join(problems...))
 	}
 	return c, nil
-}
-
-// Names returns the route names.
-func (c Catalog) Names() []string {
-	names := make([]string, 0, len(c))
-	for n := range c {
-		names = append(names, n)
-	}
-	return names
 }
 
 // Spawning lists the routes whose workflows start runs of their own.
