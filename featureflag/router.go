@@ -36,11 +36,6 @@ func NewRouter(flags Decider, opts ...RouterOption) *Router {
 	return r
 }
 
-// overrideIgnored is appended to the Reason of a decision whose request
-// carried use_abstraction while request overrides are off, so the caller
-// learns its choice was not honoured.
-const overrideIgnored = " (use_abstraction ignored: request overrides are off)"
-
 // Decide routes one request.
 func (r *Router) Decide(req Request) Decision {
 	var d Decision
@@ -54,7 +49,6 @@ func (r *Router) Decide(req Request) Decision {
 	}
 	if req.Override != nil && d.Reason != ReasonRequest {
 		d.OverrideIgnored = true
-		d.Reason += overrideIgnored
 	}
 	return d
 }
@@ -67,6 +61,6 @@ func (r *Router) Fallback(d Decision) (Decision, bool) {
 		return Decision{}, false
 	}
 	d.Backend, d.Reason = d.Backend.Other(), fallbackPrefix+d.Reason
-	d.Percentage, d.OverrideIgnored = 0, false
+	d.Percentage = 0
 	return d, true
 }

@@ -24,21 +24,21 @@ func TestRouterDecide(t *testing.T) {
 		req    Request
 		want   Backend
 		reason Reason
+		// ignored: the request's override was not honoured.
+		ignored bool
 	}{
-		{"flags decide", nil, Request{Workflow: "w"}, BackendHatchet, ReasonPercentage},
-		{"pinned to celery", []RouterOption{WithPin(BackendCelery)}, Request{Workflow: "w"}, BackendCelery, ReasonPinned},
-		{"hatchet-only beats the pin", []RouterOption{WithPin(BackendCelery)}, Request{Workflow: "w", HatchetOnly: true}, BackendHatchet, ReasonHatchetOnly},
-		{"hatchet-only", nil, Request{Workflow: "w", HatchetOnly: true}, BackendHatchet, ReasonHatchetOnly},
-		{"override not honoured", nil, Request{Workflow: "w", Override: &no}, BackendHatchet,
-			"percentage (use_abstraction ignored: request overrides are off)"},
-		{"override not honoured when pinned", []RouterOption{WithPin(BackendCelery)}, Request{Workflow: "w", Override: &no}, BackendCelery,
-			"backend-pinned (use_abstraction ignored: request overrides are off)"},
+		{"flags decide", nil, Request{Workflow: "w"}, BackendHatchet, ReasonPercentage, false},
+		{"pinned to celery", []RouterOption{WithPin(BackendCelery)}, Request{Workflow: "w"}, BackendCelery, ReasonPinned, false},
+		{"hatchet-only beats the pin", []RouterOption{WithPin(BackendCelery)}, Request{Workflow: "w", HatchetOnly: true}, BackendHatchet, ReasonHatchetOnly, false},
+		{"hatchet-only", nil, Request{Workflow: "w", HatchetOnly: true}, BackendHatchet, ReasonHatchetOnly, false},
+		{"override not honoured", nil, Request{Workflow: "w", Override: &no}, BackendHatchet, ReasonPercentage, true},
+		{"override not honoured when pinned", []RouterOption{WithPin(BackendCelery)}, Request{Workflow: "w", Override: &no}, BackendCelery, ReasonPinned, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewRouter(flags, tt.opts...).Decide(tt.req)
-			if d.Backend != tt.want || d.Reason != tt.reason || d.Workflow != "w" {
-				t.Errorf("Decide = %+v, want %s by %s for w", d, tt.want, tt.reason)
+			if d.Backend != tt.want || d.Reason != tt.reason || d.Workflow != "w" || d.OverrideIgnored != tt.ignored {
+				t.Errorf("Decide = %+v, want %s by %s for w, override ignored %v", d, tt.want, tt.reason, tt.ignored)
 			}
 		})
 	}
@@ -61,12 +61,12 @@ func TestRouterFallback(t *testing.T) {
 		{"pinned falls back too", true, Decision{Backend: BackendCelery, Reason: ReasonPinned}, true, BackendHatchet, "fallback:backend-pinned"},
 		{"hatchet-only never", true, Decision{Backend: BackendHatchet, Reason: ReasonHatchetOnly}, false, "", ""},
 		{"not twice", true, Decision{Backend: BackendHatchet, Reason: "fallback:global"}, false, "", ""},
-		{"keeps the note", true, Decision{Backend: BackendCelery, Reason: "global" + overrideIgnored}, true, BackendHatchet, "fallback:global" + overrideIgnored},
+		{"keeps the ignored override", true, Decision{Backend: BackendCelery, Reason: ReasonGlobal, OverrideIgnored: true}, true, BackendHatchet, "fallback:global"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, ok := NewRouter(fixed{}, WithFallback(tt.on)).Fallback(tt.d)
-			if ok != tt.ok || d.Backend != tt.want || d.Reason != tt.reason {
+			if ok != tt.ok || d.Backend != tt.want || d.Reason != tt.reason || (ok && d.OverrideIgnored != tt.d.OverrideIgnored) {
 				t.Errorf("Fallback = %+v, %v; want %s by %q, %v", d, ok, tt.want, tt.reason, tt.ok)
 			}
 			if ok && d.Percentage != 0 {

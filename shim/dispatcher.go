@@ -127,6 +127,9 @@ type Accepted struct {
 	// Replayed is true when an earlier request with the same idempotency
 	// key created this execution.
 	Replayed bool
+	// OverrideIgnored is true when the request's use_abstraction was not
+	// honoured; it is not stored, so a replay does not report it.
+	OverrideIgnored bool
 }
 
 // Execute runs one request: it returns the new execution once its backend
@@ -158,6 +161,7 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	if err != nil || a.Replayed {
 		return a, err
 	}
+	a.OverrideIgnored = dec.OverrideIgnored
 	d.metrics.accepted.WithLabelValues(rt.Name, string(a.Backend)).Inc()
 	d.log.InfoContext(ctx, "execution accepted", "execution_id", a.ID, "workflow", a.Workflow, "organization_id", a.OrganizationID,
 		"backend", a.Backend, "reason", a.Reason, "backend_ref", a.BackendRef)

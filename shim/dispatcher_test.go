@@ -30,6 +30,12 @@ func request(workflow, key string) ExecuteRequest {
 	return ExecuteRequest{Workflow: workflow, OrganizationID: "org", IdempotencyKey: key, Input: []byte(`{}`)}
 }
 
+// withOverride sets req's use_abstraction.
+func withOverride(req ExecuteRequest, on bool) ExecuteRequest {
+	req.UseAbstraction = &on
+	return req
+}
+
 var (
 	toCelery  = featureflag.Decision{Backend: featureflag.BackendCelery, Reason: featureflag.ReasonGlobal}
 	toHatchet = featureflag.Decision{Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonGlobal}
@@ -47,6 +53,7 @@ func TestExecute(t *testing.T) {
 		wantReason      featureflag.Reason
 		wantErr         error
 		wantSubmits     [2]int64 // celery, hatchet
+		wantIgnored     bool     // the request's use_abstraction was not honoured
 	}{
 		{name: "flags choose celery", req: request("legacy", ""),
 			wantBackend: featureflag.BackendCelery, wantReason: "global", wantSubmits: [2]int64{1, 0}},
@@ -67,6 +74,10 @@ func TestExecute(t *testing.T) {
 			wantBackend: featureflag.BackendCelery, wantReason: "fallback:global", wantSubmits: [2]int64{1, 1}},
 		{name: "hatchet down, no key", req: request("legacy", ""), flags: &toHatchet, hatchet: unavailable,
 			wantErr: ErrUnavailable, wantSubmits: [2]int64{0, 1}},
+		{name: "override ignored", req: withOverride(request("legacy", ""), true),
+			wantBackend: featureflag.BackendCelery, wantReason: "global", wantSubmits: [2]int64{1, 0}, wantIgnored: true},
+		{name: "override ignored, keyed", req: withOverride(request("legacy", "k"), true),
+			wantBackend: featureflag.BackendCelery, wantReason: "global", wantSubmits: [2]int64{1, 0}, wantIgnored: true},
 		{name: "unknown workflow", req: request("nope", ""), wantErr: ErrUnknownWorkflow},
 		{name: "missing organisation", req: ExecuteRequest{Workflow: "legacy", Input: []byte(`{}`)}, wantErr: ErrInvalidInput},
 	}
@@ -86,8 +97,8 @@ func TestExecute(t *testing.T) {
 				if n := f.store.count(); n != 0 {
 					t.Errorf("%d records left after a failure, want the claim released", n)
 				}
-			} else if err != nil || a.Backend != tt.wantBackend || a.Reason != tt.wantReason || a.BackendRef != "ref-"+a.ID {
-				t.Fatalf("Execute = %+v, %v; want %s by %s with its ref", a, err, tt.wantBackend, tt.wantReason)
+			} else if err != nil || a.Backend != tt.wantBackend || a.Reason != tt.wantReason || a.BackendRef != "ref-"+a.ID || a.OverrideIgnored != tt.wantIgnored {
+				t.Fatalf("Execute = %+v, %v; want %s by %s with its ref, override ignored %v", a, err, tt.wantBackend, tt.wantReason, tt.wantIgnored)
 			}
 			if got := [2]int64{f.celery.submits.Load(), f.hatchet.submits.Load()}; got != tt.wantSubmits {
 				t.Errorf("submissions (celery, hatchet) = %v, want %v", got, tt.wantSubmits)

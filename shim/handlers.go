@@ -16,6 +16,9 @@ type ExecuteResponse struct {
 	// Replayed is true when an earlier request with the same idempotency
 	// key already created this execution.
 	Replayed bool `json:"replayed,omitempty"`
+	// OverrideIgnored is true when the request's use_abstraction was not
+	// honoured (request overrides are off, or a rule above them decided).
+	OverrideIgnored bool `json:"override_ignored,omitempty"`
 }
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
@@ -31,7 +34,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	if a.Replayed {
 		status = http.StatusOK
 	}
-	httpjson.Write(w, status, ExecuteResponse{ExecutionID: a.ID, Backend: a.Backend, Status: StateQueued, Reason: a.Reason, Replayed: a.Replayed})
+	httpjson.Write(w, status, ExecuteResponse{ExecutionID: a.ID, Backend: a.Backend, Status: StateQueued, Reason: a.Reason,
+		Replayed: a.Replayed, OverrideIgnored: a.OverrideIgnored})
 	return nil
 }
 

@@ -57,9 +57,6 @@ type Claim struct {
 	Token string
 }
 
-// Held reports whether the caller holds the claim's lease.
-func (c Claim) Held() bool { return c.State == ClaimNew || c.State == ClaimTakenOver }
-
 // PGStore keeps Execution records in Postgres (schema hatchet_worker), so
 // status lookups and idempotency survive restarts and work across replicas.
 //

@@ -48,9 +48,6 @@ func Split(text string, size, overlap int, opts ...Option) ([]Chunk, error) {
 // Size returns the maximum chunk length in runes; 0 means no chunking.
 func (s *Splitter) Size() int { return s.size }
 
-// Overlap returns the number of runes shared by consecutive chunks.
-func (s *Splitter) Overlap() int { return s.overlap }
-
 // Split splits text into chunks. Empty text yields no chunks.
 func (s *Splitter) Split(text string) []Chunk {
 	runes := []rune(text)
