@@ -2,12 +2,12 @@ package shim
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unstract/hatchet-worker/internal/bearer"
 )
 
 // Server serves the shim API over a Dispatcher: it authenticates, decodes,
@@ -15,7 +15,7 @@ import (
 type Server struct {
 	d        *Dispatcher
 	flags    func() any
-	tokens   [][]byte
+	tokens   bearer.Tokens
 	maxBody  int64
 	log      *slog.Logger
 	rejected *prometheus.CounterVec
@@ -29,11 +29,7 @@ type Option func(*Server)
 // with none the API is open (development only).
 func WithTokens(tokens ...string) Option {
 	return func(s *Server) {
-		for _, t := range tokens {
-			if t != "" {
-				s.tokens = append(s.tokens, []byte(t))
-			}
-		}
+		s.tokens = bearer.New(tokens...)
 	}
 }
 
@@ -109,23 +105,12 @@ func (s *Server) serve(h handlerFunc) http.Handler {
 // auth checks the bearer token, then serves h.
 func (s *Server) auth(h handlerFunc) http.Handler {
 	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
-		if len(s.tokens) > 0 && !s.authorized(r) {
+		if !s.tokens.Authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hatchet-worker"`)
 			return apiError(http.StatusUnauthorized, CodeUnauthorized, "missing or invalid bearer token")
 		}
 		return h(w, r)
 	})
-}
-
-// authorized compares the bearer token with every accepted one, in constant
-// time and without stopping at a match.
-func (s *Server) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	match := 0
-	for _, t := range s.tokens {
-		match |= subtle.ConstantTimeCompare([]byte(got), t)
-	}
-	return ok && match == 1
 }
 
 // fail answers err as {"error": {"code", "message"}}, counts it and logs it.

@@ -4,7 +4,7 @@ import "net/http"
 
 // loginPage shows the login form; a logged-in browser goes to the overview.
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	if ck, err := r.Cookie(cookieName); len(c.tokens) == 0 || err == nil && c.hasSession(ck.Value) {
+	if ck, err := r.Cookie(cookieName); c.tokens.Open() || err == nil && c.hasSession(ck.Value) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
@@ -18,12 +18,12 @@ func (c *Console) hasSession(id string) bool {
 
 // login checks the posted token and starts a session.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	if len(c.tokens) == 0 {
+	if c.tokens.Open() {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if !c.validToken(r.PostFormValue("token")) {
+	if !c.tokens.Valid(r.PostFormValue("token")) {
 		c.log.InfoContext(r.Context(), "console: login refused", "remote", r.RemoteAddr)
 		c.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Data: "That token is not accepted."})
 		return
@@ -37,7 +37,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 // logout ends the session when the form carries its CSRF token.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s session) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if len(c.tokens) > 0 && !sameSecret(r.PostFormValue("csrf"), s.csrf) {
+	if !c.tokens.Open() && !sameSecret(r.PostFormValue("csrf"), s.csrf) {
 		c.render(w, r, http.StatusForbidden, "error", page{Title: "Forbidden", CSRF: s.csrf, Data: "The form expired; reload the page and log out again."})
 		return
 	}

@@ -3,7 +3,6 @@ package console
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"html/template"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/bearer"
 	"github.com/unstract/hatchet-worker/shim"
 )
 
@@ -32,7 +32,7 @@ type FlagState struct {
 // Console serves the migration console over a Dispatcher.
 type Console struct {
 	d        *shim.Dispatcher
-	tokens   [][]byte
+	tokens   bearer.Tokens
 	flags    func() FlagState
 	log      *slog.Logger
 	sessions *sessions
@@ -47,11 +47,7 @@ type Option func(*Console)
 // open, like the API (SHIM_INSECURE_DEV).
 func WithTokens(tokens ...string) Option {
 	return func(c *Console) {
-		for _, t := range tokens {
-			if t != "" {
-				c.tokens = append(c.tokens, []byte(t))
-			}
-		}
+		c.tokens = bearer.New(tokens...)
 	}
 }
 
@@ -119,7 +115,7 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, s session)
 // page. Without tokens every request is served, with an empty session.
 func (c *Console) auth(h pageHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(c.tokens) == 0 {
+		if c.tokens.Open() {
 			h(w, r, session{})
 			return
 		}
@@ -134,15 +130,6 @@ func (c *Console) auth(h pageHandler) http.Handler {
 	})
 }
 
-// validToken compares token with every accepted one in constant time.
-func (c *Console) validToken(token string) bool {
-	match := 0
-	for _, t := range c.tokens {
-		match |= subtle.ConstantTimeCompare([]byte(token), t)
-	}
-	return match == 1
-}
-
 // page is what every template receives.
 type page struct {
 	Title   string
@@ -155,7 +142,7 @@ type page struct {
 
 // render writes the named page with status code.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
-	p.Open = len(c.tokens) == 0
+	p.Open = c.tokens.Open()
 	var buf bytes.Buffer
 	if err := c.pages[name].Execute(&buf, p); err != nil {
 		c.log.ErrorContext(r.Context(), "console: render page", "page", name, "err", err)
