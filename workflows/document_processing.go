@@ -27,14 +27,44 @@ const DocumentProcessingName = "document-processing-v2"
 
 // DocumentInput is the input of document-processing-v2.
 type DocumentInput struct {
-	DocumentPath   string         `json:"document_path"`
-	Outputs        []PromptOutput `json:"outputs"`
-	LLM            *LLMSettings   `json:"llm,omitempty"`
-	LLMAdapterID   string         `json:"llm_adapter_id,omitempty"`
-	ChunkSize      int            `json:"chunk_size"`
-	ChunkOverlap   int            `json:"chunk_overlap"`
-	OrganizationID string         `json:"organization_id,omitempty"`
-	ExecutionID    string         `json:"execution_id,omitempty"`
+	DocumentPath string `json:"document_path"`
+	DocumentSettings
+	OrganizationID string `json:"organization_id,omitempty"`
+	ExecutionID    string `json:"execution_id,omitempty"`
+}
+
+// DocumentSettings are how a document is processed: its prompts, the LLM
+// that answers them and the chunking of its text.
+type DocumentSettings struct {
+	Outputs      []PromptOutput `json:"outputs"`
+	LLM          *LLMSettings   `json:"llm,omitempty"`
+	LLMAdapterID string         `json:"llm_adapter_id,omitempty"`
+	ChunkSize    int            `json:"chunk_size"`
+	ChunkOverlap int            `json:"chunk_overlap"`
+}
+
+// check refuses settings no document could be processed with.
+func (s DocumentSettings) check(adapters LLMAdapters) error {
+	switch {
+	case len(s.Outputs) == 0:
+		return errors.New("outputs must name at least one prompt")
+	case s.LLM != nil && s.LLM.APIKey != "":
+		return errors.New("llm.api_key is not accepted in run input (it would show in the dashboard); configure an adapter in LLM_ADAPTERS and send llm_adapter_id")
+	case s.LLM != nil && s.LLM.MaxConcurrency != 0:
+		return errors.New("llm.max_concurrency is not accepted in run input; configure an adapter in LLM_ADAPTERS")
+	}
+	for i, o := range s.Outputs {
+		if o.Name == "" || o.Prompt == "" {
+			return fmt.Errorf("outputs[%d] needs a name and a prompt", i)
+		}
+	}
+	if _, err := chunk.New(max(s.ChunkSize, 1), s.ChunkOverlap); s.ChunkSize != 0 && err != nil {
+		return fmt.Errorf("chunk settings: %w", err)
+	}
+	if _, err := adapters.Client(s.LLM, s.LLMAdapterID); err != nil {
+		return err
+	}
+	return nil
 }
 
 // PromptOutput is one named prompt run over every chunk.
@@ -437,23 +467,7 @@ func (in DocumentInput) validate(deps Deps) error {
 	if err := deps.Documents.Check(in.DocumentPath); err != nil {
 		return documentFailure(err)
 	}
-	switch {
-	case len(in.Outputs) == 0:
-		return badInput("outputs must name at least one prompt")
-	case in.LLM != nil && in.LLM.APIKey != "":
-		return badInput("llm.api_key is not accepted in run input (it would show in the dashboard); configure an adapter in LLM_ADAPTERS and send llm_adapter_id")
-	case in.LLM != nil && in.LLM.MaxConcurrency != 0:
-		return badInput("llm.max_concurrency is not accepted in run input; configure an adapter in LLM_ADAPTERS")
-	}
-	for i, o := range in.Outputs {
-		if o.Name == "" || o.Prompt == "" {
-			return badInput("outputs[%d] needs a name and a prompt", i)
-		}
-	}
-	if _, err := chunk.New(max(in.ChunkSize, 1), in.ChunkOverlap); in.ChunkSize != 0 && err != nil {
-		return badInput("chunk settings: %w", err)
-	}
-	if _, err := deps.LLM.Client(in.LLM, in.LLMAdapterID); err != nil {
+	if err := in.DocumentSettings.check(deps.LLM); err != nil {
 		return badInput("%w", err)
 	}
 	return nil

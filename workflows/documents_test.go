@@ -80,9 +80,9 @@ func documentsWorker(t *testing.T, src workflows.DocumentSource) (*hatchet.Clien
 	adapters, _ := workflows.NewLLMAdapters(nil)
 	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: src}))
 	input := func(p string) workflows.DocumentInput {
-		return workflows.DocumentInput{DocumentPath: p, OrganizationID: "org-docs",
+		return workflows.DocumentInput{DocumentPath: p, OrganizationID: "org-docs", DocumentSettings: workflows.DocumentSettings{
 			LLM:     &workflows.LLMSettings{BaseURL: llmSrv.BaseURL(), Model: "tiny"},
-			Outputs: []workflows.PromptOutput{{Name: "invoice", Prompt: "Extract the invoice number"}}}
+			Outputs: []workflows.PromptOutput{{Name: "invoice", Prompt: "Extract the invoice number"}}}}
 	}
 	return client, input
 }

@@ -166,8 +166,8 @@ func (b *batchTasks) once(ctx context.Context, in FileBatchInput, f PlannedFile)
 	ctx, cancel := context.WithTimeout(ctx, fileTimeout)
 	defer cancel()
 	d := b.docs
-	doc := DocumentInput{DocumentPath: f.Path, Outputs: in.Outputs, LLM: in.LLM, LLMAdapterID: in.LLMAdapterID,
-		ChunkSize: in.ChunkSize, ChunkOverlap: in.ChunkOverlap, OrganizationID: in.OrganizationID, ExecutionID: in.ExecutionID}
+	doc := DocumentInput{DocumentPath: f.Path, DocumentSettings: in.DocumentSettings,
+		OrganizationID: in.OrganizationID, ExecutionID: in.ExecutionID}
 	if err := doc.validate(d.deps); err != nil {
 		return DocumentOutput{}, err
 	}

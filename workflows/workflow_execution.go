@@ -45,16 +45,6 @@ type FileHash struct {
 	FileHash string `json:"file_hash,omitempty"`
 }
 
-// DocumentSettings are the settings every file of an execution is processed
-// with, as document-processing-v2 takes them.
-type DocumentSettings struct {
-	Outputs      []PromptOutput `json:"outputs"`
-	LLM          *LLMSettings   `json:"llm,omitempty"`
-	LLMAdapterID string         `json:"llm_adapter_id,omitempty"`
-	ChunkSize    int            `json:"chunk_size"`
-	ChunkOverlap int            `json:"chunk_overlap"`
-}
-
 // ExecutionInput is workflow-execution's input: async_execute_bin's
 // arguments, a batch size, the document settings and an optional webhook.
 type ExecutionInput struct {
@@ -167,19 +157,8 @@ func (in ExecutionInput) check(adapters LLMAdapters) error {
 		return fmt.Errorf("%w: hash_values_of_files names no file", ErrBadExecution)
 	case in.BatchSize < 0:
 		return fmt.Errorf("%w: batch_size must not be negative", ErrBadExecution)
-	case len(in.Outputs) == 0:
-		return fmt.Errorf("%w: outputs must name at least one prompt", ErrBadExecution)
-	case in.LLM != nil && in.LLM.APIKey != "":
-		return fmt.Errorf("%w: llm.api_key is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
-	case in.LLM != nil && in.LLM.MaxConcurrency != 0:
-		return fmt.Errorf("%w: llm.max_concurrency is not accepted in run input; configure an adapter in LLM_ADAPTERS", ErrBadExecution)
 	}
-	for i, o := range in.Outputs {
-		if o.Name == "" || o.Prompt == "" {
-			return fmt.Errorf("%w: outputs[%d] needs a name and a prompt", ErrBadExecution, i)
-		}
-	}
-	if _, err := adapters.Client(in.LLM, in.LLMAdapterID); err != nil {
+	if err := in.DocumentSettings.check(adapters); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadExecution, err)
 	}
 	return nil

@@ -139,6 +139,11 @@ func TestExecutionCheck(t *testing.T) {
 			m["hash_values_of_files"] = map[string]any{"k": map[string]any{"file_path": "/etc/passwd"}}
 		}, "passwd"},
 		{"negative batch size", func(m map[string]any) { m["batch_size"] = -1 }, "batch_size"},
+		{"overlap not below size", func(m map[string]any) { m["chunk_size"], m["chunk_overlap"] = 10, 10 }, "overlap"},
+		{"key in input", func(m map[string]any) {
+			m["llm"] = map[string]string{"base_url": "http://127.0.0.1:1/v1", "model": "m", "api_key": "sk-leak"}
+		}, "api_key"},
+		{"prompt without a name", func(m map[string]any) { m["outputs"] = []map[string]string{{"prompt": "p"}} }, "outputs[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

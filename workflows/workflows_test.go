@@ -82,9 +82,9 @@ func TestDocumentProcessingDAG(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			in := workflows.DocumentInput{
-				DocumentPath: testdata(tt.file), LLMAdapterID: "local", ChunkSize: tt.chunkSize, ChunkOverlap: 5,
-				OrganizationID: "org-docs",
-				Outputs:        []workflows.PromptOutput{{Name: "invoice_number", Prompt: "Extract the invoice number"}, {Name: "customer", Prompt: "Name the customer"}},
+				DocumentPath: testdata(tt.file), OrganizationID: "org-docs",
+				DocumentSettings: workflows.DocumentSettings{LLMAdapterID: "local", ChunkSize: tt.chunkSize, ChunkOverlap: 5,
+					Outputs: []workflows.PromptOutput{{Name: "invoice_number", Prompt: "Extract the invoice number"}, {Name: "customer", Prompt: "Name the customer"}}},
 			}
 			if tt.chunkSize == 0 {
 				in.ChunkOverlap = 0
@@ -139,14 +139,14 @@ func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 		in   workflows.DocumentInput
 		want string
 	}{
-		{"missing path", workflows.DocumentInput{Outputs: outputs, LLM: llm}, "document_path is required"},
-		{"key in input", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", APIKey: "sk-leak"}}, "not accepted in run input"},
-		{"max_concurrency in input", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", MaxConcurrency: 50}}, "max_concurrency is not accepted"},
-		{"unknown adapter", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLMAdapterID: "nope"}, "unknown llm_adapter_id"},
-		{"overlap too big", workflows.DocumentInput{DocumentPath: testdata("sample.pdf"), Outputs: outputs, LLM: llm, ChunkSize: 10, ChunkOverlap: 10}, "overlap"},
-		{"empty file", workflows.DocumentInput{DocumentPath: empty, Outputs: outputs, LLM: llm}, "empty"},
-		{"corrupt pdf", workflows.DocumentInput{DocumentPath: corrupt, Outputs: outputs, LLM: llm}, "corrupt"},
-		{"missing file", workflows.DocumentInput{DocumentPath: filepath.Join(dir, "none.pdf"), Outputs: outputs, LLM: llm}, "not found"},
+		{"missing path", workflows.DocumentInput{DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "document_path is required"},
+		{"key in input", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", APIKey: "sk-leak"}}}, "not accepted in run input"},
+		{"max_concurrency in input", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", MaxConcurrency: 50}}}, "max_concurrency is not accepted"},
+		{"unknown adapter", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLMAdapterID: "nope"}}, "unknown llm_adapter_id"},
+		{"overlap too big", workflows.DocumentInput{DocumentPath: testdata("sample.pdf"), DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm, ChunkSize: 10, ChunkOverlap: 10}}, "overlap"},
+		{"empty file", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "empty"},
+		{"corrupt pdf", workflows.DocumentInput{DocumentPath: corrupt, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "corrupt"},
+		{"missing file", workflows.DocumentInput{DocumentPath: filepath.Join(dir, "none.pdf"), DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
