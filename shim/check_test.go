@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -35,7 +36,7 @@ func (u unrouted) Fallback(featureflag.Decision) (featureflag.Decision, bool) {
 func TestUnknownAdapterRefused(t *testing.T) {
 	docs, _ := documentRoots(t)
 	doc, _ := filepath.Abs("../helpers/extract/testdata/sample.pdf")
-	for name, configured := range map[string]map[string]workflows.LLMSettings{
+	for name, configured := range map[string]map[string]llm.Adapter{
 		"none configured": nil,
 		"another adapter": {"local": {BaseURL: "http://127.0.0.1:1/v1", Model: "m"}},
 	} {

@@ -36,11 +36,14 @@ type DocumentInput struct {
 // DocumentSettings are how a document is processed: its prompts, the LLM
 // that answers them and the chunking of its text.
 type DocumentSettings struct {
-	Outputs      []PromptOutput `json:"outputs"`
-	LLM          *LLMSettings   `json:"llm,omitempty"`
-	LLMAdapterID string         `json:"llm_adapter_id,omitempty"`
-	ChunkSize    int            `json:"chunk_size"`
-	ChunkOverlap int            `json:"chunk_overlap"`
+	Outputs []PromptOutput `json:"outputs"`
+	// LLM names a server inline, without a key or a bound: run input shows
+	// in the dashboard, so servers that need a key are configured in
+	// LLM_ADAPTERS and named by LLMAdapterID.
+	LLM          *llm.Adapter `json:"llm,omitempty"`
+	LLMAdapterID string       `json:"llm_adapter_id,omitempty"`
+	ChunkSize    int          `json:"chunk_size"`
+	ChunkOverlap int          `json:"chunk_overlap"`
 }
 
 // check refuses settings no document could be processed with.
@@ -71,18 +74,6 @@ func (s DocumentSettings) check(adapters LLMAdapters) error {
 type PromptOutput struct {
 	Name   string `json:"name"`
 	Prompt string `json:"prompt"`
-}
-
-// LLMSettings name an OpenAI-compatible server inline. Keys are not
-// accepted here: run input is visible in the dashboard, so servers that need
-// a key are configured as adapters (LLM_ADAPTERS) and named by id.
-type LLMSettings struct {
-	BaseURL string `json:"base_url"`
-	Model   string `json:"model"`
-	APIKey  string `json:"api_key,omitempty"`
-	// MaxConcurrency bounds the calls in flight to the adapter in one
-	// worker process (0: DefaultMaxConcurrency); adapters only.
-	MaxConcurrency int `json:"max_concurrency,omitempty"`
 }
 
 // ExtractOutput is extract-text's output. It describes the text rather

@@ -15,6 +15,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -81,7 +82,7 @@ func documentsWorker(t *testing.T, src workflows.DocumentSource) (*hatchet.Clien
 	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: src}))
 	input := func(p string) workflows.DocumentInput {
 		return workflows.DocumentInput{DocumentPath: p, OrganizationID: "org-docs", DocumentSettings: workflows.DocumentSettings{
-			LLM:     &workflows.LLMSettings{BaseURL: llmSrv.BaseURL(), Model: "tiny"},
+			LLM:     &llm.Adapter{BaseURL: llmSrv.BaseURL(), Model: "tiny"},
 			Outputs: []workflows.PromptOutput{{Name: "invoice", Prompt: "Extract the invoice number"}}}}
 	}
 	return client, input

@@ -26,7 +26,7 @@ const DefaultMaxConcurrency = 8
 // settings for keyless servers. It also bounds the calls in flight to each
 // adapter in this process (max_concurrency).
 type LLMAdapters struct {
-	adapters map[string]LLMSettings
+	adapters map[string]llm.Adapter
 	opts     []llm.Option
 	// caps bound the calls in flight by adapter id; "" is inline settings.
 	caps map[string]*semaphore.Weighted
@@ -34,11 +34,11 @@ type LLMAdapters struct {
 
 // NewLLMAdapters returns the adapters by id (LLM_ADAPTERS, parsed by
 // config.Load); opts apply to every client.
-func NewLLMAdapters(adapters map[string]LLMSettings, opts ...llm.Option) (LLMAdapters, error) {
+func NewLLMAdapters(adapters map[string]llm.Adapter, opts ...llm.Option) (LLMAdapters, error) {
 	a := LLMAdapters{adapters: maps.Clone(adapters), opts: opts,
 		caps: map[string]*semaphore.Weighted{"": semaphore.NewWeighted(DefaultMaxConcurrency)}}
 	if a.adapters == nil {
-		a.adapters = map[string]LLMSettings{}
+		a.adapters = map[string]llm.Adapter{}
 	}
 	for id, s := range a.adapters {
 		if _, err := llm.New(s.BaseURL, s.Model); err != nil {
@@ -47,13 +47,13 @@ func NewLLMAdapters(adapters map[string]LLMSettings, opts ...llm.Option) (LLMAda
 		if s.MaxConcurrency < 0 {
 			return a, fmt.Errorf("LLM_ADAPTERS[%q]: max_concurrency %d is negative", id, s.MaxConcurrency)
 		}
-		a.caps[id] = semaphore.NewWeighted(int64(s.maxConcurrency()))
+		a.caps[id] = semaphore.NewWeighted(int64(maxConcurrency(s)))
 	}
 	return a, nil
 }
 
-// maxConcurrency is the adapter's bound on calls in flight.
-func (s LLMSettings) maxConcurrency() int {
+// maxConcurrency is adapter s's bound on calls in flight.
+func maxConcurrency(s llm.Adapter) int {
 	if s.MaxConcurrency > 0 {
 		return s.MaxConcurrency
 	}
@@ -64,7 +64,7 @@ func (s LLMSettings) maxConcurrency() int {
 // ("" inline settings) in this process.
 func (a LLMAdapters) MaxConcurrency(id string) int {
 	if s, ok := a.adapters[id]; ok {
-		return s.maxConcurrency()
+		return maxConcurrency(s)
 	}
 	return DefaultMaxConcurrency
 }
@@ -114,8 +114,8 @@ func (a LLMAdapters) configured() string {
 
 // Client returns a client for the adapter id, or for inline settings when
 // id is empty.
-func (a LLMAdapters) Client(inline *LLMSettings, id string) (*llm.Client, error) {
-	var s LLMSettings
+func (a LLMAdapters) Client(inline *llm.Adapter, id string) (*llm.Client, error) {
+	var s llm.Adapter
 	switch {
 	case id != "":
 		if err := a.Check(id); err != nil {

@@ -10,12 +10,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/unstract/hatchet-worker/helpers/llm"
 )
 
 // TestMaxConcurrency checks each adapter's bound, the default, and that a
 // negative bound is refused.
 func TestMaxConcurrency(t *testing.T) {
-	a, err := NewLLMAdapters(map[string]LLMSettings{
+	a, err := NewLLMAdapters(map[string]llm.Adapter{
 		"set":   {BaseURL: "http://llm.example/v1", Model: "m", MaxConcurrency: 3},
 		"unset": {BaseURL: "http://llm.example/v1", Model: "m"},
 	})
@@ -30,7 +32,7 @@ func TestMaxConcurrency(t *testing.T) {
 			t.Errorf("MaxConcurrency(%q) = %d, want %d", tt.id, got, tt.want)
 		}
 	}
-	if _, err := NewLLMAdapters(map[string]LLMSettings{"neg": {BaseURL: "http://llm.example/v1", Model: "m", MaxConcurrency: -1}}); err == nil ||
+	if _, err := NewLLMAdapters(map[string]llm.Adapter{"neg": {BaseURL: "http://llm.example/v1", Model: "m", MaxConcurrency: -1}}); err == nil ||
 		!strings.Contains(err.Error(), "negative") {
 		t.Errorf("negative max_concurrency: %v, want refused", err)
 	}
@@ -70,7 +72,7 @@ func TestRunPromptsWithinCap(t *testing.T) {
 	stub := &countingLLM{delay: 30 * time.Millisecond}
 	srv := httptest.NewServer(stub)
 	defer srv.Close()
-	a, err := NewLLMAdapters(map[string]LLMSettings{"capped": {BaseURL: srv.URL + "/v1", Model: "m", MaxConcurrency: 3}})
+	a, err := NewLLMAdapters(map[string]llm.Adapter{"capped": {BaseURL: srv.URL + "/v1", Model: "m", MaxConcurrency: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func TestRunPromptsStopsWhenCancelled(t *testing.T) {
 	stub := &countingLLM{}
 	srv := httptest.NewServer(stub)
 	defer srv.Close()
-	a, err := NewLLMAdapters(map[string]LLMSettings{"x": {BaseURL: srv.URL + "/v1", Model: "m", MaxConcurrency: 1}})
+	a, err := NewLLMAdapters(map[string]llm.Adapter{"x": {BaseURL: srv.URL + "/v1", Model: "m", MaxConcurrency: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
@@ -113,7 +114,7 @@ func (env *executionEnv) startCelery(t testing.TB, queue string) *celerybridge.C
 // and document-processing-v2.
 func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybridge.Client, setup envSetup) (*hatchet.Client, []route.Route) {
 	t.Helper()
-	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
+	adapters, err := workflows.NewLLMAdapters(map[string]llm.Adapter{"local": {BaseURL: env.llm.BaseURL(), Model: "tiny", MaxConcurrency: setup.llmCap}})
 	if err != nil {
 		t.Fatal(err)
 	}

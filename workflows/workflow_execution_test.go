@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -116,7 +117,7 @@ func TestExecuteBinArgs(t *testing.T) {
 
 // TestExecutionCheck checks what the shim refuses before either backend.
 func TestExecutionCheck(t *testing.T) {
-	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: "http://127.0.0.1:1/v1", Model: "m"}})
+	adapters, err := workflows.NewLLMAdapters(map[string]llm.Adapter{"local": {BaseURL: "http://127.0.0.1:1/v1", Model: "m"}})
 	if err != nil {
 		t.Fatal(err)
 	}

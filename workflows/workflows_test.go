@@ -17,6 +17,7 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/connector"
 	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -59,7 +60,7 @@ func localDocuments(t testing.TB, roots ...string) *documents.Source {
 
 func TestDocumentProcessingDAG(t *testing.T) {
 	llmSrv := testenv.NewLLMServer(t, "sk-test-key")
-	adapters, err := workflows.NewLLMAdapters(map[string]workflows.LLMSettings{"local": {BaseURL: llmSrv.BaseURL(), Model: "tiny", APIKey: "sk-test-key"}})
+	adapters, err := workflows.NewLLMAdapters(map[string]llm.Adapter{"local": {BaseURL: llmSrv.BaseURL(), Model: "tiny", APIKey: "sk-test-key"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,21 +133,21 @@ func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 	if err := os.WriteFile(corrupt, []byte("%PDF-1.4\nthis is not a pdf"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	llm := &workflows.LLMSettings{BaseURL: llmSrv.BaseURL(), Model: "tiny"}
+	inline := &llm.Adapter{BaseURL: llmSrv.BaseURL(), Model: "tiny"}
 	outputs := []workflows.PromptOutput{{Name: "x", Prompt: "Say x"}}
 	tests := []struct {
 		name string
 		in   workflows.DocumentInput
 		want string
 	}{
-		{"missing path", workflows.DocumentInput{DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "document_path is required"},
-		{"key in input", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", APIKey: "sk-leak"}}}, "not accepted in run input"},
-		{"max_concurrency in input", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: &workflows.LLMSettings{BaseURL: llm.BaseURL, Model: "m", MaxConcurrency: 50}}}, "max_concurrency is not accepted"},
+		{"missing path", workflows.DocumentInput{DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: inline}}, "document_path is required"},
+		{"key in input", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: &llm.Adapter{BaseURL: inline.BaseURL, Model: "m", APIKey: "sk-leak"}}}, "not accepted in run input"},
+		{"max_concurrency in input", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: &llm.Adapter{BaseURL: inline.BaseURL, Model: "m", MaxConcurrency: 50}}}, "max_concurrency is not accepted"},
 		{"unknown adapter", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLMAdapterID: "nope"}}, "unknown llm_adapter_id"},
-		{"overlap too big", workflows.DocumentInput{DocumentPath: testdata("sample.pdf"), DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm, ChunkSize: 10, ChunkOverlap: 10}}, "overlap"},
-		{"empty file", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "empty"},
-		{"corrupt pdf", workflows.DocumentInput{DocumentPath: corrupt, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "corrupt"},
-		{"missing file", workflows.DocumentInput{DocumentPath: filepath.Join(dir, "none.pdf"), DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: llm}}, "not found"},
+		{"overlap too big", workflows.DocumentInput{DocumentPath: testdata("sample.pdf"), DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: inline, ChunkSize: 10, ChunkOverlap: 10}}, "overlap"},
+		{"empty file", workflows.DocumentInput{DocumentPath: empty, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: inline}}, "empty"},
+		{"corrupt pdf", workflows.DocumentInput{DocumentPath: corrupt, DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: inline}}, "corrupt"},
+		{"missing file", workflows.DocumentInput{DocumentPath: filepath.Join(dir, "none.pdf"), DocumentSettings: workflows.DocumentSettings{Outputs: outputs, LLM: inline}}, "not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

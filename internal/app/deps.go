@@ -69,7 +69,7 @@ func (d *Dependencies) open(ctx context.Context, cfg config.Config, bridge []cel
 	if err != nil {
 		return fmt.Errorf("text extractor: %w", err)
 	}
-	adapters, err := workflows.NewLLMAdapters(llmSettings(cfg.Helpers.Adapters),
+	adapters, err := workflows.NewLLMAdapters(cfg.Helpers.Adapters,
 		llm.WithTimeout(cfg.Helpers.LLMTimeout), llm.WithMaxRetries(cfg.Helpers.LLMMaxRetries), llm.WithLogger(d.log))
 	if err != nil {
 		return err
@@ -109,15 +109,6 @@ func (d *Dependencies) OpenPlatformReporter(ctx context.Context, cfg config.Plat
 	}
 	d.Workflows.Reporter = platform.NewReporter(client, opts...)
 	return nil
-}
-
-// llmSettings converts the configured adapters to the workflows' settings.
-func llmSettings(adapters map[string]config.LLMAdapter) map[string]workflows.LLMSettings {
-	out := make(map[string]workflows.LLMSettings, len(adapters))
-	for id, a := range adapters {
-		out[id] = workflows.LLMSettings(a)
-	}
-	return out
 }
 
 // Storage names, as errors and logs show them.

@@ -21,6 +21,7 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/jsonerr"
 )
 
@@ -155,20 +156,9 @@ type Helpers struct {
 	X2TextAPIKey string `env:"X2TEXT_API_KEY"`
 	LLMAdapters  string `env:"LLM_ADAPTERS"`
 	// Adapters is LLM_ADAPTERS parsed by Load.
-	Adapters      map[string]LLMAdapter `env:"-"`
-	LLMTimeout    time.Duration         `env:"LLM_TIMEOUT" envDefault:"2m"`
-	LLMMaxRetries int                   `env:"LLM_MAX_RETRIES" envDefault:"3"`
-}
-
-// LLMAdapter is one OpenAI-compatible server of LLM_ADAPTERS, chosen by a
-// run's llm_adapter_id.
-type LLMAdapter struct {
-	BaseURL string `json:"base_url"`
-	Model   string `json:"model"`
-	APIKey  string `json:"api_key"`
-	// MaxConcurrency bounds the calls in flight to the adapter in one
-	// worker process; 0 takes the workflows' default.
-	MaxConcurrency int `json:"max_concurrency"`
+	Adapters      map[string]llm.Adapter `env:"-"`
+	LLMTimeout    time.Duration          `env:"LLM_TIMEOUT" envDefault:"2m"`
+	LLMMaxRetries int                    `env:"LLM_MAX_RETRIES" envDefault:"3"`
 }
 
 // Documents configures where document-processing-v2 reads documents: local
@@ -670,8 +660,8 @@ func (r Routing) Flags() featureflag.Config {
 }
 
 // parseAdapters decodes LLM_ADAPTERS strictly and checks every adapter.
-func parseAdapters(p *problems, text string) map[string]LLMAdapter {
-	adapters := map[string]LLMAdapter{}
+func parseAdapters(p *problems, text string) map[string]llm.Adapter {
+	adapters := map[string]llm.Adapter{}
 	if strings.TrimSpace(text) == "" {
 		return adapters
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 )
 
@@ -148,7 +149,7 @@ func TestLoadEveryVariable(t *testing.T) {
 			TrackInterval: 2 * time.Second, TrackBatch: 250},
 		Helpers: Helpers{X2TextURL: "http://x2text:3004", X2TextAPIKey: "xk",
 			LLMAdapters: `{"gpt":{"base_url":"https://api.openai.com/v1","model":"gpt-4o-mini","api_key":"k","max_concurrency":16}}`,
-			Adapters:    map[string]LLMAdapter{"gpt": {BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKey: "k", MaxConcurrency: 16}},
+			Adapters:    map[string]llm.Adapter{"gpt": {BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKey: "k", MaxConcurrency: 16}},
 			LLMTimeout:  90 * time.Second, LLMMaxRetries: 5},
 		Documents: Documents{Roots: "/data/docs,/srv/uploads", MaxBytes: 2048, ReadTimeout: 30 * time.Second,
 			ExecutionCredentials: execCreds,
