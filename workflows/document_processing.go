@@ -226,8 +226,8 @@ func DocumentProcessing(deps Deps) Definition {
 	}
 }
 
-// Platform task and queue of a document (see FIELD-NOTES: the platform's
-// queues).
+// Platform task and queue of a document: the platform's file-processing
+// workers take a batch of files from "file_processing".
 const (
 	TaskProcessFileBatch = "workflow_manager.workflow_v2.file_execution_tasks.process_file_batch"
 	QueueFileProcessing  = "file_processing"

@@ -21,8 +21,8 @@ import (
 // WorkflowExecutionName is the Hatchet name of a whole workflow execution.
 const WorkflowExecutionName = "workflow-execution"
 
-// Platform task and queue of a workflow execution (see FIELD-NOTES: the
-// platform's queues; API deployments use celery_api_deployments).
+// Platform task and queue of a workflow execution: the backend sends
+// async_execute_bin to "celery", and API deployments to QueueAPIDeployments.
 const (
 	TaskAsyncExecuteBin = "async_execute_bin"
 	QueueCelery         = "celery"

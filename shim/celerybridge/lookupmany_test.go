@@ -34,17 +34,19 @@ func testLookupMany(t *testing.T, b backendCase, c *celerybridge.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	asked := []string{bad, "never-sent", ok}
 	want := []celerybridge.State{celerybridge.StateFailure, celerybridge.StatePending, celerybridge.StateSuccess}
+	if len(got) != len(want) {
+		t.Fatalf("LookupMany returned %d results, want %d: %+v", len(got), len(want), got)
+	}
 	for i, r := range got {
-		if r.State != want[i] {
-			t.Errorf("result %d (%s) state %s, want %s", i, r.TaskID, r.State, want[i])
+		if r.TaskID != asked[i] || r.State != want[i] {
+			t.Errorf("result %d = %s in state %s, want %s in state %s", i, r.TaskID, r.State, asked[i], want[i])
 		}
 	}
-	if len(got) == 3 {
-		assertSameJSON(t, got[2].Value, `{"args": ["many"], "kwargs": {}}`)
-		if got[0].Traceback == "" {
-			t.Error("failure without traceback")
-		}
+	assertSameJSON(t, got[2].Value, `{"args": ["many"], "kwargs": {}}`)
+	if got[0].Traceback == "" {
+		t.Error("failure without traceback")
 	}
 	if b.name != "rpc" {
 		return
