@@ -335,6 +335,19 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 	return st, err
 }
 
+// adoptRef records the ref a backend found for e, whose record has none
+// (see fillRefLater), and returns e with it.
+func (d *Dispatcher) adoptRef(ctx context.Context, e Execution, st Status) Execution {
+	if e.BackendRef != "" || st.BackendRef == "" {
+		return e
+	}
+	if _, err := d.store.FillRef(ctx, e.ID, st.BackendRef); err != nil {
+		d.log.WarnContext(ctx, "record found backend ref", "execution_id", e.ID, "backend_ref", st.BackendRef, "err", err)
+	}
+	e.BackendRef = st.BackendRef
+	return e
+}
+
 // Cancel asks the backend to stop the execution with id. An execution that
 // already ended (succeeded, failed or cancelled) is ErrNotCancellable.
 func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {

@@ -20,12 +20,6 @@
 // ErrUnknownWorkflow, ErrNotFound, ErrConflict, ErrNotCancellable,
 // ErrUnavailable); only the Server turns them into status codes.
 //
-// # Idempotency
-//
-// A request claims its record with a lease before it submits. Concurrent
-// requests with the same key see the live lease (ErrConflict, 409) or, once
-// the work was accepted, replay it. Every backend attempt is bounded, and the
-// lease outlasts two attempts (fallback included) and the writes around
-// them, so a claim is never taken over while its holder may still submit;
-// when a holder dies, exactly one retry takes the claim over.
+// docs/architecture.md follows one request through these, and gives the
+// reasons behind leases, settling writes and the keyless path.
 package shim

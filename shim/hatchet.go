@@ -372,10 +372,3 @@ func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
 
 // Ready reports whether the engine answers.
 func (h *Hatchet) Ready(ctx context.Context) error { return h.ready(ctx) }
-
-func statusOf(e Execution) Status {
-	return Status{
-		ExecutionID: e.ID, Workflow: e.Workflow, OrganizationID: e.OrganizationID,
-		Backend: e.Backend, Reason: e.Reason, BackendRef: e.BackendRef, CreatedAt: e.CreatedAt,
-	}
-}

@@ -91,8 +91,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 CREATE INDEX IF NOT EXISTS executions_created
 	ON hatchet_worker.executions (created_at)` + outcomeSchema + platformSchema
 
-// legacyLease is the lease of records claimed before leases were recorded
-// (lease_until NULL): the grace those versions gave a claim, doubled.
+// legacyLease is the lease of a claimed record whose lease_until is NULL.
 const legacyLease = "60 seconds"
 
 // storeConns is the store's pool size unless the URL sets pool_max_conns:

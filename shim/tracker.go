@@ -28,20 +28,10 @@ const (
 )
 
 // Tracker follows every accepted execution to its end, in the background,
-// and records the outcome in its record (see Outcome). Each pass, every
-// interval, reads at most batch unfinished executions per backend (those
-// checked longest ago first) and asks the backend about them in a few
-// round trips (Follower); it then records what ended or moved, and counts
-// the executions still in flight. A pass therefore costs, per backend, one
-// store query to pick the batch, ceil(batch/100) runs-list requests to
-// Hatchet or one query or MGET to Celery's result backend, one store write
-// per execution that ended or started, and one count: bounded whatever the
-// number in flight. With N in flight an execution's end is seen within
-// about ceil(N/batch) intervals. Replicas share the work (picked rows are
-// locked and marked checked).
-//
-// Results of an rpc:// backend are recorded as they arrive (Observe), for
-// they live only in this process.
+// and records its Outcome. Each pass reads at most batch unfinished
+// executions per backend, those checked longest ago first, and asks the
+// backend about them in bulk (Follower); results of an rpc:// backend are
+// recorded as they arrive (Observe). docs/architecture.md gives its costs.
 type Tracker struct {
 	d        *Dispatcher
 	store    TrackStore

@@ -10,17 +10,9 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// submitUnclaimed runs a request that no idempotency key holds on Hatchet,
-// whose runs report nothing the shim does not ask for, so the request needs
-// no claim: its record is written while the run is being created, and the
-// run's id after the answer (fillRefLater). The answer waits for one store
-// write, made alongside the engine's.
-//
-// A run the engine refused takes its record back; a Hatchet that is down
-// falls back, when the router allows, through a claim (a Celery result may
-// arrive unasked). A run whose record the store refused is cancelled at
-// once, before it can start, and the answer is the store's 503, as for a
-// refused claim: nothing was accepted.
+// submitUnclaimed runs a keyless Hatchet request without a claim: the
+// answer waits for the run and its record, written side by side; the run's
+// id is recorded after the answer (docs/architecture.md: the keyless path).
 func (d *Dispatcher) submitUnclaimed(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	ctx = context.WithoutCancel(ctx) // the record and the run settle whether or not the client stays
 	e := Execution{ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
@@ -92,19 +84,6 @@ func (d *Dispatcher) fillRefLater(e Execution) {
 // Wait waits until the background writes of accepted executions end (at
 // most the record margin each). Call it once no request is in flight.
 func (d *Dispatcher) Wait() { d.later.Wait() }
-
-// adoptRef records the ref a backend found for e, whose record has none
-// (see fillRefLater), and returns e with it.
-func (d *Dispatcher) adoptRef(ctx context.Context, e Execution, st Status) Execution {
-	if e.BackendRef != "" || st.BackendRef == "" {
-		return e
-	}
-	if _, err := d.store.FillRef(ctx, e.ID, st.BackendRef); err != nil {
-		d.log.WarnContext(ctx, "record found backend ref", "execution_id", e.ID, "backend_ref", st.BackendRef, "err", err)
-	}
-	e.BackendRef = st.BackendRef
-	return e
-}
 
 // cancelUnrecorded cancels e, accepted by its backend but not recorded
 // because of cause.

@@ -26,10 +26,8 @@ func (d *Dispatcher) recordRef(ctx context.Context, c Claim, ref string) error {
 }
 
 // untilStored runs write until it succeeds, fails for another reason than a
-// store outage, or ctx ends, backing off in between. Writes that settle a
-// claim use it: given up at once, they would leave the claim to block
-// retries with its key until its lease ends. So do the writes that settle
-// an unclaimed record: taking it back, adding its run id.
+// store outage, or ctx ends, backing off in between (docs/architecture.md:
+// writes that settle a record).
 func (d *Dispatcher) untilStored(ctx context.Context, what, id string, write func(context.Context) error) error {
 	wait := 100 * time.Millisecond
 	for {
