@@ -71,6 +71,7 @@ type Dispatcher struct {
 	log      *slog.Logger
 	metrics  *dispatchMetrics
 	later    sync.WaitGroup // background ref writes (fillRefLater)
+	finisher finisher
 }
 
 // DispatcherOption configures a Dispatcher.
@@ -107,6 +108,7 @@ func NewDispatcher(routes route.Catalog, router Router, store Store, backends ma
 	if d.metrics == nil {
 		d.metrics = newDispatchMetrics(nil)
 	}
+	d.finisher = finisher{store: store, metrics: d.metrics, log: d.log}
 	return d
 }
 
@@ -321,10 +323,10 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 		e = d.adoptRef(ctx, e, st)
 	}
 	if err == nil && st.State == StateUnknown {
-		d.noteUnknown(ctx, e, st)
+		d.finisher.noteUnknown(ctx, e, st)
 	}
 	if err == nil && st.Final() && !e.Finished() {
-		d.finish(ctx, e, st)
+		d.finisher.finish(ctx, e, st)
 	}
 	if err == nil && e.Finished() && st.FinishedAt == nil {
 		st.FinishedAt = e.FinishedAt // the time tracking saw the end (rpc:// replies carry none)

@@ -2,10 +2,12 @@ package shim
 
 import (
 	"context"
+	"log/slog"
 	"sort"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
@@ -33,7 +35,10 @@ const (
 // backend about them in bulk (Follower); results of an rpc:// backend are
 // recorded as they arrive (Observe). docs/architecture.md gives its costs.
 type Tracker struct {
-	d        *Dispatcher
+	backends map[featureflag.Backend]Backend
+	finisher finisher
+	log      *slog.Logger
+	inFlight *prometheus.GaugeVec
 	store    TrackStore
 	interval time.Duration
 	batch    int
@@ -53,7 +58,7 @@ func WithTrackBatch(n int) TrackerOption { return func(t *Tracker) { t.batch = n
 // NewTracker returns a Tracker of d's executions, which it reads from store
 // (d's store) and records through d, with d's metrics and logger.
 func NewTracker(d *Dispatcher, store TrackStore, opts ...TrackerOption) *Tracker {
-	t := &Tracker{d: d, store: store, interval: DefaultTrackInterval, batch: DefaultTrackBatch,
+	t := &Tracker{backends: d.backends, finisher: d.finisher, log: d.log, inFlight: d.metrics.inFlight, store: store, interval: DefaultTrackInterval, batch: DefaultTrackBatch,
 		failing: map[featureflag.Backend]bool{}}
 	for _, o := range opts {
 		o(t)
@@ -80,7 +85,7 @@ func (t *Tracker) Run(ctx context.Context) error {
 // makes them one after the other).
 func (t *Tracker) Pass(ctx context.Context) {
 	for _, name := range t.followers() {
-		err := t.follow(ctx, name, t.d.backends[name].(Follower))
+		err := t.follow(ctx, name, t.backends[name].(Follower))
 		t.report(ctx, name, err)
 	}
 	n, err := t.store.InFlight(ctx)
@@ -88,15 +93,15 @@ func (t *Tracker) Pass(ctx context.Context) {
 		t.report(ctx, "store", err)
 		return
 	}
-	for name := range t.d.backends {
-		t.d.metrics.inFlight.WithLabelValues(string(name)).Set(float64(n[name]))
+	for name := range t.backends {
+		t.inFlight.WithLabelValues(string(name)).Set(float64(n[name]))
 	}
 }
 
 // followers lists the backends that can be followed, by name.
 func (t *Tracker) followers() []featureflag.Backend {
 	var out []featureflag.Backend
-	for name, b := range t.d.backends {
+	for name, b := range t.backends {
 		if _, ok := b.(Follower); ok {
 			out = append(out, name)
 		}
@@ -128,12 +133,12 @@ func (t *Tracker) record(ctx context.Context, e Execution, st Status) {
 	switch {
 	case st.Final():
 		if st.State == StateUnknown {
-			t.d.noteUnknown(ctx, e, st)
+			t.finisher.noteUnknown(ctx, e, st)
 		}
-		t.d.finish(ctx, e, st)
+		t.finisher.finish(ctx, e, st)
 	case st.State != e.State:
 		if err := t.store.Progress(ctx, e.ID, outcomeOf(st)); err != nil {
-			t.d.log.WarnContext(ctx, "record execution progress", "execution_id", e.ID, "err", err)
+			t.log.WarnContext(ctx, "record execution progress", "execution_id", e.ID, "err", err)
 		}
 	}
 }
@@ -146,11 +151,11 @@ func (t *Tracker) report(ctx context.Context, name featureflag.Backend, err erro
 	switch {
 	case err != nil && ctx.Err() != nil:
 	case err != nil && !was:
-		t.d.log.WarnContext(ctx, "outcome tracking failed; retrying every interval", "backend", name, "err", err)
+		t.log.WarnContext(ctx, "outcome tracking failed; retrying every interval", "backend", name, "err", err)
 	case err != nil:
-		t.d.log.DebugContext(ctx, "outcome tracking still failing", "backend", name, "err", err)
+		t.log.DebugContext(ctx, "outcome tracking still failing", "backend", name, "err", err)
 	case was:
-		t.d.log.InfoContext(ctx, "outcome tracking recovered", "backend", name)
+		t.log.InfoContext(ctx, "outcome tracking recovered", "backend", name)
 	}
 }
 
@@ -173,8 +178,8 @@ func (t *Tracker) Observe(r celerybridge.Result) {
 	rec, first, err := t.store.Finish(ctx, e, outcomeOf(celeryStatus(e, r)))
 	switch {
 	case err != nil:
-		t.d.log.WarnContext(ctx, "record celery result", "execution_id", r.TaskID, "err", err)
+		t.log.WarnContext(ctx, "record celery result", "execution_id", r.TaskID, "err", err)
 	case first:
-		t.d.counted(ctx, rec)
+		t.finisher.counted(ctx, rec)
 	}
 }

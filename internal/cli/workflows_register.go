@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/unstract/hatchet-worker/internal/worker"
 	"io"
 	"log/slog"
 	"time"
@@ -14,6 +13,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/logging"
+	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/workflows"
 )
 
