@@ -11,6 +11,7 @@ import (
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -51,7 +52,7 @@ func TestUnknownAdapterRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			mux := http.NewServeMux()
-			shim.NewServer(shim.NewDispatcher(catalog, unrouted{t}, nil, nil), shim.WithTokens(token)).Register(mux)
+			api.NewServer(shim.NewDispatcher(catalog, unrouted{t}, nil, nil), api.WithTokens(token)).Register(mux)
 			body := `{"workflow":"document-processing-v2","organization_id":"o","input":{"document_path":"` + doc +
 				`","outputs":[{"name":"n","prompt":"p"}],"llm_adapter_id":"default"}}`
 			req := httptest.NewRequest(http.MethodPost, "/api/v2/workflows/execute", strings.NewReader(body))

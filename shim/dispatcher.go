@@ -144,7 +144,7 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	}
 	rt, ok := d.routes[req.Workflow]
 	if !ok {
-		return Accepted{}, fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", quote(req.Workflow))
+		return Accepted{}, fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", Quote(req.Workflow))
 	}
 	if rt.Check != nil {
 		if err := rt.Check(req.Input); err != nil {
@@ -387,7 +387,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
 func (d *Dispatcher) lookup(ctx context.Context, id string) (Execution, Backend, error) {
 	e, err := d.store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return Execution{}, nil, fail(ErrNotFound, err, "no execution %s", quote(id))
+		return Execution{}, nil, fail(ErrNotFound, err, "no execution %s", Quote(id))
 	}
 	if err != nil {
 		return Execution{}, nil, err

@@ -3,9 +3,8 @@
 //
 // One request reads straight through:
 //
-//   - Server (HTTP only): authenticates, decodes the body, and maps errors to
-//     a status and a JSON body {"error": {"code", "message"}}, for every path
-//     (unknown ones included).
+//   - api.Server (shim/api, the HTTP layer): authenticates, decodes the
+//     body, and maps errors to a status and a JSON body.
 //   - Dispatcher (plain Go): finds the workflow's Route in the route.Catalog, asks
 //     the Router (featureflag.Router: flags, pin, Hatchet-only, fallback)
 //     for one Decision, claims the execution in the Store — which makes
@@ -18,7 +17,8 @@
 //
 // The Dispatcher and the backends return domain errors (ErrInvalidInput,
 // ErrUnknownWorkflow, ErrNotFound, ErrConflict, ErrNotCancellable,
-// ErrUnavailable); only the Server turns them into status codes.
+// ErrUnavailable); only shim/api turns them into status codes. This package
+// serves no HTTP.
 //
 // docs/architecture.md follows one request through these, and gives the
 // reasons behind leases, settling writes and the keyless path.

@@ -53,9 +53,9 @@ func fail(kind, cause error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
 
-// quote quotes s for a message, cut to 80 bytes: ids and names come from
+// Quote quotes s for a message, cut to 80 bytes: ids and names come from
 // the client.
-func quote(s string) string {
+func Quote(s string) string {
 	if len(s) > 80 {
 		s = s[:80] + "…"
 	}

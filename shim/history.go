@@ -79,11 +79,11 @@ func ParseCursor(s string) (Cursor, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	at, id, ok := strings.Cut(string(raw), "|")
 	if err != nil || !ok {
-		return Cursor{}, fail(ErrInvalidInput, err, "cursor %s is not one this API returned", quote(s))
+		return Cursor{}, fail(ErrInvalidInput, err, "cursor %s is not one this API returned", Quote(s))
 	}
 	t, err := time.Parse(time.RFC3339Nano, at)
 	if _, idErr := uuid.Parse(id); err != nil || idErr != nil {
-		return Cursor{}, fail(ErrInvalidInput, errors.Join(err, idErr), "cursor %s is not one this API returned", quote(s))
+		return Cursor{}, fail(ErrInvalidInput, errors.Join(err, idErr), "cursor %s is not one this API returned", Quote(s))
 	}
 	return Cursor{CreatedAt: t, ID: id}, nil
 }
@@ -95,9 +95,9 @@ var states = []string{StateQueued, StateRunning, StateSucceeded, StateFailed, St
 func (q *ListQuery) check() error {
 	switch {
 	case q.Status != "" && !slices.Contains(states, q.Status):
-		return fail(ErrInvalidInput, nil, "status %s: want one of %s", quote(q.Status), strings.Join(states, ", "))
+		return fail(ErrInvalidInput, nil, "status %s: want one of %s", Quote(q.Status), strings.Join(states, ", "))
 	case q.Backend != "" && q.Backend != featureflag.BackendHatchet && q.Backend != featureflag.BackendCelery:
-		return fail(ErrInvalidInput, nil, "backend %s: want hatchet or celery", quote(string(q.Backend)))
+		return fail(ErrInvalidInput, nil, "backend %s: want hatchet or celery", Quote(string(q.Backend)))
 	case q.Limit < 0 || q.Limit > MaxListLimit:
 		return fail(ErrInvalidInput, nil, "limit %d: want 1 to %d", q.Limit, MaxListLimit)
 	case q.Limit == 0:

@@ -1,15 +1,8 @@
 package shim
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"strings"
-
-	"github.com/unstract/hatchet-worker/internal/jsonerr"
 )
 
 // ExecuteRequest is the body of POST /api/v2/workflows/execute.
@@ -23,37 +16,6 @@ type ExecuteRequest struct {
 
 // maxKeyLen bounds idempotency keys and organisation ids.
 const maxKeyLen = 255
-
-// DecodeExecute reads an execute request from r, reading at most limit
-// bytes. Every failure is an *APIError with the right status; the
-// Dispatcher validates the fields.
-func DecodeExecute(r io.Reader, limit int64) (ExecuteRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return ExecuteRequest{}, tooLarge(limit)
-		}
-		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "could not read request body")
-	}
-	if int64(len(body)) > limit {
-		return ExecuteRequest{}, tooLarge(limit)
-	}
-	var req ExecuteRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: "+jsonerr.Describe(err))
-	}
-	if dec.More() {
-		return ExecuteRequest{}, apiError(http.StatusBadRequest, CodeBadJSON, "malformed JSON: trailing data after the object")
-	}
-	return req, nil
-}
-
-func tooLarge(limit int64) *APIError {
-	return apiError(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
-}
 
 // Validate checks the required fields and their sizes; a failure is
 // ErrInvalidInput.

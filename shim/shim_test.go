@@ -26,6 +26,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -140,8 +141,8 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	}
 	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg),
 		shim.WithHistory(store))
-	srv := shim.NewServer(s.d, shim.WithTokens(token), shim.WithMaxBody(4096), shim.WithMetrics(s.reg),
-		shim.WithFlags(func() any { return s.flags.Snapshot() }))
+	srv := api.NewServer(s.d, api.WithTokens(token), api.WithMaxBody(4096), api.WithMetrics(s.reg),
+		api.WithFlags(func() any { return s.flags.Snapshot() }))
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	hs := httptest.NewServer(mux)
@@ -461,20 +462,20 @@ func TestAPIContract(t *testing.T) {
 			status                         int
 			code                           string
 		}{
-			{"no token", "POST", "/api/v2/workflows/execute", "", string(valid), 401, shim.CodeUnauthorized},
-			{"wrong token", "POST", "/api/v2/workflows/execute", "nope", string(valid), 401, shim.CodeUnauthorized},
-			{"malformed json", "POST", "/api/v2/workflows/execute", token, `{"workflow":`, 400, shim.CodeBadJSON},
-			{"unknown field", "POST", "/api/v2/workflows/execute", token, `{"workflow":"x","input":{},"organization_id":"o","color":1}`, 400, shim.CodeBadJSON},
-			{"unknown workflow", "POST", "/api/v2/workflows/execute", token, `{"workflow":"nope","input":{},"organization_id":"o"}`, 404, shim.CodeUnknownWorkflow},
-			{"missing fields", "POST", "/api/v2/workflows/execute", token, `{"workflow":"document-processing-v2"}`, 422, shim.CodeInvalid},
-			{"input not mappable to legacy", "POST", "/api/v2/workflows/execute", token, `{"workflow":"document-processing-v2","input":{"x":1},"organization_id":"o","use_abstraction":false}`, 422, shim.CodeInvalid},
-			{"integer beyond 2^53 to hatchet", "POST", "/api/v2/workflows/execute", token, `{"workflow":"connector-validation","organization_id":"o","input":{"settings":{"type":"redis","host":"127.0.0.1","timeout_ms":12345678901234567890}}}`, 422, shim.CodeInvalid},
-			{"oversize", "POST", "/api/v2/workflows/execute", token, `{"workflow":"w","input":{"x":"` + strings.Repeat("x", 5000) + `"},"organization_id":"o"}`, 413, shim.CodeTooLarge},
-			{"unknown execution", "GET", "/api/v2/workflows/executions/6f1c8a52-1111-4c3e-9d7a-0c2d6f1b7a10", token, "", 404, shim.CodeNotFound},
-			{"not a uuid", "GET", "/api/v2/workflows/executions/../../etc", token, "", 404, shim.CodeNotFound},
-			{"wrong method", "GET", "/api/v2/workflows/execute", token, "", 405, shim.CodeMethod},
-			{"wrong method on status", "DELETE", "/api/v2/workflows/executions/abc", token, "", 405, shim.CodeMethod},
-			{"unknown endpoint", "GET", "/api/v2/nothing", token, "", 404, shim.CodeNotFound},
+			{"no token", "POST", "/api/v2/workflows/execute", "", string(valid), 401, api.CodeUnauthorized},
+			{"wrong token", "POST", "/api/v2/workflows/execute", "nope", string(valid), 401, api.CodeUnauthorized},
+			{"malformed json", "POST", "/api/v2/workflows/execute", token, `{"workflow":`, 400, api.CodeBadJSON},
+			{"unknown field", "POST", "/api/v2/workflows/execute", token, `{"workflow":"x","input":{},"organization_id":"o","color":1}`, 400, api.CodeBadJSON},
+			{"unknown workflow", "POST", "/api/v2/workflows/execute", token, `{"workflow":"nope","input":{},"organization_id":"o"}`, 404, api.CodeUnknownWorkflow},
+			{"missing fields", "POST", "/api/v2/workflows/execute", token, `{"workflow":"document-processing-v2"}`, 422, api.CodeInvalid},
+			{"input not mappable to legacy", "POST", "/api/v2/workflows/execute", token, `{"workflow":"document-processing-v2","input":{"x":1},"organization_id":"o","use_abstraction":false}`, 422, api.CodeInvalid},
+			{"integer beyond 2^53 to hatchet", "POST", "/api/v2/workflows/execute", token, `{"workflow":"connector-validation","organization_id":"o","input":{"settings":{"type":"redis","host":"127.0.0.1","timeout_ms":12345678901234567890}}}`, 422, api.CodeInvalid},
+			{"oversize", "POST", "/api/v2/workflows/execute", token, `{"workflow":"w","input":{"x":"` + strings.Repeat("x", 5000) + `"},"organization_id":"o"}`, 413, api.CodeTooLarge},
+			{"unknown execution", "GET", "/api/v2/workflows/executions/6f1c8a52-1111-4c3e-9d7a-0c2d6f1b7a10", token, "", 404, api.CodeNotFound},
+			{"not a uuid", "GET", "/api/v2/workflows/executions/../../etc", token, "", 404, api.CodeNotFound},
+			{"wrong method", "GET", "/api/v2/workflows/execute", token, "", 405, api.CodeMethod},
+			{"wrong method on status", "DELETE", "/api/v2/workflows/executions/abc", token, "", 405, api.CodeMethod},
+			{"unknown endpoint", "GET", "/api/v2/nothing", token, "", 404, api.CodeNotFound},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -548,7 +549,7 @@ func TestAPIContract(t *testing.T) {
 		_, resp = s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-cancel", "input": s.input()})
 		id = resp["execution_id"].(string)
 		code, body := s.do(t, "POST", "/api/v2/workflows/executions/"+id+"/cancel", token, nil)
-		if e, _ := body["error"].(map[string]any); code != http.StatusAccepted && (code != http.StatusConflict || e["code"] != shim.CodeNotCancellable) {
+		if e, _ := body["error"].(map[string]any); code != http.StatusAccepted && (code != http.StatusConflict || e["code"] != api.CodeNotCancellable) {
 			t.Errorf("cancel celery execution = %d %v, want 202, or 409 when it already ended", code, body)
 		}
 		if st := s.waitDone(t, id); st["status"] != shim.StateCancelled && st["status"] != shim.StateSucceeded {
@@ -564,7 +565,7 @@ func TestAPIContract(t *testing.T) {
 		}
 		code, body := s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-down", "input": s.input()})
 		e, _ := body["error"].(map[string]any)
-		if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable {
+		if code != http.StatusServiceUnavailable || e["code"] != api.CodeUnavailable {
 			t.Fatalf("got %d %v, want 503", code, body)
 		}
 	})
@@ -694,7 +695,7 @@ func TestMissingLegacyQueueIs503(t *testing.T) {
 	code, body := s.execute(t, map[string]any{"workflow": rt.Name, "organization_id": "o", "idempotency_key": "k", "input": s.input()})
 	e, _ := body["error"].(map[string]any)
 	msg, _ := e["message"].(string)
-	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable || !strings.Contains(msg, "no queue for this task") {
+	if code != http.StatusServiceUnavailable || e["code"] != api.CodeUnavailable || !strings.Contains(msg, "no queue for this task") {
 		t.Fatalf("got %d %v, want 503 naming the missing queue", code, body)
 	}
 	// Nothing was accepted, so the same key may be retried at once.
@@ -716,7 +717,7 @@ func TestBrokerDownIs503(t *testing.T) {
 	began := time.Now()
 	code, body := s.execute(t, map[string]any{"workflow": rt.Name, "organization_id": "o", "input": s.input()})
 	e, _ := body["error"].(map[string]any)
-	if code != http.StatusServiceUnavailable || e["code"] != shim.CodeUnavailable {
+	if code != http.StatusServiceUnavailable || e["code"] != api.CodeUnavailable {
 		t.Fatalf("got %d %v, want 503", code, body)
 	}
 	if took := time.Since(began); took > 5*time.Second {
@@ -750,7 +751,7 @@ func serveRoute(t *testing.T, rt route.Route, backends map[featureflag.Backend]s
 	}
 	router := featureflag.NewRouter(nil, featureflag.WithPin(featureflag.BackendCelery))
 	mux := http.NewServeMux()
-	shim.NewServer(shim.NewDispatcher(catalog, router, store, backends), shim.WithTokens(token)).Register(mux)
+	api.NewServer(shim.NewDispatcher(catalog, router, store, backends), api.WithTokens(token)).Register(mux)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return hs.URL, dbURL
@@ -776,7 +777,7 @@ func testDocumentEscapes(t *testing.T, s *stack) {
 				code, body := s.execute(t, map[string]any{"workflow": workflows.DocumentProcessingName, "organization_id": "org-esc", "input": in})
 				e, _ := body["error"].(map[string]any)
 				msg, _ := e["message"].(string)
-				if code != http.StatusUnprocessableEntity || e["code"] != shim.CodeInvalid || !strings.Contains(msg, "document_path") {
+				if code != http.StatusUnprocessableEntity || e["code"] != api.CodeInvalid || !strings.Contains(msg, "document_path") {
 					t.Fatalf("got %d %v, want 422 refusing the document_path", code, body)
 				}
 				if strings.Contains(msg, "root:x:0:0") {

@@ -24,6 +24,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -371,7 +372,7 @@ func checkBatchVisible(t *testing.T, client *hatchet.Client, executionID, file s
 func checkListed(t *testing.T, d *shim.Dispatcher) {
 	t.Helper()
 	mux := http.NewServeMux()
-	shim.NewServer(d, shim.WithTokens("tok")).Register(mux)
+	api.NewServer(d, api.WithTokens("tok")).Register(mux)
 	req := httptest.NewRequest(http.MethodGet, "/api/v2/workflows", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	rec := httptest.NewRecorder()

@@ -25,6 +25,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/console"
 	"github.com/unstract/hatchet-worker/shim/route"
@@ -282,9 +283,9 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
 	s.shim = d
 	tokens := s.cfg.Shim.Tokens()
-	srv := shim.NewServer(d, shim.WithTokens(tokens...), shim.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
-		shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry),
-		shim.WithFlags(func() any { return flagsView(s.flags, s.cfg.Routing.Backend) }))
+	srv := api.NewServer(d, api.WithTokens(tokens...), api.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
+		api.WithLogger(s.log), api.WithMetrics(s.ops.Registry),
+		api.WithFlags(func() any { return flagsView(s.flags, s.cfg.Routing.Backend) }))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
 	if err := s.mountConsole(d, tokens); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api"
 )
 
 // windows are the overview's windows, and the buckets of its charts.
@@ -74,7 +75,7 @@ const listRefresh = 10
 
 func (c *Console) executions(w http.ResponseWriter, r *http.Request, s session) {
 	v := r.URL.Query()
-	q, err := shim.ParseListQuery(v)
+	q, err := api.ParseListQuery(v)
 	var p shim.Page
 	if err == nil {
 		p, err = c.d.Executions(r.Context(), q)

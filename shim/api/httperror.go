@@ -1,10 +1,12 @@
-package shim
+package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/unstract/hatchet-worker/internal/httpjson"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // Error codes in the "code" field of an error response.
@@ -46,14 +48,14 @@ var statuses = []struct {
 	code   string
 	msg    string
 }{
-	{ErrInvalidInput, http.StatusUnprocessableEntity, CodeInvalid, "invalid input"},
-	{ErrUnknownWorkflow, http.StatusNotFound, CodeUnknownWorkflow, "unknown workflow"},
-	{ErrNotFound, http.StatusNotFound, CodeNotFound, "no such execution"},
-	{ErrNotCancellable, http.StatusConflict, CodeNotCancellable, "the execution cannot be cancelled"},
-	{ErrConflict, http.StatusConflict, CodeInProgress, "conflict"},
-	{ErrStoreUnavailable, http.StatusServiceUnavailable, CodeUnavailable,
+	{shim.ErrInvalidInput, http.StatusUnprocessableEntity, CodeInvalid, "invalid input"},
+	{shim.ErrUnknownWorkflow, http.StatusNotFound, CodeUnknownWorkflow, "unknown workflow"},
+	{shim.ErrNotFound, http.StatusNotFound, CodeNotFound, "no such execution"},
+	{shim.ErrNotCancellable, http.StatusConflict, CodeNotCancellable, "the execution cannot be cancelled"},
+	{shim.ErrConflict, http.StatusConflict, CodeInProgress, "conflict"},
+	{shim.ErrStoreUnavailable, http.StatusServiceUnavailable, CodeUnavailable,
 		"the execution store is unavailable; retry later (with the same idempotency key)"},
-	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "backend unavailable; retry later"},
+	{shim.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "backend unavailable; retry later"},
 }
 
 // toAPIError gives err its status, code and client message: a domain *Error
@@ -64,7 +66,7 @@ func toAPIError(err error) *APIError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	var de *Error
+	var de *shim.Error
 	for _, s := range statuses {
 		switch {
 		case !errors.Is(err, s.kind):
@@ -80,4 +82,9 @@ func toAPIError(err error) *APIError {
 // writeError writes ae as {"error": {"code", "message"}}.
 func writeError(w http.ResponseWriter, ae *APIError) {
 	httpjson.Write(w, ae.Status, map[string]*APIError{"error": ae})
+}
+
+// invalid is the error of a query parameter the client got wrong (422).
+func invalid(cause error, format string, args ...any) error {
+	return &shim.Error{Kind: shim.ErrInvalidInput, Msg: fmt.Sprintf(format, args...), Err: cause}
 }

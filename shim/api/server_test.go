@@ -1,4 +1,4 @@
-package shim
+package api
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -38,7 +39,7 @@ func TestTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mux := http.NewServeMux()
-			NewServer(NewDispatcher(route.Catalog{}, nil, nil, nil), WithTokens(tt.accepted...)).Register(mux)
+			NewServer(shim.NewDispatcher(route.Catalog{}, nil, nil, nil), WithTokens(tt.accepted...)).Register(mux)
 			req := httptest.NewRequest(http.MethodGet, "/api/v2/flags", nil)
 			if tt.sent != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.sent)
@@ -55,14 +56,12 @@ func TestTokens(t *testing.T) {
 // TestErrorResponses checks that every failure, unknown paths included, is
 // a JSON error with its status and code, and is counted as rejected.
 func TestErrorResponses(t *testing.T) {
-	f := newFixture(toCelery, false)
-	f.celery.state = StateCancelled
-	if _, err := f.store.Claim(context.Background(), Execution{ID: "held", Workflow: "legacy", OrganizationID: "org",
-		IdempotencyKey: "busy", Backend: featureflag.BackendCelery}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	done, _ := f.d.Execute(context.Background(), request("legacy", ""))
-	srv := NewServer(f.d, WithTokens("tok"))
+	routes := route.Catalog{"legacy": {Name: "legacy", Hatchet: "legacy-wf", Legacy: &route.LegacyTask{Task: "t", Queue: "q",
+		Args: func(route.Call, json.RawMessage) ([]any, map[string]any, error) { return nil, nil, nil }}}}
+	router := featureflag.NewRouter(nil, featureflag.WithPin(featureflag.BackendCelery))
+	d := shim.NewDispatcher(routes, router, recordStore{},
+		map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: idleBackend{}})
+	srv := NewServer(d, WithTokens("tok"))
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	tests := []struct {
@@ -80,7 +79,7 @@ func TestErrorResponses(t *testing.T) {
 		{"unknown workflow", "POST", "/api/v2/workflows/execute", `{"workflow":"x","organization_id":"o","input":{}}`, false, http.StatusNotFound, CodeUnknownWorkflow},
 		{"key being submitted", "POST", "/api/v2/workflows/execute", `{"workflow":"legacy","organization_id":"org","idempotency_key":"busy","input":{}}`, false, http.StatusConflict, CodeInProgress},
 		{"unknown execution", "GET", "/api/v2/workflows/executions/nope", "", false, http.StatusNotFound, CodeNotFound},
-		{"cancel ended execution", "POST", "/api/v2/workflows/executions/" + done.ID + "/cancel", "", false, http.StatusConflict, CodeNotCancellable},
+		{"cancel ended execution", "POST", "/api/v2/workflows/executions/done/cancel", "", false, http.StatusConflict, CodeNotCancellable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,3 +114,27 @@ func TestInternalErrorHidden(t *testing.T) {
 		t.Errorf("got %+v", ae)
 	}
 }
+
+// recordStore holds two records: "busy", whose idempotency key another
+// request holds, and "done", an execution that ended. Its other methods
+// are not called by the requests of TestErrorResponses.
+type recordStore struct{ shim.Store }
+
+func (recordStore) Claim(_ context.Context, e shim.Execution, _ time.Duration) (shim.Claim, error) {
+	if e.IdempotencyKey == "busy" {
+		return shim.Claim{Execution: e, State: shim.ClaimHeld}, nil
+	}
+	return shim.Claim{}, errors.New("recordStore: unexpected claim")
+}
+
+func (recordStore) Get(_ context.Context, id string) (shim.Execution, error) {
+	if id == "done" {
+		end := time.Now()
+		return shim.Execution{ID: id, Workflow: "legacy", Backend: featureflag.BackendCelery,
+			Outcome: shim.Outcome{State: shim.StateCancelled, FinishedAt: &end}}, nil
+	}
+	return shim.Execution{}, shim.ErrNotFound
+}
+
+// idleBackend is a backend no request of TestErrorResponses reaches.
+type idleBackend struct{ shim.Backend }

@@ -1,4 +1,4 @@
-package shim
+package api
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/httpjson"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // listExecutions is GET /api/v2/workflows/executions.
@@ -28,7 +29,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 // SummaryResponse is GET /api/v2/migration/summary: the summary and the
 // flags in force, with their last reload error.
 type SummaryResponse struct {
-	Summary
+	shim.Summary
 	Flags any `json:"flags"`
 }
 
@@ -70,7 +71,7 @@ func ParseWindow(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fail(ErrInvalidInput, err, "window %s: want a positive duration such as 24h or 7d", quote(s))
+		return 0, invalid(err, "window %s: want a positive duration such as 24h or 7d", shim.Quote(s))
 	}
 	return d, nil
 }
@@ -78,8 +79,8 @@ func ParseWindow(s string) (time.Duration, error) {
 // ParseListQuery reads the executions list's query parameters: workflow,
 // backend, status, organization_id, since (RFC 3339, or a window before
 // now such as 1h), limit and cursor.
-func ParseListQuery(v url.Values) (ListQuery, error) {
-	q := ListQuery{Workflow: v.Get("workflow"), Backend: featureflag.Backend(v.Get("backend")), Status: v.Get("status"),
+func ParseListQuery(v url.Values) (shim.ListQuery, error) {
+	q := shim.ListQuery{Workflow: v.Get("workflow"), Backend: featureflag.Backend(v.Get("backend")), Status: v.Get("status"),
 		OrganizationID: v.Get("organization_id")}
 	if s := v.Get("since"); s != "" {
 		t, err := parseSince(s)
@@ -91,12 +92,12 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return q, fail(ErrInvalidInput, err, "limit %s: want 1 to %d", quote(s), MaxListLimit)
+			return q, invalid(err, "limit %s: want 1 to %d", shim.Quote(s), shim.MaxListLimit)
 		}
 		q.Limit = n
 	}
 	if s := v.Get("cursor"); s != "" {
-		c, err := ParseCursor(s)
+		c, err := shim.ParseCursor(s)
 		if err != nil {
 			return q, err
 		}
@@ -112,7 +113,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	d, err := ParseWindow(s)
 	if err != nil {
-		return time.Time{}, fail(ErrInvalidInput, err, "since %s: want an RFC 3339 time or a duration such as 24h", quote(s))
+		return time.Time{}, invalid(err, "since %s: want an RFC 3339 time or a duration such as 24h", shim.Quote(s))
 	}
 	return time.Now().Add(-d), nil
 }

@@ -1,10 +1,12 @@
-package shim
+package api
 
 import (
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 func TestDecodeExecute(t *testing.T) {
@@ -69,8 +71,8 @@ func FuzzDecodeExecute(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		req, err := DecodeExecute(strings.NewReader(body), 4096)
 		if err == nil {
-			if verr := req.Validate(); verr != nil && !errors.Is(verr, ErrInvalidInput) {
-				t.Fatalf("validation failed with %v, want ErrInvalidInput", verr)
+			if verr := req.Validate(); verr != nil && !errors.Is(verr, shim.ErrInvalidInput) {
+				t.Fatalf("validation failed with %v, want shim.ErrInvalidInput", verr)
 			}
 			return
 		}

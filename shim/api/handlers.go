@@ -1,10 +1,11 @@
-package shim
+package api
 
 import (
 	"net/http"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/httpjson"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // ExecuteResponse is the 202 (or, for a repeated idempotency key, 200) body.
@@ -34,7 +35,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	if a.Replayed {
 		status = http.StatusOK
 	}
-	httpjson.Write(w, status, ExecuteResponse{ExecutionID: a.ID, Backend: a.Backend, Status: StateQueued, Reason: a.Reason,
+	httpjson.Write(w, status, ExecuteResponse{ExecutionID: a.ID, Backend: a.Backend, Status: shim.StateQueued, Reason: a.Reason,
 		Replayed: a.Replayed, OverrideIgnored: a.OverrideIgnored})
 	return nil
 }

@@ -1,4 +1,7 @@
-package shim
+// Package api is the shim's HTTP API: it authenticates each request,
+// decodes it, calls the shim.Dispatcher, and answers every failure, unknown
+// paths included, as a status and {"error": {"code", "message"}}.
+package api
 
 import (
 	"context"
@@ -8,12 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/internal/bearer"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // Server serves the shim API over a Dispatcher: it authenticates, decodes,
 // and maps errors to a status and a JSON body, for every path.
 type Server struct {
-	d        *Dispatcher
+	d        *shim.Dispatcher
 	flags    func() any
 	tokens   bearer.Tokens
 	maxBody  int64
@@ -48,7 +52,7 @@ func WithMetrics(reg prometheus.Registerer) Option {
 }
 
 // NewServer returns a Server for d.
-func NewServer(d *Dispatcher, opts ...Option) *Server {
+func NewServer(d *shim.Dispatcher, opts ...Option) *Server {
 	s := &Server{d: d, maxBody: 1 << 20, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
@@ -135,7 +139,7 @@ func methodNotAllowed(allow string) handlerFunc {
 
 // notFound answers a path no endpoint serves.
 func notFound(_ http.ResponseWriter, r *http.Request) error {
-	return apiError(http.StatusNotFound, CodeNotFound, "no such endpoint: "+quote(r.URL.Path))
+	return apiError(http.StatusNotFound, CodeNotFound, "no such endpoint: "+shim.Quote(r.URL.Path))
 }
 
 // Ready reports whether the store and every configured backend answer.
