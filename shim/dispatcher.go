@@ -83,13 +83,13 @@ func WithAttemptTimeout(d time.Duration) DispatcherOption {
 	return func(x *Dispatcher) { x.attempt = d }
 }
 
-// WithDispatchLogger sets the logger (default slog.Default()).
-func WithDispatchLogger(l *slog.Logger) DispatcherOption {
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) DispatcherOption {
 	return func(x *Dispatcher) { x.log = l }
 }
 
-// WithDispatchMetrics registers the routing and acceptance counters on reg.
-func WithDispatchMetrics(reg prometheus.Registerer) DispatcherOption {
+// WithMetrics registers the routing and acceptance counters on reg.
+func WithMetrics(reg prometheus.Registerer) DispatcherOption {
 	return func(x *Dispatcher) { x.metrics = newDispatchMetrics(reg) }
 }
 

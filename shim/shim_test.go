@@ -139,7 +139,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithDashboard(dashboardURL, conn.TenantID)),
 		featureflag.BackendCelery:  shim.NewCelery(celery),
 	}
-	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithDispatchMetrics(s.reg),
+	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithMetrics(s.reg),
 		shim.WithHistory(store))
 	srv := api.NewServer(s.d, api.WithTokens(token), api.WithMaxBody(4096), api.WithMetrics(s.reg),
 		api.WithFlags(func() any { return s.flags.Snapshot() }))

@@ -81,7 +81,7 @@ func newTrackFixture(batch int) trackFixture {
 	router := featureflag.NewRouter(fixedFlags(toCelery))
 	f.d = NewDispatcher(testRoutes(), router, f.store, map[featureflag.Backend]Backend{
 		featureflag.BackendCelery: f.celery, featureflag.BackendHatchet: &fakeBackend{}},
-		WithDispatchMetrics(nil), WithDispatchLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		WithMetrics(nil), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	f.tr = NewTracker(f.d, f.store, WithTrackBatch(batch))
 	return f
 }

@@ -280,7 +280,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 	}
 	router := featureflag.NewRouter(s.flags, routing...)
 	d := shim.NewDispatcher(catalog, router, s.store, backends, shim.WithHistory(s.store), shim.WithPlatformReports(s.store),
-		shim.WithDispatchLogger(s.log), shim.WithDispatchMetrics(s.ops.Registry))
+		shim.WithLogger(s.log), shim.WithMetrics(s.ops.Registry))
 	s.shim = d
 	tokens := s.cfg.Shim.Tokens()
 	srv := api.NewServer(d, api.WithTokens(tokens...), api.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
