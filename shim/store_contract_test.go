@@ -1,0 +1,189 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+)
+
+// contractStore is what the contract suite needs of a store.
+type contractStore interface {
+	Store
+	Unfinished(ctx context.Context, b featureflag.Backend, limit int) ([]Execution, error)
+}
+
+// TestStoreContract runs one suite of the store's semantics against the
+// in-memory fake the dispatcher's tests use and against PGStore, so the
+// fake cannot drift from the store it stands for.
+func TestStoreContract(t *testing.T) {
+	stores := []struct {
+		name string
+		open func(t *testing.T) contractStore
+	}{
+		{"memory", func(*testing.T) contractStore { return newMemStore() }},
+		{"postgres", func(t *testing.T) contractStore {
+			store, err := OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_shim_contract"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(store.Close)
+			return store
+		}},
+	}
+	cases := []struct {
+		name string
+		run  func(t *testing.T, s contractStore)
+	}{
+		{"claim, hold, record, replay", contractClaim},
+		{"a lapsed lease is taken over once", contractTakeover},
+		{"a released claim frees its key", contractRelease},
+		{"an outcome is recorded once", contractFinish},
+		{"unknown is noted once", contractUnknown},
+		{"an unknown id is ErrNotFound", contractNotFound},
+		{"unfinished lists what has not ended", contractUnfinished},
+	}
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) { c.run(t, st.open(t)) })
+			}
+		})
+	}
+}
+
+// newExecution is a keyed Celery execution of workflow w.
+func newExecution(key string) Execution {
+	return Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o", IdempotencyKey: key,
+		Backend: featureflag.BackendCelery, Reason: featureflag.ReasonGlobal}
+}
+
+func mustClaim(t *testing.T, s Store, e Execution, lease time.Duration, want ClaimState) Claim {
+	t.Helper()
+	c, err := s.Claim(context.Background(), e, lease)
+	if err != nil || c.State != want {
+		t.Fatalf("Claim(%s) = state %v, %v; want state %v", e.IdempotencyKey, c.State, err, want)
+	}
+	return c
+}
+
+func contractClaim(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	first := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	if first.Token == "" {
+		t.Errorf("new claim = %+v, want a token", first)
+	}
+	if got, err := s.Get(ctx, first.ID); err != nil || got.State != StateQueued || got.BackendRef != "" {
+		t.Errorf("Get(claimed) = %+v, %v; want a queued record without a ref", got, err)
+	}
+	held := mustClaim(t, s, newExecution("k"), time.Minute, ClaimHeld)
+	if held.ID != first.ID {
+		t.Errorf("held claim names %s, want the first record %s", held.ID, first.ID)
+	}
+	if err := s.SetRef(ctx, first, "run-1"); err != nil {
+		t.Fatalf("SetRef by the holder: %v", err)
+	}
+	done := mustClaim(t, s, newExecution("k"), time.Minute, ClaimDone)
+	if done.ID != first.ID || done.BackendRef != "run-1" {
+		t.Errorf("replayed claim = %s ref %q, want %s ref run-1", done.ID, done.BackendRef, first.ID)
+	}
+	if err := s.SetRef(ctx, first, "run-2"); !errors.Is(err, ErrClaimLost) {
+		t.Errorf("second SetRef = %v, want ErrClaimLost", err)
+	}
+	other := newExecution("k")
+	other.OrganizationID = "another-org"
+	mustClaim(t, s, other, time.Minute, ClaimNew) // keys are per workflow and organisation
+}
+
+func contractTakeover(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	first := mustClaim(t, s, newExecution("k"), 50*time.Millisecond, ClaimNew)
+	time.Sleep(150 * time.Millisecond)
+	second := mustClaim(t, s, newExecution("k"), time.Minute, ClaimTakenOver)
+	if second.ID != first.ID || second.Token == first.Token {
+		t.Fatalf("takeover = id %s token %s, want id %s with a new token", second.ID, second.Token, first.ID)
+	}
+	mustClaim(t, s, newExecution("k"), time.Minute, ClaimHeld)
+	if err := s.SetRef(ctx, first, "from-the-dead"); !errors.Is(err, ErrClaimLost) {
+		t.Errorf("SetRef by the old holder = %v, want ErrClaimLost", err)
+	}
+	if err := s.SetRef(ctx, second, "run-1"); err != nil {
+		t.Errorf("SetRef by the new holder: %v", err)
+	}
+}
+
+func contractRelease(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	c := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	if err := s.Release(ctx, c); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if _, err := s.Get(ctx, c.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(released) = %v, want ErrNotFound", err)
+	}
+	mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+}
+
+func contractFinish(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	c := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	if err := s.SetRef(ctx, c, "run-1"); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now()
+	rec, first, err := s.Finish(ctx, c.Execution, Outcome{State: StateSucceeded, FinishedAt: &end})
+	if err != nil || !first || rec.State != StateSucceeded || !rec.Finished() {
+		t.Fatalf("Finish = %+v, first %v, %v; want the succeeded record, first", rec, first, err)
+	}
+	_, again, err := s.Finish(ctx, c.Execution, Outcome{State: StateFailed, FinishedAt: &end})
+	if err != nil || again {
+		t.Errorf("second Finish = first %v, %v; want not first", again, err)
+	}
+	got, err := s.Get(ctx, c.ID)
+	if err != nil || got.State != StateSucceeded || got.BackendRef != "run-1" {
+		t.Errorf("Get = %+v, %v; want succeeded with ref run-1 (an outcome never changes)", got, err)
+	}
+}
+
+func contractUnknown(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	c := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	for i, want := range []bool{true, false} {
+		if first, err := s.MarkUnknown(ctx, c.ID); err != nil || first != want {
+			t.Errorf("MarkUnknown #%d = %v, %v; want %v", i+1, first, err, want)
+		}
+	}
+}
+
+func contractNotFound(t *testing.T, s contractStore) {
+	if _, err := s.Get(context.Background(), uuid.NewString()); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+func contractUnfinished(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	open := mustClaim(t, s, newExecution("open"), time.Minute, ClaimNew)
+	ended := mustClaim(t, s, newExecution("ended"), time.Minute, ClaimNew)
+	for _, c := range []Claim{open, ended} {
+		if err := s.SetRef(ctx, c, "ref-"+c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := time.Now()
+	if _, _, err := s.Finish(ctx, ended.Execution, Outcome{State: StateFailed, FinishedAt: &end}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.Unfinished(ctx, featureflag.BackendCelery, 10)
+	if err != nil || len(es) != 1 || es[0].ID != open.ID {
+		t.Errorf("Unfinished = %+v, %v; want only %s", es, err, open.ID)
+	}
+	if es, err := s.Unfinished(ctx, featureflag.BackendHatchet, 10); err != nil || len(es) != 0 {
+		t.Errorf("Unfinished(hatchet) = %+v, %v; want none", es, err)
+	}
+}
