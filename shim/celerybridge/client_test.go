@@ -8,11 +8,9 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
@@ -38,10 +36,6 @@ func forEachBackend(t *testing.T, test func(t *testing.T, b backendCase, c *cele
 			test(t, b, c)
 		})
 	}
-}
-
-func TestRoundTrip(t *testing.T) {
-	forEachBackend(t, testRoundTrip)
 }
 
 func testRoundTrip(t *testing.T, b backendCase, c *celerybridge.Client) {
@@ -99,10 +93,6 @@ func assertSameJSON(t *testing.T, got json.RawMessage, want string) {
 	}
 }
 
-func TestFailures(t *testing.T) {
-	forEachBackend(t, testFailures)
-}
-
 func testFailures(t *testing.T, _ backendCase, c *celerybridge.Client) {
 	tests := []struct {
 		name, task  string
@@ -139,10 +129,6 @@ func testFailures(t *testing.T, _ backendCase, c *celerybridge.Client) {
 	}
 }
 
-func TestCountdownAndLookup(t *testing.T) {
-	forEachBackend(t, testCountdownAndLookup)
-}
-
 func testCountdownAndLookup(t *testing.T, b backendCase, c *celerybridge.Client) {
 	ctx := testContext(t, 30*time.Second)
 	if r, err := c.Lookup(ctx, "never-sent"); err != nil || r.State != celerybridge.StatePending {
@@ -173,39 +159,6 @@ func testCountdownAndLookup(t *testing.T, b backendCase, c *celerybridge.Client)
 	if b.dated && (got.DateDone.Before(sent.Add(-time.Minute)) || got.DateDone.After(time.Now().Add(time.Minute))) {
 		t.Errorf("date_done = %v, sent at %v", got.DateDone, sent)
 	}
-}
-
-func TestUnroutable(t *testing.T) {
-	c := dial(t)
-	_, err := c.Send(testContext(t, 10*time.Second), "echo", nil, nil, celerybridge.WithQueue("cb-missing-"+runID))
-	if !errors.Is(err, celerybridge.ErrUnroutable) {
-		t.Fatalf("err = %v, want ErrUnroutable", err)
-	}
-	if _, err := c.Wait(testContext(t, time.Second), "x"); !errors.Is(err, celerybridge.ErrNoBackend) {
-		t.Errorf("wait without backend: %v", err)
-	}
-}
-
-// TestUnroutableAmongRoutable sends routable and unroutable tasks at once on
-// every publish channel and checks each Send learns its own fate.
-func TestUnroutableAmongRoutable(t *testing.T) {
-	queue := "cb-mixed-" + runID
-	declareQueue(t, testenv.AMQPURL(t), queue)
-	c := dial(t)
-	ctx := testContext(t, 30*time.Second)
-	var wg sync.WaitGroup
-	for i := range 400 {
-		wg.Go(func() {
-			q, want := queue, error(nil)
-			if i%3 == 0 {
-				q, want = "cb-missing-"+runID, celerybridge.ErrUnroutable
-			}
-			if _, err := c.Send(ctx, "echo", []any{i}, nil, celerybridge.WithQueue(q)); !errors.Is(err, want) {
-				t.Errorf("send %d to %s: err = %v, want %v", i, q, err, want)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 func TestUnsupportedBackend(t *testing.T) {
