@@ -49,7 +49,8 @@ func TestHatchetRunTheEngineNeverMade(t *testing.T) {
 }
 
 // TestHatchetRunSentToAStoppedWorker submits runs just after a worker
-// stopped, while the engine may still assign them to it. The engine then
+// stopped without handing over, as a crashed one does, while the engine
+// may still assign them to it. The engine then
 // fails the attempt ("could not send task to worker") and retries it on a
 // live worker; the shim must report that run as in progress, never failed,
 // and then succeeded.
@@ -64,11 +65,11 @@ func TestHatchetRunSentToAStoppedWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale, err := worker.Start(conn.Client, "shim-stale", 10, wfs, slog.Default())
+	stale, err := worker.Start(conn.Client, "shim-stale", 10, wfs, slog.Default(), worker.WithoutHandOver())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "shim-live", 10, wfs)
+	hatchettest.StartWorker(t, conn, "shim-live", 10, wfs)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := stale.Drain(ctx); err != nil {

@@ -281,7 +281,7 @@ func startWorker(t *testing.T, conn *engine.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "shim-idem", 10, wfs)
+	hatchettest.StartWorker(t, conn, "shim-idem", 10, wfs)
 }
 
 // countingBackend counts Submit calls.

@@ -96,7 +96,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "shim-"+strings.ToLower(t.Name()), 50, wfs)
+	hatchettest.StartWorker(t, conn, "shim-"+strings.ToLower(t.Name()), 50, wfs)
 
 	queue := "file_processing_" + strings.ToLower(t.Name())
 	backend := testenv.CeleryPostgresBackend(t)

@@ -138,7 +138,7 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "wx-"+testName(t), slots, wfs)
+	hatchettest.StartWorker(t, conn, "wx-"+testName(t), slots, wfs)
 	return conn.Client, workflows.Routes([]workflows.Definition{execution, documents})
 }
 

@@ -31,7 +31,7 @@ func startWorker(t *testing.T, defs ...workflows.Definition) *hatchet.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "test-"+strings.ToLower(t.Name()), 20, wfs)
+	hatchettest.StartWorker(t, conn, "test-"+strings.ToLower(t.Name()), 20, wfs)
 	return conn.Client
 }
 

@@ -244,8 +244,11 @@ func (s *service) startWorker(bgCtx context.Context, defs []workflows.Definition
 	if err != nil {
 		return err
 	}
-	s.worker, err = worker.New(s.conn.Client, s.cfg.Worker.Name, s.cfg.Worker.Slots, wfs, s.log,
-		worker.WithMetrics(worker.NewMetrics(s.ops.Registry)))
+	opts := []worker.Option{worker.WithMetrics(worker.NewMetrics(s.ops.Registry))}
+	if s.conn.Embedded != nil {
+		opts = append(opts, worker.WithReleased(s.conn.Embedded.WorkerReleased))
+	}
+	s.worker, err = worker.New(s.conn.Client, s.cfg.Worker.Name, s.cfg.Worker.Slots, wfs, s.log, opts...)
 	if err != nil {
 		return err
 	}

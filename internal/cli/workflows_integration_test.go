@@ -120,7 +120,7 @@ func TestRunTestUsesItsOwnWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hatchettest.StartWorker(t, conn.Client, "service-with-other-settings", 10, []*hatchet.Workflow{service})
+	hatchettest.StartWorker(t, conn, "service-with-other-settings", 10, []*hatchet.Workflow{service})
 	cli := pinned("cli", nil)
 	for i := range 5 {
 		c, stdout, stderr := testIO()

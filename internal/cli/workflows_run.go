@@ -155,7 +155,7 @@ func runTest(ctx context.Context, client *hatchet.Client, defs []workflows.Defin
 	// so the service's workers (other settings) or an earlier test worker
 	// that just stopped never take it.
 	label := map[string]any{testWorkerLabel: rand.Text()}
-	w, err := worker.Start(client, testWorkerName, testWorkerSlots, []*hatchet.Workflow{wf}, c.log, worker.WithLabels(label))
+	w, err := worker.Start(client, testWorkerName, testWorkerSlots, []*hatchet.Workflow{wf}, c.log, worker.WithLabels(label), worker.WithoutHandOver())
 	if err != nil {
 		fmt.Fprintf(c.stderr, "workflows test: %v\n", err)
 		return ExitUsage

@@ -488,3 +488,16 @@ func safeDB(raw string) string {
 	}
 	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }
+
+// WorkerReleased reports whether the engine's scheduler has let go of the
+// worker: it holds a lease on each worker it assigns tasks to, renewed
+// every 5 s, and gives it up once the worker is paused or gone.
+func (e *Embedded) WorkerReleased(ctx context.Context, workerID string) (bool, error) {
+	var held bool
+	err := e.server.Pool.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM "Lease" WHERE "kind" = 'WORKER' AND "resourceId" = $1)`, workerID).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("read the scheduler's worker lease: %w", err)
+	}
+	return !held, nil
+}

@@ -39,3 +39,8 @@ func (e *Embedded) Stop(context.Context) error { return nil }
 
 // Ready reports that no engine runs.
 func (e *Embedded) Ready(context.Context) error { return errNoEmbeddedEngine }
+
+// WorkerReleased reports that no engine runs.
+func (e *Embedded) WorkerReleased(context.Context, string) (bool, error) {
+	return false, errNoEmbeddedEngine
+}

@@ -36,6 +36,8 @@ type Worker struct {
 	metrics  *Metrics
 	log      *slog.Logger
 	sdk      *pkgworker.Worker
+	pause    func(ctx context.Context, workerID string) error         // nil: Drain does not hand over
+	released func(ctx context.Context, workerID string) (bool, error) // nil: wait a lease interval
 
 	inflight sync.WaitGroup
 	running  atomic.Int64
@@ -45,6 +47,7 @@ type Worker struct {
 	done       chan struct{} // closed when Run returns
 	drained    bool          // Drain was called: Run must not (re)start
 	registered bool          // the engine accepted the current registration
+	id         string        // the engine's id of the current registration
 	lastErr    error         // why the last registration or listener ended
 	waiters    []chan struct{}
 }
@@ -59,6 +62,13 @@ func WithMetrics(m *Metrics) Option { return func(w *Worker) { w.metrics = m } }
 // (hatchet.WithDesiredWorkerLabels) to be executed by this worker only.
 func WithLabels(labels map[string]any) Option { return func(w *Worker) { w.labels = labels } }
 
+// WithReleased lets Drain ask the engine whether its scheduler has let go
+// of a paused worker, so a drain ends as soon as it has rather than after a
+// whole lease interval (engine.Embedded.WorkerReleased answers it).
+func WithReleased(released func(ctx context.Context, workerID string) (bool, error)) Option {
+	return func(w *Worker) { w.released = released }
+}
+
 // New prepares a worker called name for wfs, taking at most slots tasks at
 // once (durable tasks have 1,000 slots of their own), and puts the
 // workflows to the engine, as the SDK's NewWorker does; the worker connects
@@ -68,7 +78,11 @@ func New(client *hatchet.Client, name string, slots int, wfs []*hatchet.Workflow
 	if err != nil {
 		return nil, fmt.Errorf("create worker %q: %w", name, err)
 	}
-	return newWorker(v0, name, slots, wfs, log, opts...)
+	pause := func(ctx context.Context, id string) error {
+		_, err := client.Workers().Pause(ctx, id)
+		return err
+	}
+	return newWorker(v0, name, slots, wfs, log, append([]Option{withPause(pause)}, opts...)...)
 }
 
 // newWorker is New on the SDK's v0 client.
@@ -225,7 +239,7 @@ func (w *Worker) listening(id string, err error) {
 		w.lastErr = err
 		return
 	}
-	w.registered, w.lastErr = true, nil
+	w.registered, w.id, w.lastErr = !w.drained, id, nil
 	for _, ch := range w.waiters {
 		close(ch)
 	}
@@ -297,14 +311,17 @@ func (w *Worker) WaitRegistered(ctx context.Context) error {
 	}
 }
 
-// Drain stops taking new tasks (Run returns), then waits until the running
-// ones finish or ctx ends. Tasks cut off by ctx are retried by the engine
-// elsewhere.
+// Drain stops taking new tasks, then waits until the running ones finish
+// or ctx ends. A registered worker first hands over (see handOver); then
+// Run returns. Tasks cut off by ctx are retried by the engine elsewhere.
 func (w *Worker) Drain(ctx context.Context) error {
 	w.mu.Lock()
-	stop := w.stop
+	stop, id, was := w.stop, w.id, w.registered
 	w.drained, w.registered = true, false
 	w.mu.Unlock()
+	if was {
+		w.handOver(ctx, id)
+	}
 	if stop != nil {
 		stop()
 		w.awaitUnregistered(ctx)

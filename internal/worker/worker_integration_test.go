@@ -39,9 +39,11 @@ func gated(client *hatchet.Client, name string, started chan<- struct{}, release
 // returns once the task is running.
 func startGated(t *testing.T, name string, m *worker.Metrics) (*worker.Worker, chan struct{}) {
 	t.Helper()
-	client := hatchettest.Engine(t).Client
+	conn := hatchettest.Engine(t)
+	client := conn.Client
 	started, release := make(chan struct{}, 1), make(chan struct{})
-	w, err := worker.Start(client, name+"-worker", 2, []*hatchet.Workflow{gated(client, name, started, release)}, slog.Default(), worker.WithMetrics(m))
+	w, err := worker.Start(conn.Client, name+"-worker", 2, []*hatchet.Workflow{gated(conn.Client, name, started, release)}, slog.Default(),
+		worker.WithMetrics(m), worker.WithReleased(conn.Embedded.WorkerReleased))
 	if err != nil {
 		t.Fatal(err)
 	}

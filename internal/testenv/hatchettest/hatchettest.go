@@ -26,6 +26,7 @@ var (
 	shared   *engine.Conn
 	initErr  error
 	adminURL string // the server of shared's database
+	engineDB string // shared's database
 )
 
 // Engine returns a connection to an embedded engine shared by every test in
@@ -91,6 +92,7 @@ func start(admin string) (*engine.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	engineDB = dbURL
 	dir, err := os.MkdirTemp("", "hatchettest")
 	if err != nil {
 		return nil, err
