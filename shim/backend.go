@@ -102,9 +102,9 @@ type FailureInfo struct {
 	Traceback string `json:"traceback,omitempty"`
 }
 
-// statusOf is e's status as its record alone tells it, before its
+// Status is e's status as its record alone tells it, before its
 // outcome or its backend add theirs.
-func statusOf(e Execution) Status {
+func (e Execution) Status() Status {
 	return Status{
 		ExecutionID: e.ID, Workflow: e.Workflow, OrganizationID: e.OrganizationID,
 		Backend: e.Backend, Reason: e.Reason, BackendRef: e.BackendRef, CreatedAt: e.CreatedAt,

@@ -144,11 +144,11 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	}
 	rt, ok := d.routes[req.Workflow]
 	if !ok {
-		return Accepted{}, fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", Quote(req.Workflow))
+		return Accepted{}, Fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", Quote(req.Workflow))
 	}
 	if rt.Check != nil {
 		if err := rt.Check(req.Input); err != nil {
-			return Accepted{}, fail(ErrInvalidInput, err, "%v", err)
+			return Accepted{}, Fail(ErrInvalidInput, err, "%v", err)
 		}
 	}
 	dec := d.decide(rt, req)
@@ -188,7 +188,7 @@ func (d *Dispatcher) claimAndSubmit(ctx context.Context, rt route.Route, req Exe
 		d.log.InfoContext(ctx, "idempotent replay", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
 		return Accepted{Execution: c.Execution, Replayed: true}, nil
 	case ClaimHeld:
-		return Accepted{}, fail(ErrConflict, nil, "an execution with this idempotency key is being submitted; retry shortly")
+		return Accepted{}, Fail(ErrConflict, nil, "an execution with this idempotency key is being submitted; retry shortly")
 	case ClaimTakenOver:
 		d.log.WarnContext(ctx, "stale claim taken over", "execution_id", c.ID, "workflow", c.Workflow, "idempotency_key", c.IdempotencyKey)
 		if a, found, err := d.acceptedBefore(ctx, c); found || err != nil {
@@ -279,7 +279,7 @@ func (d *Dispatcher) refused(ctx context.Context, e Execution, cause error) erro
 	if errors.Is(cause, celerybridge.ErrUnroutable) {
 		msg += " (the broker has no queue for this task: are the legacy Celery workers running?)"
 	}
-	return fail(ErrUnavailable, cause, "%s", msg)
+	return Fail(ErrUnavailable, cause, "%s", msg)
 }
 
 // attemptOn makes one submission to e's backend, bounded by the attempt
@@ -298,7 +298,7 @@ func (d *Dispatcher) attemptOn(ctx context.Context, e Execution, rt route.Route,
 func (d *Dispatcher) backend(name featureflag.Backend) (Backend, error) {
 	b, ok := d.backends[name]
 	if !ok {
-		return nil, fail(ErrUnavailable, nil, "%s backend is not configured", name)
+		return nil, Fail(ErrUnavailable, nil, "%s backend is not configured", name)
 	}
 	return b, nil
 }
@@ -317,7 +317,7 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 		return d.withPlatformReport(ctx, recorded(e)), nil
 	}
 	if errors.Is(err, ErrUnavailable) {
-		return Status{}, fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
+		return Status{}, Fail(ErrUnavailable, err, "%s backend is unavailable: cannot read the execution now", e.Backend)
 	}
 	if err == nil {
 		e = d.adoptRef(ctx, e, st)
@@ -358,24 +358,24 @@ func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
 		return e, err
 	}
 	if e.Finished() {
-		return e, fail(ErrNotCancellable, nil, "the execution already ended: %s", e.State)
+		return e, Fail(ErrNotCancellable, nil, "the execution already ended: %s", e.State)
 	}
 	st, err := b.Status(ctx, e)
 	switch {
 	case errors.Is(err, ErrUnavailable):
-		return e, fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
+		return e, Fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
 	case err != nil:
 		return e, err
 	case st.Final():
-		return e, fail(ErrNotCancellable, nil, "the execution already ended: %s", st.State)
+		return e, Fail(ErrNotCancellable, nil, "the execution already ended: %s", st.State)
 	}
 	e = d.adoptRef(ctx, e, st)
 	err = b.Cancel(ctx, e)
 	switch {
 	case errors.Is(err, ErrNotCancellable):
-		return e, fail(ErrNotCancellable, err, "the %s backend cannot cancel this execution: %v", e.Backend, err)
+		return e, Fail(ErrNotCancellable, err, "the %s backend cannot cancel this execution: %v", e.Backend, err)
 	case errors.Is(err, ErrUnavailable):
-		return e, fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
+		return e, Fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
 	case err != nil:
 		return e, err
 	}
@@ -387,7 +387,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
 func (d *Dispatcher) lookup(ctx context.Context, id string) (Execution, Backend, error) {
 	e, err := d.store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return Execution{}, nil, fail(ErrNotFound, err, "no execution %s", Quote(id))
+		return Execution{}, nil, Fail(ErrNotFound, err, "no execution %s", Quote(id))
 	}
 	if err != nil {
 		return Execution{}, nil, err

@@ -68,7 +68,7 @@ func TestExecute(t *testing.T) {
 		{name: "hatchet-only never falls back", req: request("modern", "k"), fallback: true, hatchet: unavailable,
 			wantErr: ErrUnavailable, wantSubmits: [2]int64{0, 1}},
 		{name: "bad input does not fall back", req: request("legacy", "k"), fallback: true,
-			celery:  func(context.Context) error { return fail(ErrInvalidInput, nil, "no document_path") },
+			celery:  func(context.Context) error { return Fail(ErrInvalidInput, nil, "no document_path") },
 			wantErr: ErrInvalidInput, wantSubmits: [2]int64{1, 0}},
 		{name: "hatchet down, no key, fallback", req: request("legacy", ""), flags: &toHatchet, fallback: true, hatchet: unavailable,
 			wantBackend: featureflag.BackendCelery, wantReason: "fallback:global", wantSubmits: [2]int64{1, 1}},
@@ -310,7 +310,7 @@ func TestCancel(t *testing.T) {
 		{name: "already cancelled", state: StateCancelled, wantErr: ErrNotCancellable},
 		{name: "succeeded", state: StateSucceeded, wantErr: ErrNotCancellable},
 		{name: "failed", state: StateFailed, wantErr: ErrNotCancellable},
-		{name: "backend down", statusErr: fail(ErrUnavailable, nil, "down"), wantErr: ErrUnavailable},
+		{name: "backend down", statusErr: Fail(ErrUnavailable, nil, "down"), wantErr: ErrUnavailable},
 		{name: "unknown id", id: "nope", wantErr: ErrNotFound},
 	}
 	for _, tt := range tests {

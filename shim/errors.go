@@ -47,9 +47,9 @@ func (e *Error) Is(target error) bool { return errors.Is(e.Kind, target) }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// fail returns an *Error of kind with a formatted message and cause (nil
+// Fail returns an *Error of kind with a formatted message and cause (nil
 // for none).
-func fail(kind, cause error, format string, args ...any) *Error {
+func Fail(kind, cause error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
 

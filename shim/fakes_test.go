@@ -315,10 +315,10 @@ func testRoutes() route.Catalog {
 }
 
 // unavailable makes a Submit fail as a backend that is down.
-func unavailable(context.Context) error { return fail(ErrUnavailable, nil, "down") }
+func unavailable(context.Context) error { return Fail(ErrUnavailable, nil, "down") }
 
 // hang makes a Submit wait for its context, as a backend that never answers.
 func hang(ctx context.Context) error {
 	<-ctx.Done()
-	return fail(ErrUnavailable, ctx.Err(), "no answer")
+	return Fail(ErrUnavailable, ctx.Err(), "no answer")
 }

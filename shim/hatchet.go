@@ -99,7 +99,7 @@ func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts 
 func (h *Hatchet) Submit(ctx context.Context, e Execution, r route.Route, input json.RawMessage) (string, error) {
 	var inexact *jsonnum.InexactError
 	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
-		return "", fail(ErrInvalidInput, err, "input %v", inexact)
+		return "", Fail(ErrInvalidInput, err, "input %v", inexact)
 	}
 	if h.connected != nil {
 		if err := h.connected(); err != nil {
@@ -154,7 +154,7 @@ func (h *Hatchet) withProgress(ctx context.Context, st Status) Status {
 const childClockSkew = time.Minute
 
 func (h *Hatchet) status(ctx context.Context, e Execution) (Status, error) {
-	st := statusOf(e)
+	st := e.Status()
 	if e.BackendRef == "" {
 		return h.unrecorded(ctx, e)
 	}
@@ -195,7 +195,7 @@ func (h *Hatchet) unrecorded(ctx context.Context, e Execution) (Status, error) {
 		return Status{}, err
 	}
 	if ref == "" {
-		return h.unsubmitted(statusOf(e)), nil
+		return h.unsubmitted(e.Status()), nil
 	}
 	e.BackendRef = ref
 	return h.status(ctx, e)
@@ -360,12 +360,12 @@ func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
 	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
 	switch {
 	case errors.Is(err, hatchetrun.ErrBadID):
-		return fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
+		return Fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
 	case err != nil:
-		return fail(ErrUnavailable, err, "%v", err)
+		return Fail(ErrUnavailable, err, "%v", err)
 	}
 	if err := hatchetrun.CancelChildren(ctx, h.client, e.BackendRef, e.CreatedAt.Add(-childClockSkew)); err != nil {
-		return fail(ErrUnavailable, err, "%v", err)
+		return Fail(ErrUnavailable, err, "%v", err)
 	}
 	return nil
 }

@@ -123,7 +123,7 @@ func (h *Hatchet) FindRef(ctx context.Context, e Execution) (string, error) {
 
 // fromSummary is e's status from its run's row in the runs list.
 func fromSummary(e Execution, r rest.V1TaskSummary) Status {
-	st := statusOf(e)
+	st := e.Status()
 	st.BackendState, st.State, st.StartedAt = string(r.Status), hatchetState(r.Status), r.StartedAt
 	if hatchetrun.Final(r.Status) {
 		st.FinishedAt = r.FinishedAt

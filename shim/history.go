@@ -79,11 +79,11 @@ func ParseCursor(s string) (Cursor, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	at, id, ok := strings.Cut(string(raw), "|")
 	if err != nil || !ok {
-		return Cursor{}, fail(ErrInvalidInput, err, "cursor %s is not one this API returned", Quote(s))
+		return Cursor{}, Fail(ErrInvalidInput, err, "cursor %s is not one this API returned", Quote(s))
 	}
 	t, err := time.Parse(time.RFC3339Nano, at)
 	if _, idErr := uuid.Parse(id); err != nil || idErr != nil {
-		return Cursor{}, fail(ErrInvalidInput, errors.Join(err, idErr), "cursor %s is not one this API returned", Quote(s))
+		return Cursor{}, Fail(ErrInvalidInput, errors.Join(err, idErr), "cursor %s is not one this API returned", Quote(s))
 	}
 	return Cursor{CreatedAt: t, ID: id}, nil
 }
@@ -95,11 +95,11 @@ var states = []string{StateQueued, StateRunning, StateSucceeded, StateFailed, St
 func (q *ListQuery) check() error {
 	switch {
 	case q.Status != "" && !slices.Contains(states, q.Status):
-		return fail(ErrInvalidInput, nil, "status %s: want one of %s", Quote(q.Status), strings.Join(states, ", "))
+		return Fail(ErrInvalidInput, nil, "status %s: want one of %s", Quote(q.Status), strings.Join(states, ", "))
 	case q.Backend != "" && q.Backend != featureflag.BackendHatchet && q.Backend != featureflag.BackendCelery:
-		return fail(ErrInvalidInput, nil, "backend %s: want hatchet or celery", Quote(string(q.Backend)))
+		return Fail(ErrInvalidInput, nil, "backend %s: want hatchet or celery", Quote(string(q.Backend)))
 	case q.Limit < 0 || q.Limit > MaxListLimit:
-		return fail(ErrInvalidInput, nil, "limit %d: want 1 to %d", q.Limit, MaxListLimit)
+		return Fail(ErrInvalidInput, nil, "limit %d: want 1 to %d", q.Limit, MaxListLimit)
 	case q.Limit == 0:
 		q.Limit = DefaultListLimit
 	}
@@ -163,7 +163,7 @@ func (d *Dispatcher) Executions(ctx context.Context, q ListQuery) (Page, error) 
 		return Page{}, err
 	}
 	if d.history == nil {
-		return Page{}, fail(ErrUnavailable, nil, "this shim keeps no execution history")
+		return Page{}, Fail(ErrUnavailable, nil, "this shim keeps no execution history")
 	}
 	es, err := d.history.List(ctx, ListQuery{Workflow: q.Workflow, Backend: q.Backend, Status: q.Status,
 		OrganizationID: q.OrganizationID, Since: q.Since, Limit: q.Limit + 1, After: q.After})
@@ -185,10 +185,10 @@ func (d *Dispatcher) Executions(ctx context.Context, q ListQuery) (Page, error) 
 // Summary compares the backends for every workflow over the window ending now.
 func (d *Dispatcher) Summary(ctx context.Context, window time.Duration) (Summary, error) {
 	if window <= 0 {
-		return Summary{}, fail(ErrInvalidInput, nil, "window %s: must be positive", window)
+		return Summary{}, Fail(ErrInvalidInput, nil, "window %s: must be positive", window)
 	}
 	if d.history == nil {
-		return Summary{}, fail(ErrUnavailable, nil, "this shim keeps no execution history")
+		return Summary{}, Fail(ErrUnavailable, nil, "this shim keeps no execution history")
 	}
 	since := time.Now().Add(-window).UTC()
 	stats, err := d.history.Stats(ctx, since)
@@ -220,10 +220,10 @@ func statsOf(all []BackendStats, workflow string, backend featureflag.Backend) B
 // buckets over the window ending now.
 func (d *Dispatcher) Series(ctx context.Context, window, step time.Duration) ([]Point, time.Time, error) {
 	if d.history == nil {
-		return nil, time.Time{}, fail(ErrUnavailable, nil, "this shim keeps no execution history")
+		return nil, time.Time{}, Fail(ErrUnavailable, nil, "this shim keeps no execution history")
 	}
 	if step <= 0 || window <= 0 {
-		return nil, time.Time{}, fail(ErrInvalidInput, nil, "window %s and step %s must be positive", window, step)
+		return nil, time.Time{}, Fail(ErrInvalidInput, nil, "window %s and step %s must be positive", window, step)
 	}
 	since := time.Now().Add(-window).Truncate(step).UTC()
 	ps, err := d.history.Series(ctx, since, step)

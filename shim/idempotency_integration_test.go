@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	celerybackend "github.com/unstract/hatchet-worker/shim/backend/celery"
+
 	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -198,7 +200,7 @@ func celeryRoute(t *testing.T, wrap ...func(shim.Backend) shim.Backend) (idemShi
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
 	rt := platformRoute(t, workflows.DocumentProcessingName)
 	rt.Legacy.Queue = queue
-	var backend shim.Backend = shim.NewCelery(celery)
+	var backend shim.Backend = celerybackend.New(celery)
 	for _, w := range wrap {
 		backend = w(backend)
 	}

@@ -47,7 +47,7 @@ func outcomeOf(st Status) Outcome {
 // finished execution its backend no longer shows (an rpc:// result after a
 // restart).
 func recorded(e Execution) Status {
-	st := statusOf(e)
+	st := e.Status()
 	st.State, st.BackendState, st.StartedAt, st.FinishedAt = e.State, e.BackendState, e.StartedAt, e.FinishedAt
 	st.Error, st.Result = e.Error, e.Result
 	return st

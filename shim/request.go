@@ -31,13 +31,13 @@ func (r ExecuteRequest) Validate() error {
 		missing = append(missing, "input")
 	}
 	if len(missing) > 0 {
-		return fail(ErrInvalidInput, nil, "missing required fields: %s", strings.Join(missing, ", "))
+		return Fail(ErrInvalidInput, nil, "missing required fields: %s", strings.Join(missing, ", "))
 	}
 	if !json.Valid(r.Input) || r.Input[0] != '{' {
-		return fail(ErrInvalidInput, nil, "input must be a JSON object")
+		return Fail(ErrInvalidInput, nil, "input must be a JSON object")
 	}
 	if len(r.OrganizationID) > maxKeyLen || len(r.IdempotencyKey) > maxKeyLen {
-		return fail(ErrInvalidInput, nil, "organization_id and idempotency_key are limited to %d bytes", maxKeyLen)
+		return Fail(ErrInvalidInput, nil, "organization_id and idempotency_key are limited to %d bytes", maxKeyLen)
 	}
 	return nil
 }

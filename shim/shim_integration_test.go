@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	celerybackend "github.com/unstract/hatchet-worker/shim/backend/celery"
+
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -137,7 +139,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 
 	backends := map[featureflag.Backend]shim.Backend{
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithDashboard(dashboardURL, conn.TenantID)),
-		featureflag.BackendCelery:  shim.NewCelery(celery),
+		featureflag.BackendCelery:  celerybackend.New(celery),
 	}
 	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithMetrics(s.reg),
 		shim.WithHistory(store))
@@ -730,7 +732,7 @@ func TestBrokerDownIs503(t *testing.T) {
 func celeryOnly(t *testing.T, celery *celerybridge.Client, rt route.Route) *stack {
 	t.Helper()
 	t.Cleanup(func() { _ = celery.Close(context.Background()) })
-	url, _ := serveRoute(t, rt, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: shim.NewCelery(celery)})
+	url, _ := serveRoute(t, rt, map[featureflag.Backend]shim.Backend{featureflag.BackendCelery: celerybackend.New(celery)})
 	return &stack{url: url, llm: "http://127.0.0.1:1/v1"}
 }
 

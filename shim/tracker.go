@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/featureflag"
-	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
 // TrackStore is the store outcome tracking walks; *PGStore provides it.
@@ -159,26 +158,25 @@ func (t *Tracker) report(ctx context.Context, name featureflag.Backend, err erro
 	}
 }
 
-// observeTimeout bounds the recording of one rpc:// result.
+// observeTimeout bounds the recording of one pushed result.
 const observeTimeout = 5 * time.Second
 
-// Observe records a final Celery result as it arrives at this instance's
-// rpc:// reply queue (celerybridge.Client.OnResult), before the reply is
-// acknowledged: the reply queue and the results it held end with the
-// process. A result the store cannot take now stays readable for the next
-// pass while the process lives. Tasks the shim did not submit match no
-// record and are ignored.
-func (t *Tracker) Observe(r celerybridge.Result) {
-	if _, err := uuid.Parse(r.TaskID); err != nil {
+// Observe records a final status a backend pushes as it arrives (the
+// Celery backend's rpc:// replies, celery.Observed), before the backend
+// lets go of it. A status the store cannot take now stays readable for the
+// next pass while the process lives. Statuses of executions the shim did
+// not submit, or of another backend, match no record and are ignored.
+func (t *Tracker) Observe(st Status) {
+	if _, err := uuid.Parse(st.ExecutionID); err != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), observeTimeout)
 	defer cancel()
-	e := Execution{ID: r.TaskID, Backend: featureflag.BackendCelery}
-	rec, first, err := t.store.Finish(ctx, e, outcomeOf(celeryStatus(e, r)))
+	e := Execution{ID: st.ExecutionID, Backend: st.Backend}
+	rec, first, err := t.store.Finish(ctx, e, outcomeOf(st))
 	switch {
 	case err != nil:
-		t.log.WarnContext(ctx, "record celery result", "execution_id", r.TaskID, "err", err)
+		t.log.WarnContext(ctx, "record a pushed result", "execution_id", st.ExecutionID, "backend", st.Backend, "err", err)
 	case first:
 		t.finisher.counted(ctx, rec)
 	}

@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/unstract/hatchet-worker/featureflag"
-	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
 // followBackend is a fakeBackend that also reports many executions at once:
@@ -42,7 +40,7 @@ func (b *followBackend) Follow(_ context.Context, es []Execution) ([]Status, err
 	var out []Status
 	for _, e := range es {
 		if s, ok := b.states[e.ID]; ok {
-			st := statusOf(e)
+			st := e.Status()
 			st.State = s
 			if s == StateFailed {
 				st.Error = &FailureInfo{Type: "ValueError", Message: "bad", Traceback: "Traceback (most recent call last)"}
@@ -59,7 +57,7 @@ func (b *followBackend) Status(_ context.Context, e Execution) (Status, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := statusOf(e)
+	st := e.Status()
 	st.State = StateQueued
 	if s, ok := b.states[e.ID]; ok {
 		st.State = s
@@ -179,7 +177,7 @@ func TestStatusNeverGoesBackwards(t *testing.T) {
 	}{
 		{"backend forgot", StateQueued, nil},
 		{"backend reports the end without its time", StateSucceeded, nil},
-		{"backend down", "", fail(ErrUnavailable, nil, "down")},
+		{"backend down", "", Fail(ErrUnavailable, nil, "down")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +204,8 @@ func TestStatusNeverGoesBackwards(t *testing.T) {
 	}
 }
 
-// TestObserve records rpc:// results of the shim's Celery executions only.
+// TestObserve records pushed final statuses of the shim's own executions
+// of the pushing backend only.
 func TestObserve(t *testing.T) {
 	f := newTrackFixture(10)
 	id := f.accept(t, 1)[0]
@@ -215,13 +214,13 @@ func TestObserve(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := time.Now().Add(-time.Second).UTC()
-	for _, r := range []celerybridge.Result{
-		{TaskID: "not-a-uuid", State: celerybridge.StateSuccess},
-		{TaskID: hatchetRun.ID, State: celerybridge.StateFailure},
-		{TaskID: id, State: celerybridge.StateFailure, DateDone: done, Traceback: "Traceback …",
-			Value: json.RawMessage(`{"exc_type": "KeyError", "exc_message": ["x"], "exc_module": "builtins"}`)},
+	for _, st := range []Status{
+		{ExecutionID: "not-a-uuid", Backend: featureflag.BackendCelery, State: StateSucceeded},
+		{ExecutionID: hatchetRun.ID, Backend: featureflag.BackendCelery, State: StateFailed},
+		{ExecutionID: id, Backend: featureflag.BackendCelery, State: StateFailed, FinishedAt: &done,
+			Error: &FailureInfo{Type: "KeyError", Message: "x", Traceback: "Traceback …"}},
 	} {
-		f.tr.Observe(r)
+		f.tr.Observe(st)
 	}
 	e, _ := f.store.Get(context.Background(), id)
 	if e.State != StateFailed || e.Error == nil || e.Error.Type != "KeyError" || !e.FinishedAt.Equal(done) {

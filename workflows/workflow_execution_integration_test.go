@@ -25,6 +25,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/api"
+	"github.com/unstract/hatchet-worker/shim/backend/celery"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -194,7 +195,7 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	conn := hatchettest.Engine(t)
 	return shim.NewDispatcher(catalog, byRequest{}, store, map[featureflag.Backend]shim.Backend{
 		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...)),
-		featureflag.BackendCelery:  shim.NewCelery(bridge),
+		featureflag.BackendCelery:  celery.New(bridge),
 	}, env.shimOpts...)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/api"
+	"github.com/unstract/hatchet-worker/shim/backend/celery"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/console"
 	"github.com/unstract/hatchet-worker/shim/route"
@@ -275,7 +276,7 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		shim.WithLostAfter(s.cfg.Shim.LostAfter), shim.WithConnected(s.conn.Connected), shim.WithDashboard(s.cfg.Shim.DashboardURL, s.conn.TenantID),
 		shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...))}
 	if s.deps.Celery != nil {
-		backends[featureflag.BackendCelery] = shim.NewCelery(s.deps.Celery)
+		backends[featureflag.BackendCelery] = celery.New(s.deps.Celery)
 	}
 	routing := []featureflag.RouterOption{featureflag.WithFallback(s.cfg.Routing.Fallback)}
 	if s.cfg.Routing.Backend == featureflag.BackendCelery {
@@ -321,7 +322,7 @@ func (s *service) mountConsole(d *shim.Dispatcher, tokens []string) error {
 func (s *service) track(bgCtx context.Context, d *shim.Dispatcher) {
 	tracker := shim.NewTracker(d, s.store, shim.WithTrackInterval(s.cfg.Shim.TrackInterval), shim.WithTrackBatch(s.cfg.Shim.TrackBatch))
 	if s.deps.Celery != nil {
-		s.deps.Celery.OnResult(tracker.Observe)
+		s.deps.Celery.OnResult(celery.Observed(tracker.Observe))
 	}
 	s.bg.Go(func() error { return tracker.Run(bgCtx) })
 }

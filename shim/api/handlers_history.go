@@ -71,7 +71,7 @@ func ParseWindow(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, invalid(err, "window %s: want a positive duration such as 24h or 7d", shim.Quote(s))
+		return 0, shim.Fail(shim.ErrInvalidInput, err, "window %s: want a positive duration such as 24h or 7d", shim.Quote(s))
 	}
 	return d, nil
 }
@@ -92,7 +92,7 @@ func ParseListQuery(v url.Values) (shim.ListQuery, error) {
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return q, invalid(err, "limit %s: want 1 to %d", shim.Quote(s), shim.MaxListLimit)
+			return q, shim.Fail(shim.ErrInvalidInput, err, "limit %s: want 1 to %d", shim.Quote(s), shim.MaxListLimit)
 		}
 		q.Limit = n
 	}
@@ -113,7 +113,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	d, err := ParseWindow(s)
 	if err != nil {
-		return time.Time{}, invalid(err, "since %s: want an RFC 3339 time or a duration such as 24h", shim.Quote(s))
+		return time.Time{}, shim.Fail(shim.ErrInvalidInput, err, "since %s: want an RFC 3339 time or a duration such as 24h", shim.Quote(s))
 	}
 	return time.Now().Add(-d), nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/unstract/hatchet-worker/internal/httpjson"
@@ -82,9 +81,4 @@ func toAPIError(err error) *APIError {
 // writeError writes ae as {"error": {"code", "message"}}.
 func writeError(w http.ResponseWriter, ae *APIError) {
 	httpjson.Write(w, ae.Status, map[string]*APIError{"error": ae})
-}
-
-// invalid is the error of a query parameter the client got wrong (422).
-func invalid(cause error, format string, args ...any) error {
-	return &shim.Error{Kind: shim.ErrInvalidInput, Msg: fmt.Sprintf(format, args...), Err: cause}
 }

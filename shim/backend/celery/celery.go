@@ -1,4 +1,4 @@
-package shim
+package celery
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// LegacyClient is what the shim needs from the CeleryBridge client;
+// Client is what the shim needs from the CeleryBridge client;
 // *celerybridge.Client provides it.
-type LegacyClient interface {
+type Client interface {
 	Send(ctx context.Context, task string, args []any, kwargs map[string]any, opts ...celerybridge.SendOption) (string, error)
 	Lookup(ctx context.Context, id string) (celerybridge.Result, error)
 	LookupMany(ctx context.Context, ids []string) ([]celerybridge.Result, error)
@@ -23,12 +25,12 @@ type LegacyClient interface {
 
 // Celery runs executions as legacy Celery tasks; the Celery task id is the
 // execution id, so the platform's logs and ours name the same thing.
-type Celery struct {
-	client LegacyClient
+type Backend struct {
+	client Client
 }
 
-// NewCelery returns the Celery backend.
-func NewCelery(c LegacyClient) *Celery { return &Celery{client: c} }
+// New returns the Celery backend.
+func New(c Client) *Backend { return &Backend{client: c} }
 
 // publishTimeout bounds how long Submit waits for the broker's confirm, so a
 // broker that stops answering yields a 503 (or the fallback) rather than a
@@ -37,48 +39,48 @@ const publishTimeout = 15 * time.Second
 
 // Submit publishes the task and returns once the broker has confirmed it.
 // While the bridge is reconnecting it fails at once with ErrUnavailable.
-func (c *Celery) Submit(ctx context.Context, e Execution, r route.Route, input json.RawMessage) (string, error) {
+func (c *Backend) Submit(ctx context.Context, e shim.Execution, r route.Route, input json.RawMessage) (string, error) {
 	if r.Legacy == nil {
-		return "", fail(ErrUnavailable, nil, "workflow %s has no legacy Celery task", r.Name)
+		return "", shim.Fail(shim.ErrUnavailable, nil, "workflow %s has no legacy Celery task", r.Name)
 	}
 	args, kwargs, err := r.Legacy.Args(route.Call{ExecutionID: e.ID, OrganizationID: e.OrganizationID}, input)
 	if err != nil {
-		return "", fail(ErrInvalidInput, err, "input cannot be mapped to the legacy task: %v", err)
+		return "", shim.Fail(shim.ErrInvalidInput, err, "input cannot be mapped to the legacy task: %v", err)
 	}
 	if err := c.client.Ready(ctx); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", fmt.Errorf("%w: %w", shim.ErrUnavailable, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	id, err := c.client.Send(ctx, r.Legacy.Task, args, kwargs,
 		celerybridge.WithTaskID(e.ID), celerybridge.WithQueue(r.Legacy.Queue))
 	if err != nil {
-		return "", fmt.Errorf("%w: publish %s to %s: %w", ErrUnavailable, r.Legacy.Task, r.Legacy.Queue, err)
+		return "", fmt.Errorf("%w: publish %s to %s: %w", shim.ErrUnavailable, r.Legacy.Task, r.Legacy.Queue, err)
 	}
 	return id, nil
 }
 
 // Status reads the task's state from the result backend.
-func (c *Celery) Status(ctx context.Context, e Execution) (Status, error) {
+func (c *Backend) Status(ctx context.Context, e shim.Execution) (shim.Status, error) {
 	res, err := c.client.Lookup(ctx, e.ID)
 	if err != nil {
-		return Status{}, fmt.Errorf("%w: look up celery task %s: %w", ErrUnavailable, e.ID, err)
+		return shim.Status{}, fmt.Errorf("%w: look up celery task %s: %w", shim.ErrUnavailable, e.ID, err)
 	}
 	return celeryStatus(e, res), nil
 }
 
 // Follow reads the tasks of es from the result backend in one round trip
 // and returns the status of each the backend knows (not PENDING).
-func (c *Celery) Follow(ctx context.Context, es []Execution) ([]Status, error) {
+func (c *Backend) Follow(ctx context.Context, es []shim.Execution) ([]shim.Status, error) {
 	ids := make([]string, len(es))
 	for i, e := range es {
 		ids[i] = e.ID
 	}
 	results, err := c.client.LookupMany(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("%w: look up %d celery tasks: %w", ErrUnavailable, len(ids), err)
+		return nil, fmt.Errorf("%w: look up %d celery tasks: %w", shim.ErrUnavailable, len(ids), err)
 	}
-	var out []Status
+	var out []shim.Status
 	for i, res := range results {
 		if res.State != celerybridge.StatePending {
 			out = append(out, celeryStatus(es[i], res))
@@ -88,8 +90,18 @@ func (c *Celery) Follow(ctx context.Context, es []Execution) ([]Status, error) {
 }
 
 // celeryStatus is e's status from its task's result.
-func celeryStatus(e Execution, res celerybridge.Result) Status {
-	st := statusOf(e)
+// Observed adapts observe (shim.Tracker.Observe) to the bridge's result
+// callback (celerybridge.Client.OnResult): each rpc:// reply becomes the
+// status of the execution whose Celery task id it names.
+func Observed(observe func(shim.Status)) func(celerybridge.Result) {
+	return func(r celerybridge.Result) {
+		observe(celeryStatus(shim.Execution{ID: r.TaskID, Backend: featureflag.BackendCelery}, r))
+	}
+}
+
+// celeryStatus is e's status as the Celery result res tells it.
+func celeryStatus(e shim.Execution, res celerybridge.Result) shim.Status {
+	st := e.Status()
 	st.BackendState = string(res.State)
 	st.State = celeryState(res.State)
 	if !res.DateDone.IsZero() && res.State.Final() {
@@ -102,7 +114,7 @@ func celeryStatus(e Execution, res celerybridge.Result) Status {
 	case res.Err() != nil:
 		var te *celerybridge.TaskError
 		if errors.As(res.Err(), &te) {
-			st.Error = &FailureInfo{Type: te.ExcType, Message: te.ExcMessage, Traceback: te.Traceback}
+			st.Error = &shim.FailureInfo{Type: te.ExcType, Message: te.ExcMessage, Traceback: te.Traceback}
 		}
 	}
 	return st
@@ -111,26 +123,26 @@ func celeryStatus(e Execution, res celerybridge.Result) Status {
 func celeryState(s celerybridge.State) string {
 	switch s {
 	case celerybridge.StateStarted, celerybridge.StateRetry:
-		return StateRunning
+		return shim.StateRunning
 	case celerybridge.StateSuccess:
-		return StateSucceeded
+		return shim.StateSucceeded
 	case celerybridge.StateFailure:
-		return StateFailed
+		return shim.StateFailed
 	case celerybridge.StateRevoked:
-		return StateCancelled
+		return shim.StateCancelled
 	default:
-		return StateQueued
+		return shim.StateQueued
 	}
 }
 
 // Cancel revokes the task on every worker, as Celery's control.revoke does:
 // a task not yet started ends REVOKED; one already running finishes.
-func (c *Celery) Cancel(ctx context.Context, e Execution) error {
+func (c *Backend) Cancel(ctx context.Context, e shim.Execution) error {
 	if err := c.client.Revoke(ctx, e.ID); err != nil {
-		return fmt.Errorf("%w: revoke celery task %s: %w", ErrUnavailable, e.ID, err)
+		return fmt.Errorf("%w: revoke celery task %s: %w", shim.ErrUnavailable, e.ID, err)
 	}
 	return nil
 }
 
 // Ready reports whether the broker connection is live.
-func (c *Celery) Ready(ctx context.Context) error { return c.client.Ready(ctx) }
+func (c *Backend) Ready(ctx context.Context) error { return c.client.Ready(ctx) }
