@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/featureflag"
-	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -269,15 +268,16 @@ func (d *Dispatcher) release(ctx context.Context, c Claim, cause error) error {
 }
 
 // refused returns the error to report for e, which no backend accepted
-// because of cause.
+// because of cause; a backend's *Error in cause adds its message.
 func (d *Dispatcher) refused(ctx context.Context, e Execution, cause error) error {
 	if !errors.Is(cause, ErrUnavailable) {
 		return cause
 	}
 	d.log.ErrorContext(ctx, "backend unavailable", "execution_id", e.ID, "backend", e.Backend, "err", cause)
 	msg := string(e.Backend) + " backend is unavailable; the request was not accepted, retry later"
-	if errors.Is(cause, celerybridge.ErrUnroutable) {
-		msg += " (the broker has no queue for this task: are the legacy Celery workers running?)"
+	var detail *Error
+	if errors.As(cause, &detail) {
+		msg += " (" + detail.Msg + ")"
 	}
 	return Fail(ErrUnavailable, cause, "%s", msg)
 }

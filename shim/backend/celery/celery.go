@@ -54,6 +54,10 @@ func (c *Backend) Submit(ctx context.Context, e shim.Execution, r route.Route, i
 	defer cancel()
 	id, err := c.client.Send(ctx, r.Legacy.Task, args, kwargs,
 		celerybridge.WithTaskID(e.ID), celerybridge.WithQueue(r.Legacy.Queue))
+	if errors.Is(err, celerybridge.ErrUnroutable) {
+		return "", shim.Fail(shim.ErrUnavailable, fmt.Errorf("publish %s to %s: %w", r.Legacy.Task, r.Legacy.Queue, err),
+			"the broker has no queue for this task: are the legacy Celery workers running?")
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: publish %s to %s: %w", shim.ErrUnavailable, r.Legacy.Task, r.Legacy.Queue, err)
 	}

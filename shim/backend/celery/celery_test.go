@@ -1,13 +1,18 @@
 package celery
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // TestObserved turns rpc:// replies into the statuses of the executions
@@ -47,4 +52,25 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// unroutable is a bridge whose broker has no queue for any task.
+type unroutable struct{ Client }
+
+func (unroutable) Ready(context.Context) error { return nil }
+func (unroutable) Send(context.Context, string, []any, map[string]any, ...celerybridge.SendOption) (string, error) {
+	return "", fmt.Errorf("send: %w", celerybridge.ErrUnroutable)
+}
+
+// TestSubmitUnroutable names the likely cause of a task the broker cannot
+// route: no legacy worker declared its queue.
+func TestSubmitUnroutable(t *testing.T) {
+	rt := route.Route{Name: "wf", Legacy: &route.LegacyTask{Task: "t", Queue: "q",
+		Args: func(route.Call, json.RawMessage) ([]any, map[string]any, error) { return nil, nil, nil }}}
+	_, err := New(unroutable{}).Submit(context.Background(), shim.Execution{ID: "e1"}, rt, nil)
+	var detail *shim.Error
+	if !errors.Is(err, shim.ErrUnavailable) || !errors.Is(err, celerybridge.ErrUnroutable) || !errors.As(err, &detail) ||
+		!strings.Contains(detail.Msg, "are the legacy Celery workers running?") {
+		t.Errorf("Submit: %v", err)
+	}
 }
