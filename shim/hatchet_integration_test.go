@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
+
 	"github.com/google/uuid"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -23,7 +25,7 @@ import (
 // the reason once SHIM_LOST_AFTER has passed.
 func TestHatchetRunTheEngineNeverMade(t *testing.T) {
 	conn := hatchettest.Engine(t)
-	h := shim.NewHatchet(conn.Client, conn.Ready, shim.WithLostAfter(time.Minute))
+	h := hatchetbackend.New(conn.Client, conn.Ready, hatchetbackend.WithLostAfter(time.Minute))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tests := []struct {
@@ -42,8 +44,8 @@ func TestHatchetRunTheEngineNeverMade(t *testing.T) {
 		if st.State != tt.want {
 			t.Errorf("a run the engine never made, %s old: status %s, want %s", tt.age, st.State, tt.want)
 		}
-		if tt.want == shim.StateUnknown && (st.Error == nil || st.Error.Type != shim.UnknownRunNotFound) {
-			t.Errorf("unknown run: error = %+v, want type %s", st.Error, shim.UnknownRunNotFound)
+		if tt.want == shim.StateUnknown && (st.Error == nil || st.Error.Type != hatchetbackend.UnknownRunNotFound) {
+			t.Errorf("unknown run: error = %+v, want type %s", st.Error, hatchetbackend.UnknownRunNotFound)
 		}
 	}
 }
@@ -75,7 +77,7 @@ func TestHatchetRunSentToAStoppedWorker(t *testing.T) {
 	if err := stale.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h := shim.NewHatchet(conn.Client, conn.Ready)
+	h := hatchetbackend.New(conn.Client, conn.Ready)
 	route := workflows.Routes(defs)[0]
 	input, _ := json.Marshal(map[string]any{"settings": map[string]any{"type": "filesystem", "path": t.TempDir()}})
 	var execs []shim.Execution

@@ -110,7 +110,7 @@ func (s *PGStore) percentiles(ctx context.Context, since time.Time, get func(str
 	var p50, p95 float64
 	_, err = pgx.ForEachRow(rows, []any{&w, &b, &p50, &p95}, func() error {
 		st := get(w, b)
-		st.P50Seconds, st.P95Seconds = ptr(p50), ptr(p95)
+		st.P50Seconds, st.P95Seconds = new(p50), new(p95)
 		return nil
 	})
 	if err != nil {

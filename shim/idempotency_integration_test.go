@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
+
 	celerybackend "github.com/unstract/hatchet-worker/shim/backend/celery"
 
 	"github.com/google/uuid"
@@ -237,7 +239,7 @@ func hatchetRoute(t *testing.T) (idemShim, func(*testing.T, string) int) {
 	t.Helper()
 	conn := hatchettest.Engine(t)
 	startWorker(t, conn)
-	counted := &countingBackend{Backend: shim.NewHatchet(conn.Client, conn.Ready)}
+	counted := &countingBackend{Backend: hatchetbackend.New(conn.Client, conn.Ready)}
 	rt := platformRoute(t, workflows.ConnectorValidationName)
 	s := newIdemShim(t, rt, map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: counted})
 	s.input = map[string]any{"settings": map[string]any{"type": "filesystem", "path": t.TempDir()}}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
+
 	celerybackend "github.com/unstract/hatchet-worker/shim/backend/celery"
 
 	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
@@ -138,7 +140,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	go func() { _ = s.flags.Watch(watchCtx) }()
 
 	backends := map[featureflag.Backend]shim.Backend{
-		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithDashboard(dashboardURL, conn.TenantID)),
+		featureflag.BackendHatchet: hatchetbackend.New(conn.Client, conn.Ready, hatchetbackend.WithDashboard(dashboardURL, conn.TenantID)),
 		featureflag.BackendCelery:  celerybackend.New(celery),
 	}
 	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithMetrics(s.reg),

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
+
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
@@ -194,7 +196,7 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	env.store = store
 	conn := hatchettest.Engine(t)
 	return shim.NewDispatcher(catalog, byRequest{}, store, map[featureflag.Backend]shim.Backend{
-		featureflag.BackendHatchet: shim.NewHatchet(conn.Client, conn.Ready, shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...)),
+		featureflag.BackendHatchet: hatchetbackend.New(conn.Client, conn.Ready, hatchetbackend.WithResultTasks(catalog.ResultTasks()), hatchetbackend.WithProgress(catalog.Spawning()...)),
 		featureflag.BackendCelery:  celery.New(bridge),
 	}, env.shimOpts...)
 }

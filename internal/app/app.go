@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -272,9 +274,9 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		return err
 	}
 	s.bg.Go(func() error { return ignoreCancel(s.flags.Watch(bgCtx)) })
-	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: shim.NewHatchet(s.conn.Client, s.conn.Ready,
-		shim.WithLostAfter(s.cfg.Shim.LostAfter), shim.WithConnected(s.conn.Connected), shim.WithDashboard(s.cfg.Shim.DashboardURL, s.conn.TenantID),
-		shim.WithResultTasks(catalog.ResultTasks()), shim.WithProgress(catalog.Spawning()...))}
+	backends := map[featureflag.Backend]shim.Backend{featureflag.BackendHatchet: hatchetbackend.New(s.conn.Client, s.conn.Ready,
+		hatchetbackend.WithLostAfter(s.cfg.Shim.LostAfter), hatchetbackend.WithConnected(s.conn.Connected), hatchetbackend.WithDashboard(s.cfg.Shim.DashboardURL, s.conn.TenantID),
+		hatchetbackend.WithResultTasks(catalog.ResultTasks()), hatchetbackend.WithProgress(catalog.Spawning()...))}
 	if s.deps.Celery != nil {
 		backends[featureflag.BackendCelery] = celery.New(s.deps.Celery)
 	}

@@ -1,3 +1,6 @@
+// Package celery is the shim's legacy backend: it sends executions to the
+// platform's Celery workers as their own tasks, over shim/celerybridge, and
+// reads their results back.
 package celery
 
 import (
@@ -13,7 +16,7 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// Client is what the shim needs from the CeleryBridge client;
+// Client is what the backend needs from the CeleryBridge client;
 // *celerybridge.Client provides it.
 type Client interface {
 	Send(ctx context.Context, task string, args []any, kwargs map[string]any, opts ...celerybridge.SendOption) (string, error)
@@ -23,7 +26,7 @@ type Client interface {
 	Ready(ctx context.Context) error
 }
 
-// Celery runs executions as legacy Celery tasks; the Celery task id is the
+// Backend runs executions as legacy Celery tasks; the Celery task id is the
 // execution id, so the platform's logs and ours name the same thing.
 type Backend struct {
 	client Client

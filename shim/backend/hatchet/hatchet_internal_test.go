@@ -1,4 +1,4 @@
-package shim
+package hatchet
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -30,17 +31,17 @@ func TestWithRun(t *testing.T) {
 		wantResult bool
 	}{
 		{"running after a failed attempt", rest.V1WorkflowRun{Status: rest.V1TaskStatusRUNNING, StartedAt: &at, FinishedAt: &at,
-			ErrorMessage: msg("attempt 1 failed")}, StateRunning, false, "", false},
-		{"queued", rest.V1WorkflowRun{Status: rest.V1TaskStatusQUEUED}, StateQueued, false, "", false},
+			ErrorMessage: msg("attempt 1 failed")}, shim.StateRunning, false, "", false},
+		{"queued", rest.V1WorkflowRun{Status: rest.V1TaskStatusQUEUED}, shim.StateQueued, false, "", false},
 		{"failed", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, StartedAt: &at, FinishedAt: &at,
-			ErrorMessage: msg(`"either llm or llm_adapter_id is required"`)}, StateFailed, true, "either llm or llm_adapter_id is required", false},
-		{"failed without a message", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, FinishedAt: &at}, StateFailed, true, "workflow run failed", false},
+			ErrorMessage: msg(`"either llm or llm_adapter_id is required"`)}, shim.StateFailed, true, "either llm or llm_adapter_id is required", false},
+		{"failed without a message", rest.V1WorkflowRun{Status: rest.V1TaskStatusFAILED, FinishedAt: &at}, shim.StateFailed, true, "workflow run failed", false},
 		{"completed", rest.V1WorkflowRun{Status: rest.V1TaskStatusCOMPLETED, FinishedAt: &at, Output: map[string]any{"ok": true}},
-			StateSucceeded, true, "", true},
+			shim.StateSucceeded, true, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := withRun(Status{}, &rest.V1WorkflowRunDetails{Run: tt.run})
+			st := withRun(shim.Status{}, &rest.V1WorkflowRunDetails{Run: tt.run})
 			if st.State != tt.state || (st.FinishedAt != nil) != tt.finished || (st.Result != nil) != tt.wantResult {
 				t.Errorf("state %s finished_at %v result %s; want %s, finished %v, result %v", st.State, st.FinishedAt, st.Result, tt.state, tt.finished, tt.wantResult)
 			}
@@ -59,7 +60,7 @@ func TestWithRun(t *testing.T) {
 // workflow's result task's output when it names one, as the engine's API
 // gives a finished run, else the one output or all of them by task name.
 func TestRecordsResult(t *testing.T) {
-	h := NewHatchet(nil, nil, WithResultTasks(map[string]string{"dag": "last"}))
+	h := New(nil, nil, WithResultTasks(map[string]string{"dag": "last"}))
 	outputs := map[string]json.RawMessage{"first": json.RawMessage(`{"a":1}`), "last": json.RawMessage(`{"b":2}`)}
 	tests := []struct {
 		name     string
@@ -90,13 +91,40 @@ func TestSubmitWhileDisconnected(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := errors.New("hatchet engine connection to 127.0.0.1:1 is down")
-	h := NewHatchet(client, nil, WithConnected(func() error { return down }))
+	h := New(client, nil, WithConnected(func() error { return down }))
 	began := time.Now()
-	_, err = h.Submit(t.Context(), Execution{ID: "e1"}, route.Route{Name: "w", Hatchet: "w"}, json.RawMessage(`{}`))
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, down) {
+	_, err = h.Submit(t.Context(), shim.Execution{ID: "e1"}, route.Route{Name: "w", Hatchet: "w"}, json.RawMessage(`{}`))
+	if !errors.Is(err, shim.ErrUnavailable) || !errors.Is(err, down) {
 		t.Fatalf("Submit = %v, want ErrUnavailable naming the connection", err)
 	}
 	if took := time.Since(began); took > time.Second {
 		t.Errorf("Submit took %v while disconnected", took)
+	}
+}
+
+// TestUnsubmittedBecomesUnknown checks that a claim without a run is queued
+// while a request may still be submitting it, and unknown after the bound.
+func TestUnsubmittedBecomesUnknown(t *testing.T) {
+	h := New(nil, nil, WithLostAfter(time.Minute))
+	fresh := h.unsubmitted(shim.Status{CreatedAt: time.Now().Add(-30 * time.Second)})
+	if fresh.State != shim.StateQueued || fresh.Error != nil {
+		t.Errorf("30 s old claim = %+v, want queued", fresh)
+	}
+	old := h.unsubmitted(shim.Status{CreatedAt: time.Now().Add(-2 * time.Minute)})
+	if old.State != shim.StateUnknown || old.Error == nil || old.Error.Type != UnknownNotSubmitted || !old.Final() {
+		t.Errorf("2 min old claim = %+v, want unknown (%s)", old, UnknownNotSubmitted)
+	}
+}
+
+// TestJoinOutputs checks the result read from the engine's records: the
+// task's output for one task, outputs by task for several.
+func TestJoinOutputs(t *testing.T) {
+	one := joinOutputs(map[string]json.RawMessage{"validate-connection": json.RawMessage(`{"ok":true}`)})
+	if string(one) != `{"ok":true}` {
+		t.Errorf("one task: %s", one)
+	}
+	two := joinOutputs(map[string]json.RawMessage{"a": json.RawMessage(`1`), "b": json.RawMessage(`2`)})
+	if string(two) != `{"a":1,"b":2}` {
+		t.Errorf("two tasks: %s", two)
 	}
 }

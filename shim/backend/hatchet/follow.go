@@ -1,4 +1,4 @@
-package shim
+package hatchet
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -27,9 +28,9 @@ const listSkew = time.Minute
 // lost run from a slow one. Executions of workflows that spawn runs are
 // read alone too: their runs' children carry the same metadata and would
 // crowd a list.
-func (h *Hatchet) Follow(ctx context.Context, es []Execution) ([]Status, error) {
-	var out []Status
-	var listed []Execution
+func (h *Backend) Follow(ctx context.Context, es []shim.Execution) ([]shim.Status, error) {
+	var out []shim.Status
+	var listed []shim.Execution
 	for _, e := range es {
 		if !h.spawning[e.Workflow] {
 			listed = append(listed, e)
@@ -52,12 +53,12 @@ func (h *Hatchet) Follow(ctx context.Context, es []Execution) ([]Status, error) 
 }
 
 // followChunk follows up to followChunk executions with one list request.
-func (h *Hatchet) followChunk(ctx context.Context, es []Execution) ([]Status, error) {
+func (h *Backend) followChunk(ctx context.Context, es []shim.Execution) ([]shim.Status, error) {
 	rows, err := h.listRuns(ctx, es)
 	if err != nil {
 		return nil, err
 	}
-	var out []Status
+	var out []shim.Status
 	for _, e := range es {
 		row, listed := rows[e.BackendRef]
 		if listed && row.Status != rest.V1TaskStatusFAILED {
@@ -77,7 +78,7 @@ func (h *Hatchet) followChunk(ctx context.Context, es []Execution) ([]Status, er
 
 // listRuns lists the runs of es by their execution_id metadata, keyed by
 // run id (a run the shim started is its execution's backend ref).
-func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest.V1TaskSummary, error) {
+func (h *Backend) listRuns(ctx context.Context, es []shim.Execution) (map[string]rest.V1TaskSummary, error) {
 	since := es[0].CreatedAt
 	pairs := make([]string, len(es))
 	for i, e := range es {
@@ -88,10 +89,10 @@ func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest
 	limit := int64(2 * len(es))
 	list, err := h.client.Runs().List(ctx, rest.V1WorkflowRunListParams{
 		Since: since.Add(-listSkew), AdditionalMetadata: &pairs, AdditionalMetadataOperator: &or,
-		Limit: &limit, IncludePayloads: ptr(false),
+		Limit: &limit, IncludePayloads: new(false),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: list hatchet runs of %d executions: %w", ErrUnavailable, len(es), err)
+		return nil, fmt.Errorf("%w: list hatchet runs of %d executions: %w", shim.ErrUnavailable, len(es), err)
 	}
 	rows := make(map[string]rest.V1TaskSummary, len(list.Rows))
 	for _, r := range list.Rows { // a DAG's row has its run's id; a lone task's, its own, which is its run's too
@@ -104,8 +105,8 @@ func (h *Hatchet) listRuns(ctx context.Context, es []Execution) (map[string]rest
 // FindRef returns the id of the run the shim started for e, found by its
 // execution_id metadata, or "" when the engine lists none. Runs spawned by
 // it carry the same metadata and were created after it.
-func (h *Hatchet) FindRef(ctx context.Context, e Execution) (string, error) {
-	rows, err := h.listRuns(ctx, []Execution{e})
+func (h *Backend) FindRef(ctx context.Context, e shim.Execution) (string, error) {
+	rows, err := h.listRuns(ctx, []shim.Execution{e})
 	if err != nil {
 		return "", err
 	}
@@ -122,7 +123,7 @@ func (h *Hatchet) FindRef(ctx context.Context, e Execution) (string, error) {
 }
 
 // fromSummary is e's status from its run's row in the runs list.
-func fromSummary(e Execution, r rest.V1TaskSummary) Status {
+func fromSummary(e shim.Execution, r rest.V1TaskSummary) shim.Status {
 	st := e.Status()
 	st.BackendState, st.State, st.StartedAt = string(r.Status), hatchetState(r.Status), r.StartedAt
 	if hatchetrun.Final(r.Status) {
@@ -138,4 +139,3 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-func ptr[T any](v T) *T { return &v }

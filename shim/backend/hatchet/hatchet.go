@@ -1,4 +1,6 @@
-package shim
+// Package hatchet is the shim's Hatchet backend: it creates a workflow run
+// per execution and reads its state, result and progress from the engine.
+package hatchet
 
 import (
 	"context"
@@ -13,18 +15,19 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
-	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
+	sdk "github.com/hatchet-dev/hatchet/sdks/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/jsonnum"
+	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// Hatchet runs executions as Hatchet workflow runs.
-type Hatchet struct {
-	client      *hatchet.Client
+// Backend runs executions as Hatchet workflow runs.
+type Backend struct {
+	client      *sdk.Client
 	ready       func(context.Context) error
 	lostAfter   time.Duration
 	dashboard   string            // run page URL prefix; "" without HATCHET_DASHBOARD_URL
@@ -39,26 +42,26 @@ type Hatchet struct {
 // so a trigger not turned into a run by then never will be.
 const DefaultLostAfter = 5 * time.Minute
 
-// HatchetOption configures the Hatchet backend.
-type HatchetOption func(*Hatchet)
+// Option configures the Hatchet backend.
+type Option func(*Backend)
 
 // WithConnected gives Submit a cheap check of the engine connection: while
 // connected reports an error, Submit answers ErrUnavailable at once rather
 // than after the SDK's retries (up to a minute).
-func WithConnected(connected func() error) HatchetOption {
-	return func(h *Hatchet) { h.connected = connected }
+func WithConnected(connected func() error) Option {
+	return func(h *Backend) { h.connected = connected }
 }
 
 // WithLostAfter sets how long after acceptance a run the engine has no
 // record of is reported queued; after that it is reported unknown
 // (default DefaultLostAfter).
-func WithLostAfter(d time.Duration) HatchetOption { return func(h *Hatchet) { h.lostAfter = d } }
+func WithLostAfter(d time.Duration) Option { return func(h *Backend) { h.lostAfter = d } }
 
 // WithDashboard links each run's status to its page on the Hatchet
 // dashboard at baseURL (HATCHET_DASHBOARD_URL) for tenant; an empty baseURL
 // adds no link.
-func WithDashboard(baseURL, tenant string) HatchetOption {
-	return func(h *Hatchet) {
+func WithDashboard(baseURL, tenant string) Option {
+	return func(h *Backend) {
 		if baseURL != "" && tenant != "" {
 			h.dashboard = strings.TrimSuffix(baseURL, "/") + "/tenants/" + url.PathEscape(tenant) + "/runs/"
 		}
@@ -69,14 +72,14 @@ func WithDashboard(baseURL, tenant string) HatchetOption {
 // when the run is read from the engine's own records (Catalog.ResultTasks),
 // so that the result has the shape the engine's API gives it: the last
 // task's output.
-func WithResultTasks(tasks map[string]string) HatchetOption {
-	return func(h *Hatchet) { h.resultTasks = tasks }
+func WithResultTasks(tasks map[string]string) Option {
+	return func(h *Backend) { h.resultTasks = tasks }
 }
 
 // WithProgress names the routes whose workflows start runs of their own
 // (Catalog.Spawning): the status of their executions counts those runs.
-func WithProgress(routes ...string) HatchetOption {
-	return func(h *Hatchet) {
+func WithProgress(routes ...string) Option {
+	return func(h *Backend) {
 		h.spawning = map[string]bool{}
 		for _, r := range routes {
 			h.spawning[r] = true
@@ -84,9 +87,9 @@ func WithProgress(routes ...string) HatchetOption {
 	}
 }
 
-// NewHatchet returns the Hatchet backend; ready reports engine health.
-func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts ...HatchetOption) *Hatchet {
-	h := &Hatchet{client: client, ready: ready, lostAfter: DefaultLostAfter}
+// New returns the Hatchet backend; ready reports engine health.
+func New(client *sdk.Client, ready func(context.Context) error, opts ...Option) *Backend {
+	h := &Backend{client: client, ready: ready, lostAfter: DefaultLostAfter}
 	for _, o := range opts {
 		o(h)
 	}
@@ -96,14 +99,14 @@ func NewHatchet(client *hatchet.Client, ready func(context.Context) error, opts 
 // Submit creates the workflow run; the engine has stored it when this returns.
 // Input with a whole number beyond ±2^53 is refused (422): Hatchet's Go SDK
 // would hand the task other digits.
-func (h *Hatchet) Submit(ctx context.Context, e Execution, r route.Route, input json.RawMessage) (string, error) {
+func (h *Backend) Submit(ctx context.Context, e shim.Execution, r route.Route, input json.RawMessage) (string, error) {
 	var inexact *jsonnum.InexactError
 	if err := jsonnum.CheckExact(input); errors.As(err, &inexact) {
-		return "", Fail(ErrInvalidInput, err, "input %v", inexact)
+		return "", shim.Fail(shim.ErrInvalidInput, err, "input %v", inexact)
 	}
 	if h.connected != nil {
 		if err := h.connected(); err != nil {
-			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return "", fmt.Errorf("%w: %w", shim.ErrUnavailable, err)
 		}
 	}
 	meta := map[string]string{}
@@ -117,9 +120,9 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r route.Route, input 
 		route.MetaReason:       string(e.Reason),
 		route.MetaWorkflow:     r.Name,
 	})
-	ref, err := h.client.RunNoWait(ctx, r.Hatchet, input, hatchet.WithRunMetadata(meta))
+	ref, err := h.client.RunNoWait(ctx, r.Hatchet, input, sdk.WithRunMetadata(meta))
 	if err != nil {
-		return "", fmt.Errorf("%w: start hatchet workflow %s: %w", ErrUnavailable, r.Hatchet, err)
+		return "", fmt.Errorf("%w: start hatchet workflow %s: %w", shim.ErrUnavailable, r.Hatchet, err)
 	}
 	return ref.RunId, nil
 }
@@ -131,9 +134,9 @@ func (h *Hatchet) Submit(ctx context.Context, e Execution, r route.Route, input 
 // knows lostAfter after acceptance is reported unknown. A run of a
 // workflow that spawns runs (WithProgress: a workflow execution, one per
 // file) reports their progress.
-func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
+func (h *Backend) Status(ctx context.Context, e shim.Execution) (shim.Status, error) {
 	st, err := h.status(ctx, e)
-	if err != nil || st.BackendRef == "" || st.State == StateUnknown || !h.spawning[e.Workflow] {
+	if err != nil || st.BackendRef == "" || st.State == shim.StateUnknown || !h.spawning[e.Workflow] {
 		return st, err
 	}
 	return h.withProgress(ctx, st), nil
@@ -141,7 +144,7 @@ func (h *Hatchet) Status(ctx context.Context, e Execution) (Status, error) {
 
 // withProgress adds the counts of the runs st's run spawned, when it
 // spawned any. Progress is an extra: a failed listing leaves it out.
-func (h *Hatchet) withProgress(ctx context.Context, st Status) Status {
+func (h *Backend) withProgress(ctx context.Context, st shim.Status) shim.Status {
 	c, err := hatchetrun.CountChildren(ctx, h.client, st.BackendRef, st.CreatedAt.Add(-childClockSkew))
 	if err == nil && c.Total > 0 {
 		st.Progress = &c
@@ -153,7 +156,7 @@ func (h *Hatchet) withProgress(ctx context.Context, st Status) Status {
 // of the shim and the engine that disagree.
 const childClockSkew = time.Minute
 
-func (h *Hatchet) status(ctx context.Context, e Execution) (Status, error) {
+func (h *Backend) status(ctx context.Context, e shim.Execution) (shim.Status, error) {
 	st := e.Status()
 	if e.BackendRef == "" {
 		return h.unrecorded(ctx, e)
@@ -166,10 +169,10 @@ func (h *Hatchet) status(ctx context.Context, e Execution) (Status, error) {
 		return h.fromRecords(ctx, st)
 	}
 	if err != nil {
-		return Status{}, fmt.Errorf("%w: read hatchet run %s: %w", ErrUnavailable, e.BackendRef, err)
+		return shim.Status{}, fmt.Errorf("%w: read hatchet run %s: %w", shim.ErrUnavailable, e.BackendRef, err)
 	}
 	st = withRun(st, d)
-	if st.State == StateSucceeded || st.State == StateCancelled {
+	if st.State == shim.StateSucceeded || st.State == shim.StateCancelled {
 		return st, nil
 	}
 	return h.confirm(ctx, st), nil
@@ -189,10 +192,10 @@ const (
 // holder died between creating the run and recording it. The run is found
 // by its execution_id metadata; without one it is being submitted, or was
 // abandoned (see unsubmitted).
-func (h *Hatchet) unrecorded(ctx context.Context, e Execution) (Status, error) {
+func (h *Backend) unrecorded(ctx context.Context, e shim.Execution) (shim.Status, error) {
 	ref, err := h.FindRef(ctx, e)
 	if err != nil {
-		return Status{}, err
+		return shim.Status{}, err
 	}
 	if ref == "" {
 		return h.unsubmitted(e.Status()), nil
@@ -203,11 +206,11 @@ func (h *Hatchet) unrecorded(ctx context.Context, e Execution) (Status, error) {
 
 // unsubmitted reports a claim without a run: being submitted, or, after
 // lostAfter, abandoned by a request that lost the store mid-way.
-func (h *Hatchet) unsubmitted(st Status) Status {
-	st.State, st.BackendState = StateQueued, "SUBMITTING"
+func (h *Backend) unsubmitted(st shim.Status) shim.Status {
+	st.State, st.BackendState = shim.StateQueued, "SUBMITTING"
 	if time.Since(st.CreatedAt) >= h.lostAfter {
-		st.State, st.BackendState = StateUnknown, "NOT_SUBMITTED"
-		st.Error = &FailureInfo{Type: UnknownNotSubmitted, Message: "the request that claimed this execution never recorded " +
+		st.State, st.BackendState = shim.StateUnknown, "NOT_SUBMITTED"
+		st.Error = &shim.FailureInfo{Type: UnknownNotSubmitted, Message: "the request that claimed this execution never recorded " +
 			"a Hatchet run (the shim lost its database mid-request); send the request again with the same idempotency key to submit it"}
 	}
 	return st
@@ -215,19 +218,19 @@ func (h *Hatchet) unsubmitted(st Status) Status {
 
 // fromRecords reads a run the read model does not show from the engine's
 // own records: still being created until lostAfter, unknown after.
-func (h *Hatchet) fromRecords(ctx context.Context, st Status) (Status, error) {
+func (h *Backend) fromRecords(ctx context.Context, st shim.Status) (shim.Status, error) {
 	rec, found, err := h.records(ctx, st)
 	switch {
 	case err != nil:
-		return Status{}, err
+		return shim.Status{}, err
 	case found:
 		return rec, nil
 	case time.Since(st.CreatedAt) < h.lostAfter:
-		st.State, st.BackendState = StateQueued, string(rest.V1TaskStatusQUEUED)
+		st.State, st.BackendState = shim.StateQueued, string(rest.V1TaskStatusQUEUED)
 		return st, nil
 	}
-	st.State, st.BackendState = StateUnknown, "NOT_FOUND"
-	st.Error = &FailureInfo{Type: UnknownRunNotFound, Message: fmt.Sprintf("the Hatchet engine has no record of run %s, "+
+	st.State, st.BackendState = shim.StateUnknown, "NOT_FOUND"
+	st.Error = &shim.FailureInfo{Type: UnknownRunNotFound, Message: fmt.Sprintf("the Hatchet engine has no record of run %s, "+
 		"accepted %s ago: it was lost (e.g. in a Postgres outage of an engine whose message queue is Postgres) and did not run; "+
 		"submit the work again with a new idempotency key", st.BackendRef, time.Since(st.CreatedAt).Round(time.Second))}
 	return st, nil
@@ -238,9 +241,9 @@ func (h *Hatchet) fromRecords(ctx context.Context, st Status) (Status, error) {
 // run ended: the read model misses updates in a Postgres outage, and shows
 // FAILED for an attempt the engine is about to retry (e.g. one it could not
 // send to a worker that had just stopped).
-func (h *Hatchet) confirm(ctx context.Context, st Status) Status {
+func (h *Backend) confirm(ctx context.Context, st shim.Status) shim.Status {
 	rec, found, err := h.records(ctx, st)
-	if err != nil || !found || final(rec.State) == final(st.State) {
+	if err != nil || !found || rec.Final() == st.Final() {
 		return st
 	}
 	return rec
@@ -249,7 +252,7 @@ func (h *Hatchet) confirm(ctx context.Context, st Status) Status {
 // records reads the run from the engine's own tables. A result gathers the
 // outputs: the result task's output (WithResultTasks), the one task's
 // output, or, for a run of several tasks, an object of outputs by task name.
-func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) {
+func (h *Backend) records(ctx context.Context, st shim.Status) (shim.Status, bool, error) {
 	id, err := uuid.Parse(st.BackendRef)
 	if err != nil {
 		return st, false, nil
@@ -259,7 +262,7 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 		return st, false, nil
 	}
 	if err != nil {
-		return Status{}, false, fmt.Errorf("%w: read hatchet run details %s: %w", ErrUnavailable, st.BackendRef, err)
+		return shim.Status{}, false, fmt.Errorf("%w: read hatchet run details %s: %w", shim.ErrUnavailable, st.BackendRef, err)
 	}
 	runStatus := d.Status
 	if runStatus == rest.V1TaskStatusFAILED && !d.Done {
@@ -278,14 +281,14 @@ func (h *Hatchet) records(ctx context.Context, st Status) (Status, bool, error) 
 	case rest.V1TaskStatusCOMPLETED:
 		st.Result = h.result(st.Workflow, outputs)
 	case rest.V1TaskStatusFAILED:
-		st.Error = &FailureInfo{Message: joinFailures(failures)}
+		st.Error = &shim.FailureInfo{Message: joinFailures(failures)}
 	}
 	return st, true, nil
 }
 
 // result is the output of the workflow's result task when it names one
 // and the run has it, else the outputs joined.
-func (h *Hatchet) result(workflow string, outputs map[string]json.RawMessage) json.RawMessage {
+func (h *Backend) result(workflow string, outputs map[string]json.RawMessage) json.RawMessage {
 	if out, ok := outputs[h.resultTasks[workflow]]; ok {
 		return out
 	}
@@ -316,7 +319,7 @@ func joinFailures(failures []string) string {
 // withRun fills st from the run's details. Only an ended run has a finish
 // time, and only a failed one an error: a run retrying a failed attempt is
 // still running.
-func withRun(st Status, d *rest.V1WorkflowRunDetails) Status {
+func withRun(st shim.Status, d *rest.V1WorkflowRunDetails) shim.Status {
 	run := d.Run
 	st.BackendState = string(run.Status)
 	st.State = hatchetState(run.Status)
@@ -334,7 +337,7 @@ func withRun(st Status, d *rest.V1WorkflowRunDetails) Status {
 		if msg == "" {
 			msg = "workflow run failed"
 		}
-		st.Error = &FailureInfo{Message: msg}
+		st.Error = &shim.FailureInfo{Message: msg}
 	}
 	return st
 }
@@ -342,33 +345,33 @@ func withRun(st Status, d *rest.V1WorkflowRunDetails) Status {
 func hatchetState(s rest.V1TaskStatus) string {
 	switch s {
 	case rest.V1TaskStatusRUNNING:
-		return StateRunning
+		return shim.StateRunning
 	case rest.V1TaskStatusCOMPLETED:
-		return StateSucceeded
+		return shim.StateSucceeded
 	case rest.V1TaskStatusFAILED:
-		return StateFailed
+		return shim.StateFailed
 	case rest.V1TaskStatusCANCELLED:
-		return StateCancelled
+		return shim.StateCancelled
 	default:
-		return StateQueued
+		return shim.StateQueued
 	}
 }
 
 // Cancel cancels the run and its tasks, then the runs it spawned (the
 // engine leaves those running).
-func (h *Hatchet) Cancel(ctx context.Context, e Execution) error {
+func (h *Backend) Cancel(ctx context.Context, e shim.Execution) error {
 	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
 	switch {
 	case errors.Is(err, hatchetrun.ErrBadID):
-		return Fail(ErrNotCancellable, err, "no Hatchet run recorded yet")
+		return shim.Fail(shim.ErrNotCancellable, err, "no Hatchet run recorded yet")
 	case err != nil:
-		return Fail(ErrUnavailable, err, "%v", err)
+		return shim.Fail(shim.ErrUnavailable, err, "%v", err)
 	}
 	if err := hatchetrun.CancelChildren(ctx, h.client, e.BackendRef, e.CreatedAt.Add(-childClockSkew)); err != nil {
-		return Fail(ErrUnavailable, err, "%v", err)
+		return shim.Fail(shim.ErrUnavailable, err, "%v", err)
 	}
 	return nil
 }
 
 // Ready reports whether the engine answers.
-func (h *Hatchet) Ready(ctx context.Context) error { return h.ready(ctx) }
+func (h *Backend) Ready(ctx context.Context) error { return h.ready(ctx) }
