@@ -138,4 +138,3 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return a
 }
-
