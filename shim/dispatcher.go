@@ -16,7 +16,7 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// Store keeps execution records and their claims; *PGStore provides it.
+// Store keeps execution records and their claims; *store.Postgres (shim/store) provides it.
 type Store interface {
 	// Claim records e with a lease, or returns the record that holds its
 	// idempotency key (taking it over when its lease ran out unsubmitted).

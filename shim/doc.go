@@ -11,9 +11,10 @@
 //     idempotency keys exactly-once — and submits it to a Backend, falling
 //     back to the other when the router allows; it records the backend's
 //     ref and returns only once the work is durably accepted.
-//   - Backend: a Hatchet workflow run (Hatchet) or a legacy Celery task
-//     through shim/celerybridge (Celery).
-//   - Store: PGStore keeps the records in Postgres.
+//   - Backend: a Hatchet workflow run (shim/backend/hatchet) or a legacy
+//     Celery task through shim/celerybridge (shim/backend/celery). Backends
+//     implement this package's interfaces; it imports neither.
+//   - Store: store.Postgres (shim/store) keeps the records in Postgres.
 //
 // The Dispatcher and the backends return domain errors (ErrInvalidInput,
 // ErrUnknownWorkflow, ErrNotFound, ErrConflict, ErrNotCancellable,

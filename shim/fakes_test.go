@@ -15,7 +15,7 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// memStore is an in-memory Store with the same claim semantics as PGStore
+// memStore is an in-memory Store with the same claim semantics as store.Postgres
 // (TestStoreContract runs one suite against both).
 type memStore struct {
 	// outage is how many of the next writes settling a claim or recording

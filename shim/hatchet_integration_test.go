@@ -8,12 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
 
 	"github.com/google/uuid"
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/internal/worker"
 	"github.com/unstract/hatchet-worker/shim"
@@ -119,7 +122,7 @@ func TestLostRefFoundByExecutionID(t *testing.T) {
 	}
 	id, _ := resp["execution_id"].(string)
 	ref := waitRef(t, s.store, id)
-	execSQL(t, s.storeURL, `UPDATE hatchet_worker.executions SET backend_ref = '' WHERE id = $1`, id)
+	testenv.ExecSQL(t, s.storeURL, `UPDATE hatchet_worker.executions SET backend_ref = '' WHERE id = $1`, id)
 
 	st := s.waitDone(t, id)
 	if st["status"] != shim.StateSucceeded || st["backend_ref"] != ref {
@@ -132,7 +135,7 @@ func TestLostRefFoundByExecutionID(t *testing.T) {
 
 // waitRef waits until the execution's record has its run id, written after
 // the answer, and returns it.
-func waitRef(t *testing.T, store *shim.PGStore, id string) string {
+func waitRef(t *testing.T, store *store.Postgres, id string) string {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if rec, err := store.Get(context.Background(), id); err == nil && rec.BackendRef != "" {

@@ -15,7 +15,7 @@ import (
 )
 
 // History reads execution records in bulk, for the executions list and the
-// migration summary; *PGStore provides it.
+// migration summary; *store.Postgres (shim/store) provides it.
 type History interface {
 	// List returns the executions q selects, newest first.
 	List(ctx context.Context, q ListQuery) ([]Execution, error)

@@ -67,7 +67,7 @@ func TestConcurrentRequestsOneExecution(t *testing.T) {
 func TestStaleClaimResubmittedOnce(t *testing.T) {
 	s, submissions := celeryRoute(t)
 	key, id := "upload-"+uuid.NewString(), uuid.NewString()
-	execSQL(t, s.dbURL, `INSERT INTO hatchet_worker.executions
+	testenv.ExecSQL(t, s.dbURL, `INSERT INTO hatchet_worker.executions
 		(id, workflow, organization_id, idempotency_key, backend, reason, created_at, claim_token, lease_until)
 		VALUES ($1, $2, $3, $4, 'celery', 'backend-pinned', now() - interval '1 hour', $5, now() - interval '1 minute')`,
 		id, s.route.Name, s.org, key, uuid.NewString())

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
 
 	celerybackend "github.com/unstract/hatchet-worker/shim/backend/celery"
@@ -54,7 +56,7 @@ type stack struct {
 	// raiseDoc is a document the fixture Celery worker fails on.
 	raiseDoc string
 	d        *shim.Dispatcher
-	store    *shim.PGStore
+	store    *store.Postgres
 	storeURL string // the store's database
 	celeryDB string // the Celery result backend (db+postgresql://…)
 }
@@ -121,7 +123,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 		t.Fatal(err)
 	}
 	storeURL := hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(t.Name()))
-	store, err := shim.OpenStore(ctx, storeURL)
+	store, err := store.Open(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +746,7 @@ func celeryOnly(t *testing.T, celery *celerybridge.Client, rt route.Route) *stac
 func serveRoute(t *testing.T, rt route.Route, backends map[featureflag.Backend]shim.Backend) (string, string) {
 	t.Helper()
 	dbURL := hatchettest.DatabaseURL(t, "hw_test_shim_"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))
-	store, err := shim.OpenStore(context.Background(), dbURL)
+	store, err := store.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package shim
+package shim_test
 
 import (
 	"context"
@@ -10,30 +10,32 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
+	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/store"
 )
 
 // contractStore is what the contract suite needs of a store.
 type contractStore interface {
-	Store
-	Unfinished(ctx context.Context, b featureflag.Backend, limit int) ([]Execution, error)
+	shim.Store
+	Unfinished(ctx context.Context, b featureflag.Backend, limit int) ([]shim.Execution, error)
 }
 
 // TestStoreContract runs one suite of the store's semantics against the
-// in-memory fake the dispatcher's tests use and against PGStore, so the
+// in-memory fake the dispatcher's tests use and against the Postgres store, so the
 // fake cannot drift from the store it stands for.
 func TestStoreContract(t *testing.T) {
 	stores := []struct {
 		name string
 		open func(t *testing.T) contractStore
 	}{
-		{"memory", func(*testing.T) contractStore { return newMemStore() }},
+		{"memory", func(*testing.T) contractStore { return shim.NewMemStore() }},
 		{"postgres", func(t *testing.T) contractStore {
-			store, err := OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_shim_contract"))
+			pg, err := store.Open(context.Background(), hatchettest.DatabaseURL(t, "hw_test_shim_contract"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(store.Close)
-			return store
+			t.Cleanup(pg.Close)
+			return pg
 		}},
 	}
 	cases := []struct {
@@ -58,12 +60,12 @@ func TestStoreContract(t *testing.T) {
 }
 
 // newExecution is a keyed Celery execution of workflow w.
-func newExecution(key string) Execution {
-	return Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o", IdempotencyKey: key,
+func newExecution(key string) shim.Execution {
+	return shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o", IdempotencyKey: key,
 		Backend: featureflag.BackendCelery, Reason: featureflag.ReasonGlobal}
 }
 
-func mustClaim(t *testing.T, s Store, e Execution, lease time.Duration, want ClaimState) Claim {
+func mustClaim(t *testing.T, s shim.Store, e shim.Execution, lease time.Duration, want shim.ClaimState) shim.Claim {
 	t.Helper()
 	c, err := s.Claim(context.Background(), e, lease)
 	if err != nil || c.State != want {
@@ -74,42 +76,42 @@ func mustClaim(t *testing.T, s Store, e Execution, lease time.Duration, want Cla
 
 func contractClaim(t *testing.T, s contractStore) {
 	ctx := context.Background()
-	first := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	first := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimNew)
 	if first.Token == "" {
 		t.Errorf("new claim = %+v, want a token", first)
 	}
-	if got, err := s.Get(ctx, first.ID); err != nil || got.State != StateQueued || got.BackendRef != "" {
+	if got, err := s.Get(ctx, first.ID); err != nil || got.State != shim.StateQueued || got.BackendRef != "" {
 		t.Errorf("Get(claimed) = %+v, %v; want a queued record without a ref", got, err)
 	}
-	held := mustClaim(t, s, newExecution("k"), time.Minute, ClaimHeld)
+	held := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimHeld)
 	if held.ID != first.ID {
 		t.Errorf("held claim names %s, want the first record %s", held.ID, first.ID)
 	}
 	if err := s.SetRef(ctx, first, "run-1"); err != nil {
 		t.Fatalf("SetRef by the holder: %v", err)
 	}
-	done := mustClaim(t, s, newExecution("k"), time.Minute, ClaimDone)
+	done := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimDone)
 	if done.ID != first.ID || done.BackendRef != "run-1" {
 		t.Errorf("replayed claim = %s ref %q, want %s ref run-1", done.ID, done.BackendRef, first.ID)
 	}
-	if err := s.SetRef(ctx, first, "run-2"); !errors.Is(err, ErrClaimLost) {
+	if err := s.SetRef(ctx, first, "run-2"); !errors.Is(err, shim.ErrClaimLost) {
 		t.Errorf("second SetRef = %v, want ErrClaimLost", err)
 	}
 	other := newExecution("k")
 	other.OrganizationID = "another-org"
-	mustClaim(t, s, other, time.Minute, ClaimNew) // keys are per workflow and organisation
+	mustClaim(t, s, other, time.Minute, shim.ClaimNew) // keys are per workflow and organisation
 }
 
 func contractTakeover(t *testing.T, s contractStore) {
 	ctx := context.Background()
-	first := mustClaim(t, s, newExecution("k"), 50*time.Millisecond, ClaimNew)
+	first := mustClaim(t, s, newExecution("k"), 50*time.Millisecond, shim.ClaimNew)
 	time.Sleep(150 * time.Millisecond)
-	second := mustClaim(t, s, newExecution("k"), time.Minute, ClaimTakenOver)
+	second := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimTakenOver)
 	if second.ID != first.ID || second.Token == first.Token {
 		t.Fatalf("takeover = id %s token %s, want id %s with a new token", second.ID, second.Token, first.ID)
 	}
-	mustClaim(t, s, newExecution("k"), time.Minute, ClaimHeld)
-	if err := s.SetRef(ctx, first, "from-the-dead"); !errors.Is(err, ErrClaimLost) {
+	mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimHeld)
+	if err := s.SetRef(ctx, first, "from-the-dead"); !errors.Is(err, shim.ErrClaimLost) {
 		t.Errorf("SetRef by the old holder = %v, want ErrClaimLost", err)
 	}
 	if err := s.SetRef(ctx, second, "run-1"); err != nil {
@@ -119,40 +121,40 @@ func contractTakeover(t *testing.T, s contractStore) {
 
 func contractRelease(t *testing.T, s contractStore) {
 	ctx := context.Background()
-	c := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	c := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimNew)
 	if err := s.Release(ctx, c); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	if _, err := s.Get(ctx, c.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, c.ID); !errors.Is(err, shim.ErrNotFound) {
 		t.Errorf("Get(released) = %v, want ErrNotFound", err)
 	}
-	mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimNew)
 }
 
 func contractFinish(t *testing.T, s contractStore) {
 	ctx := context.Background()
-	c := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	c := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimNew)
 	if err := s.SetRef(ctx, c, "run-1"); err != nil {
 		t.Fatal(err)
 	}
 	end := time.Now()
-	rec, first, err := s.Finish(ctx, c.Execution, Outcome{State: StateSucceeded, FinishedAt: &end})
-	if err != nil || !first || rec.State != StateSucceeded || !rec.Finished() {
+	rec, first, err := s.Finish(ctx, c.Execution, shim.Outcome{State: shim.StateSucceeded, FinishedAt: &end})
+	if err != nil || !first || rec.State != shim.StateSucceeded || !rec.Finished() {
 		t.Fatalf("Finish = %+v, first %v, %v; want the succeeded record, first", rec, first, err)
 	}
-	_, again, err := s.Finish(ctx, c.Execution, Outcome{State: StateFailed, FinishedAt: &end})
+	_, again, err := s.Finish(ctx, c.Execution, shim.Outcome{State: shim.StateFailed, FinishedAt: &end})
 	if err != nil || again {
 		t.Errorf("second Finish = first %v, %v; want not first", again, err)
 	}
 	got, err := s.Get(ctx, c.ID)
-	if err != nil || got.State != StateSucceeded || got.BackendRef != "run-1" {
+	if err != nil || got.State != shim.StateSucceeded || got.BackendRef != "run-1" {
 		t.Errorf("Get = %+v, %v; want succeeded with ref run-1 (an outcome never changes)", got, err)
 	}
 }
 
 func contractUnknown(t *testing.T, s contractStore) {
 	ctx := context.Background()
-	c := mustClaim(t, s, newExecution("k"), time.Minute, ClaimNew)
+	c := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimNew)
 	for i, want := range []bool{true, false} {
 		if first, err := s.MarkUnknown(ctx, c.ID); err != nil || first != want {
 			t.Errorf("MarkUnknown #%d = %v, %v; want %v", i+1, first, err, want)
@@ -161,22 +163,22 @@ func contractUnknown(t *testing.T, s contractStore) {
 }
 
 func contractNotFound(t *testing.T, s contractStore) {
-	if _, err := s.Get(context.Background(), uuid.NewString()); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(context.Background(), uuid.NewString()); !errors.Is(err, shim.ErrNotFound) {
 		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
 	}
 }
 
 func contractUnfinished(t *testing.T, s contractStore) {
 	ctx := context.Background()
-	open := mustClaim(t, s, newExecution("open"), time.Minute, ClaimNew)
-	ended := mustClaim(t, s, newExecution("ended"), time.Minute, ClaimNew)
-	for _, c := range []Claim{open, ended} {
+	open := mustClaim(t, s, newExecution("open"), time.Minute, shim.ClaimNew)
+	ended := mustClaim(t, s, newExecution("ended"), time.Minute, shim.ClaimNew)
+	for _, c := range []shim.Claim{open, ended} {
 		if err := s.SetRef(ctx, c, "ref-"+c.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	end := time.Now()
-	if _, _, err := s.Finish(ctx, ended.Execution, Outcome{State: StateFailed, FinishedAt: &end}); err != nil {
+	if _, _, err := s.Finish(ctx, ended.Execution, shim.Outcome{State: shim.StateFailed, FinishedAt: &end}); err != nil {
 		t.Fatal(err)
 	}
 	es, err := s.Unfinished(ctx, featureflag.BackendCelery, 10)

@@ -12,7 +12,7 @@ import (
 	"github.com/unstract/hatchet-worker/featureflag"
 )
 
-// TrackStore is the store outcome tracking walks; *PGStore provides it.
+// TrackStore is the store outcome tracking walks; *store.Postgres (shim/store) provides it.
 type TrackStore interface {
 	Store
 	// Unfinished returns up to limit unfinished executions on backend,

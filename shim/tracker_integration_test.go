@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -135,7 +137,7 @@ func checkSummaryAPI(t *testing.T, s *stack) {
 }
 
 // allFinished reports whether every execution of want has a recorded end.
-func allFinished(t *testing.T, store *shim.PGStore, want map[string]string) bool {
+func allFinished(t *testing.T, store *store.Postgres, want map[string]string) bool {
 	t.Helper()
 	for id := range want {
 		e, err := store.Get(context.Background(), id)

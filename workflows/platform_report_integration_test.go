@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/redis/go-redis/v9"
@@ -49,7 +51,9 @@ type platformEnv struct {
 }
 
 // lateReports reads the env's store once the dispatcher has opened it.
-type lateReports struct{ store *atomic.Pointer[shim.PGStore] }
+type lateReports struct {
+	store *atomic.Pointer[store.Postgres]
+}
 
 func (r lateReports) PlatformReport(ctx context.Context, id string) (shim.PlatformReport, bool, error) {
 	s := r.store.Load()
@@ -89,7 +93,7 @@ func newPlatformEnv(t *testing.T, o platformOpts) *platformEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var store atomic.Pointer[shim.PGStore]
+	var store atomic.Pointer[store.Postgres]
 	observe := func(ev platform.Event) {
 		if s := store.Load(); s != nil {
 			if err := s.NotePlatformReport(context.Background(), ev.Execution.Key, ev.Final, ev.Err, ev.Retrying); err != nil {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
 
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
@@ -60,7 +62,7 @@ type executionEnv struct {
 	// changeBatch, when set, alters process-file-batch before it is
 	// registered.
 	changeBatch func(*workflows.Definition)
-	store       *shim.PGStore
+	store       *store.Postgres
 }
 
 // envSetup alters what newExecutionEnv registers.
@@ -188,7 +190,7 @@ func (env *executionEnv) dispatcher(t testing.TB, bridge *celerybridge.Client, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := shim.OpenStore(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+testName(t)))
+	store, err := store.Open(context.Background(), hatchettest.DatabaseURL(t, "hw_test_wx_"+testName(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

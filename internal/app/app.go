@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	hatchetbackend "github.com/unstract/hatchet-worker/shim/backend/hatchet"
 
 	"golang.org/x/sync/errgroup"
@@ -47,7 +49,7 @@ type service struct {
 	stopBg context.CancelFunc
 	conn   *engine.Conn
 	deps   *Dependencies
-	store  *shim.PGStore
+	store  *store.Postgres
 	shim   *shim.Dispatcher // nil until the shim is mounted
 	worker *worker.Worker
 	phase  atomic.Int32 // phaseStarting, phaseRunning or phaseStopping
@@ -184,7 +186,7 @@ func (s *service) openStore(ctx context.Context) error {
 		}
 	}
 	var err error
-	s.store, err = shim.OpenStore(ctx, s.cfg.Embedded.DatabaseURL)
+	s.store, err = store.Open(ctx, s.cfg.Embedded.DatabaseURL)
 	return err
 }
 

@@ -112,3 +112,18 @@ func FreshDatabase(ctx context.Context, adminURL, name string) (string, error) {
 	u.Path = "/" + name
 	return u.String(), nil
 }
+
+// ExecSQL runs sql on the database at dbURL, failing t on an error: tests
+// use it to put a record in a state no request would.
+func ExecSQL(t testing.TB, dbURL, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}

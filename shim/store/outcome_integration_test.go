@@ -1,10 +1,12 @@
-package shim_test
+package store_test
 
 import (
 	"context"
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/unstract/hatchet-worker/shim/store"
 
 	"github.com/google/uuid"
 
@@ -15,7 +17,7 @@ import (
 )
 
 // acceptedIn claims and records n executions on backend in store.
-func acceptedIn(t *testing.T, store *shim.PGStore, backend featureflag.Backend, n int) []shim.Execution {
+func acceptedIn(t *testing.T, store *store.Postgres, backend featureflag.Backend, n int) []shim.Execution {
 	t.Helper()
 	ctx := context.Background()
 	out := make([]shim.Execution, n)
@@ -37,7 +39,7 @@ func acceptedIn(t *testing.T, store *shim.PGStore, backend featureflag.Backend, 
 // a write naming another backend leaves it as it is.
 func TestStoreOutcome(t *testing.T) {
 	ctx := context.Background()
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_outcome"))
+	store, err := store.Open(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_outcome"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func TestStoreOutcome(t *testing.T) {
 // execution of the backend before any twice, and InFlight counts them.
 func TestStoreUnfinishedWalksAll(t *testing.T) {
 	ctx := context.Background()
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_unfinished"))
+	store, err := store.Open(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_unfinished"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func TestStoreUnfinishedWalksAll(t *testing.T) {
 // filters, and sees each once.
 func TestExecutionsPaging(t *testing.T) {
 	ctx := context.Background()
-	store, err := shim.OpenStore(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_paging"))
+	store, err := store.Open(ctx, hatchettest.DatabaseURL(t, "hw_test_shim_paging"))
 	if err != nil {
 		t.Fatal(err)
 	}

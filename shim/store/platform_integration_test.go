@@ -1,4 +1,4 @@
-package shim_test
+package store_test
 
 import (
 	"context"

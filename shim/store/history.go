@@ -1,4 +1,4 @@
-package shim
+package store
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // List returns the accepted executions q selects, newest first (keyset
 // paging on created_at and id, served by the executions_created index).
-func (s *PGStore) List(ctx context.Context, q ListQuery) ([]Execution, error) {
+func (s *Postgres) List(ctx context.Context, q shim.ListQuery) ([]shim.Execution, error) {
 	where, args := []string{"backend_ref <> ''"}, []any{}
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -39,7 +40,7 @@ func (s *PGStore) List(ctx context.Context, q ListQuery) ([]Execution, error) {
 	if err != nil {
 		return nil, storeErr("list executions", err)
 	}
-	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Execution, error) { return scanExecution(r) })
+	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (shim.Execution, error) { return scanExecution(r) })
 	if err != nil {
 		return nil, storeErr("list executions", err)
 	}
@@ -49,13 +50,13 @@ func (s *PGStore) List(ctx context.Context, q ListQuery) ([]Execution, error) {
 // Stats counts the accepted executions since, by workflow, backend and
 // state, with the p50 and p95 queue-to-finish durations of the succeeded
 // ones: two grouped queries over the window.
-func (s *PGStore) Stats(ctx context.Context, since time.Time) ([]BackendStats, error) {
-	byKey := map[[2]string]*BackendStats{}
-	var out []*BackendStats
-	get := func(w string, b featureflag.Backend) *BackendStats {
+func (s *Postgres) Stats(ctx context.Context, since time.Time) ([]shim.BackendStats, error) {
+	byKey := map[[2]string]*shim.BackendStats{}
+	var out []*shim.BackendStats
+	get := func(w string, b featureflag.Backend) *shim.BackendStats {
 		k := [2]string{w, string(b)}
 		if byKey[k] == nil {
-			byKey[k] = &BackendStats{Workflow: w, Backend: b, Counts: map[string]int{}}
+			byKey[k] = &shim.BackendStats{Workflow: w, Backend: b, Counts: map[string]int{}}
 			out = append(out, byKey[k])
 		}
 		return byKey[k]
@@ -66,7 +67,7 @@ func (s *PGStore) Stats(ctx context.Context, since time.Time) ([]BackendStats, e
 	if err := s.percentiles(ctx, since, get); err != nil {
 		return nil, err
 	}
-	stats := make([]BackendStats, len(out))
+	stats := make([]shim.BackendStats, len(out))
 	for i, b := range out {
 		stats[i] = *b
 	}
@@ -74,7 +75,7 @@ func (s *PGStore) Stats(ctx context.Context, since time.Time) ([]BackendStats, e
 }
 
 // countStates adds the executions since to the stats get returns.
-func (s *PGStore) countStates(ctx context.Context, since time.Time, get func(string, featureflag.Backend) *BackendStats) error {
+func (s *Postgres) countStates(ctx context.Context, since time.Time, get func(string, featureflag.Backend) *shim.BackendStats) error {
 	rows, err := s.pool.Query(ctx, `SELECT workflow, backend, state, count(*) FROM hatchet_worker.executions
 		WHERE created_at >= $1 AND backend_ref <> '' GROUP BY 1, 2, 3`, since)
 	if err != nil {
@@ -96,7 +97,7 @@ func (s *PGStore) countStates(ctx context.Context, since time.Time, get func(str
 }
 
 // percentiles sets the duration percentiles of the succeeded executions since.
-func (s *PGStore) percentiles(ctx context.Context, since time.Time, get func(string, featureflag.Backend) *BackendStats) error {
+func (s *Postgres) percentiles(ctx context.Context, since time.Time, get func(string, featureflag.Backend) *shim.BackendStats) error {
 	rows, err := s.pool.Query(ctx, `SELECT workflow, backend,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at)),
 			percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at))
@@ -121,7 +122,7 @@ func (s *PGStore) percentiles(ctx context.Context, since time.Time, get func(str
 
 // Series counts the accepted executions since in step-long buckets, by
 // workflow and backend: one grouped query (date_bin) over the window.
-func (s *PGStore) Series(ctx context.Context, since time.Time, step time.Duration) ([]Point, error) {
+func (s *Postgres) Series(ctx context.Context, since time.Time, step time.Duration) ([]shim.Point, error) {
 	rows, err := s.pool.Query(ctx, `SELECT workflow, backend, date_bin($2 * interval '1 millisecond', created_at, $1) AS at,
 			count(*), count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'failed')
 		FROM hatchet_worker.executions
@@ -129,8 +130,8 @@ func (s *PGStore) Series(ctx context.Context, since time.Time, step time.Duratio
 	if err != nil {
 		return nil, storeErr("execution series", err)
 	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Point, error) {
-		var p Point
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (shim.Point, error) {
+		var p shim.Point
 		err := r.Scan(&p.Workflow, &p.Backend, &p.At, &p.Total, &p.Succeeded, &p.Failed)
 		return p, err
 	})

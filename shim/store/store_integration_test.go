@@ -1,4 +1,4 @@
-package shim_test
+package store_test
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unstract/hatchet-worker/shim/store"
+
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 )
@@ -29,7 +31,7 @@ func TestStorePrune(t *testing.T) {
 		return c.Execution
 	}
 	old, recent := claim("old-key"), claim("recent-key")
-	execSQL(t, dbURL, `UPDATE hatchet_worker.executions SET created_at = now() - interval '40 days' WHERE id = $1`, old.ID)
+	testenv.ExecSQL(t, dbURL, `UPDATE hatchet_worker.executions SET created_at = now() - interval '40 days' WHERE id = $1`, old.ID)
 
 	n, err := store.Prune(ctx, time.Now().Add(-30*24*time.Hour))
 	if err != nil || n != 1 {
@@ -61,7 +63,7 @@ func TestStoreClaimLease(t *testing.T) {
 	}
 	first := claim(shim.ClaimNew)
 	claim(shim.ClaimHeld)
-	execSQL(t, dbURL, `UPDATE hatchet_worker.executions SET lease_until = now() - interval '1 second'`)
+	testenv.ExecSQL(t, dbURL, `UPDATE hatchet_worker.executions SET lease_until = now() - interval '1 second'`)
 	second := claim(shim.ClaimTakenOver)
 	if second.ID != first.ID || second.Token == first.Token {
 		t.Fatalf("takeover = id %s token %s, want id %s with a new token", second.ID, second.Token, first.ID)
@@ -88,28 +90,15 @@ func TestStoreClaimLease(t *testing.T) {
 // (or an operator) would.
 // openStore opens a store on a fresh database called name and returns it
 // with the database's URL.
-func openStore(t *testing.T, name string) (*shim.PGStore, string) {
+func openStore(t *testing.T, name string) (*store.Postgres, string) {
 	t.Helper()
 	dbURL := hatchettest.DatabaseURL(t, name)
-	store, err := shim.OpenStore(context.Background(), dbURL)
+	store, err := store.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
 	return store, dbURL
-}
-
-func execSQL(t *testing.T, dbURL, sql string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestStoreMarkUnknown checks that an execution is recorded unknown once:
