@@ -39,10 +39,10 @@ echo "bench: outcome tracking with 10,000 executions in flight…" >&2
 gobench tracking ./shim '^BenchmarkTracking$' 20x
 COUNT=1 gobench tracked ./shim 'ExecuteWhileTracking$' 4x
 echo "bench: 200-file workflow executions, Hatchet, the Celery chord and the engine ceiling; 2,000 files; one document…" >&2
-COUNT=3 gobench execution ./workflows 'WorkflowExecution200$' 1x
-COUNT=1 gobench slow ./workflows 'WorkflowExecution200Slow$' 1x
-COUNT=1 gobench large ./workflows 'WorkflowExecution2000$' 1x
-COUNT=1 gobench document ./workflows 'DocumentLatency$' 1x
+COUNT=3 gobench execution ./internal/e2e 'WorkflowExecution200$' 1x
+COUNT=1 gobench slow ./internal/e2e 'WorkflowExecution200Slow$' 1x
+COUNT=1 gobench large ./internal/e2e 'WorkflowExecution2000$' 1x
+COUNT=1 gobench document ./internal/e2e 'DocumentLatency$' 1x
 echo "bench: start-up, memory…" >&2
 ./scripts/bench-startup.sh >"$OUT/startup" 2>&1
 ./scripts/bench-memory.sh 1000 >"$OUT/memory" 2>&1

@@ -1,11 +1,9 @@
 package workflows_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +128,7 @@ func TestUserOnboardingIsIdempotent(t *testing.T) {
 	if counts["organizations"] != 1 || counts["users"] != 2 || counts["memberships"] != 2 {
 		t.Errorf("rows = %v, want 1 organization, 2 users, 2 memberships", counts)
 	}
-	calls := webhookCalls(t, cw.WebhookLog)
+	calls := cw.WebhookCalls(t)
 	if len(calls) != 2 || !strings.Contains(calls[0], "ada@acme.test") || !strings.Contains(calls[1], "bob@acme.test") {
 		t.Errorf("legacy webhook calls = %q, want one for ada then one for bob", calls)
 	} else if !strings.Contains(calls[0], `"role": "admin"`) || !strings.Contains(calls[1], `"role": "user"`) {
@@ -141,23 +139,6 @@ func TestUserOnboardingIsIdempotent(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid onboarding request") {
 		t.Errorf("bad request: err = %v", err)
 	}
-}
-
-func webhookCalls(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []string
-	for s := bufio.NewScanner(f); s.Scan(); {
-		lines = append(lines, s.Text())
-	}
-	return lines
 }
 
 func compact(t *testing.T, raw json.RawMessage) string {

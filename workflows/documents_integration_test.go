@@ -105,7 +105,7 @@ func TestDocumentPathsConfined(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src := newCountingSource(localDocuments(t, root))
+	src := newCountingSource(testenv.LocalDocuments(t, root))
 	client, input := documentsWorker(t, src)
 	tests := []struct {
 		name, path, want string

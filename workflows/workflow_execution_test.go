@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/unstract/hatchet-worker/helpers/llm"
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -122,7 +124,7 @@ func TestExecutionCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	check := workflows.ExecutionCheck(localDocuments(t, dir), adapters)
+	check := workflows.ExecutionCheck(testenv.LocalDocuments(t, dir), adapters)
 	valid := map[string]any{"schema_name": "org", "workflow_id": "wf", "execution_id": "ex", "llm_adapter_id": "local",
 		"hash_values_of_files": map[string]any{"k": map[string]any{"file_path": dir + "/a.txt"}},
 		"outputs":              []map[string]string{{"name": "n", "prompt": "p"}}}
@@ -182,21 +184,12 @@ func TestSummarize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := workflows.Summarize(tt.files)
-			if got := sortedKeys(out.Results); !reflect.DeepEqual(got, tt.okay) || out.SuccessfulFiles != len(tt.okay) {
+			if got := slices.Sorted(maps.Keys(out.Results)); !reflect.DeepEqual(got, tt.okay) || out.SuccessfulFiles != len(tt.okay) {
 				t.Errorf("successful = %v (%d), want %v", got, out.SuccessfulFiles, tt.okay)
 			}
-			if got := sortedKeys(out.Errors); !reflect.DeepEqual(got, tt.failing) || out.FailedFiles != len(tt.failing) {
+			if got := slices.Sorted(maps.Keys(out.Errors)); !reflect.DeepEqual(got, tt.failing) || out.FailedFiles != len(tt.failing) {
 				t.Errorf("failed = %v (%d), want %v", got, out.FailedFiles, tt.failing)
 			}
 		})
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

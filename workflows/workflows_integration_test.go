@@ -15,7 +15,6 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/helpers/connector"
-	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/internal/testenv"
@@ -44,20 +43,6 @@ func testdataDir() string {
 
 func testdata(name string) string { return filepath.Join(testdataDir(), name) }
 
-// localDocuments reads local files inside roots and nothing else.
-func localDocuments(t testing.TB, roots ...string) *documents.Source {
-	t.Helper()
-	r, err := documents.NewRoots(roots...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := documents.NewSource(r, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src
-}
-
 func TestDocumentProcessingDAG(t *testing.T) {
 	llmSrv := testenv.NewLLMServer(t, "sk-test-key")
 	adapters, err := workflows.NewLLMAdapters(map[string]llm.Adapter{"local": {BaseURL: llmSrv.BaseURL(), Model: "tiny", APIKey: "sk-test-key"}})
@@ -69,7 +54,7 @@ func TestDocumentProcessingDAG(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters,
-		Documents: localDocuments(t, testdataDir())}))
+		Documents: testenv.LocalDocuments(t, testdataDir())}))
 
 	tests := []struct {
 		file       string
@@ -124,7 +109,7 @@ func TestDocumentProcessingBadInputFailsWithoutRetry(t *testing.T) {
 	adapters, _ := workflows.NewLLMAdapters(nil)
 	dir := t.TempDir()
 	client := startWorker(t, workflows.DocumentProcessing(workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters,
-		Documents: localDocuments(t, dir, testdataDir())}))
+		Documents: testenv.LocalDocuments(t, dir, testdataDir())}))
 	empty := filepath.Join(dir, "empty.txt")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -268,3 +268,22 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// WebhookCalls returns the lines send_webhook_notification has appended to
+// WebhookLog, one JSON object per call; none before the first call.
+func (w *CeleryWorker) WebhookCalls(t testing.TB) []string {
+	t.Helper()
+	f, err := os.Open(w.WebhookLog)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	var lines []string
+	for s := bufio.NewScanner(f); s.Scan(); {
+		lines = append(lines, s.Text())
+	}
+	return lines
+}

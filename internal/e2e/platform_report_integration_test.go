@@ -1,6 +1,6 @@
 //lint:file-ignore SA1019 a test marks an injected failure non-retryable as the workflows do, through pkg/worker.NewNonRetryableError.
 
-package workflows_test
+package e2e_test
 
 import (
 	"context"

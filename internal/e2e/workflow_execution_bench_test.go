@@ -1,4 +1,4 @@
-package workflows_test
+package e2e_test
 
 import (
 	"context"

@@ -1,15 +1,17 @@
-package workflows_test
+package e2e_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +130,7 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: localDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter}
+	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: testenv.LocalDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter}
 	execution := workflows.WorkflowExecution(deps)
 	if setup.change != nil {
 		setup.change(&execution)
@@ -305,8 +307,8 @@ func TestWorkflowExecutionBothWays(t *testing.T) {
 		}
 	}
 	h, c := outs[featureflag.BackendHatchet], outs[featureflag.BackendCelery]
-	if !reflect.DeepEqual(sortedKeys(h.Results), sortedKeys(c.Results)) || !reflect.DeepEqual(sortedKeys(h.Errors), sortedKeys(c.Errors)) {
-		t.Errorf("hatchet: ok %v failed %v\ncelery: ok %v failed %v", sortedKeys(h.Results), sortedKeys(h.Errors), sortedKeys(c.Results), sortedKeys(c.Errors))
+	if !reflect.DeepEqual(slices.Sorted(maps.Keys(h.Results)), slices.Sorted(maps.Keys(c.Results))) || !reflect.DeepEqual(slices.Sorted(maps.Keys(h.Errors)), slices.Sorted(maps.Keys(c.Errors))) {
+		t.Errorf("hatchet: ok %v failed %v\ncelery: ok %v failed %v", slices.Sorted(maps.Keys(h.Results)), slices.Sorted(maps.Keys(h.Errors)), slices.Sorted(maps.Keys(c.Results)), slices.Sorted(maps.Keys(c.Errors)))
 	}
 	if h.SuccessfulFiles != 9 || h.FailedFiles != 2 || c.SuccessfulFiles != 9 || c.FailedFiles != 2 {
 		t.Errorf("counts: hatchet %d/%d, celery %d/%d, want 9 successful and 2 failed", h.SuccessfulFiles, h.FailedFiles, c.SuccessfulFiles, c.FailedFiles)
@@ -405,7 +407,7 @@ func TestWorkflowExecutionWebhook(t *testing.T) {
 	if out.WebhookTaskID == "" {
 		t.Fatalf("no webhook task in %+v", out)
 	}
-	calls := webhookCalls(t, env.celery.WebhookLog)
+	calls := env.celery.WebhookCalls(t)
 	if len(calls) != 1 || !strings.Contains(calls[0], `"execution_id": "ex-hook"`) || !strings.Contains(calls[0], `"failed_files": 2`) {
 		t.Errorf("webhook calls = %v", calls)
 	}

@@ -1,6 +1,6 @@
 //lint:file-ignore SA1019 the ceiling spawns its items in one call as workflow-execution does, through HatchetContext.SpawnWorkflows.
 
-package workflows_test
+package e2e_test
 
 import (
 	"context"
