@@ -155,7 +155,7 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted,
 	var a Accepted
 	var err error
 	if req.IdempotencyKey == "" && dec.Backend == featureflag.BackendHatchet {
-		a, err = d.submitUnclaimed(ctx, rt, req, dec)
+		a, err = d.submitKeyless(ctx, rt, req, dec)
 	} else {
 		a, err = d.claimAndSubmit(ctx, rt, req, dec)
 	}
@@ -240,8 +240,7 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, rt
 	submitCtx, cancelSubmit := context.WithDeadline(ctx, leaseEnd.Add(-d.recordMargin()))
 	defer cancelSubmit()
 	ref, err := d.attemptOn(submitCtx, c.Execution, rt, req)
-	if fb, ok := d.router.Fallback(featureflag.Decision{Backend: c.Backend, Reason: c.Reason, Workflow: c.Workflow}); ok && errors.Is(err, ErrUnavailable) {
-		d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", c.ID, "from", c.Backend, "to", fb.Backend, "err", err)
+	if fb, ok := d.fallback(ctx, c.Execution, err); ok {
 		if rerr := d.store.Reroute(ctx, c, fb.Backend, fb.Reason); rerr != nil {
 			return c.Execution, d.release(ctx, c, rerr)
 		}
@@ -257,6 +256,19 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, rt
 		return c.Execution, err
 	}
 	return c.Execution, nil
+}
+
+// fallback returns the decision to submit e again on, when err says e's
+// backend is unavailable and the router allows another; it logs the switch.
+func (d *Dispatcher) fallback(ctx context.Context, e Execution, err error) (featureflag.Decision, bool) {
+	if !errors.Is(err, ErrUnavailable) {
+		return featureflag.Decision{}, false
+	}
+	fb, ok := d.router.Fallback(featureflag.Decision{Backend: e.Backend, Reason: e.Reason, Workflow: e.Workflow})
+	if ok {
+		d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", e.ID, "from", e.Backend, "to", fb.Backend, "err", err)
+	}
+	return fb, ok
 }
 
 // release gives the claim up after cause and returns the error to report.

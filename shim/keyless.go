@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 
@@ -10,10 +9,10 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// submitUnclaimed runs a keyless Hatchet request without a claim: the
+// submitKeyless runs a keyless Hatchet request without a claim: the
 // answer waits for the run and its record, written side by side; the run's
 // id is recorded after the answer (docs/architecture.md: the keyless path).
-func (d *Dispatcher) submitUnclaimed(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
+func (d *Dispatcher) submitKeyless(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	ctx = context.WithoutCancel(ctx) // the record and the run settle whether or not the client stays
 	e := Execution{ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
 	recorded := make(chan recordResult, 1)
@@ -29,8 +28,7 @@ func (d *Dispatcher) submitUnclaimed(ctx context.Context, rt route.Route, req Ex
 		if r.err == nil {
 			d.forget(ctx, e.ID)
 		}
-		if fb, ok := d.router.Fallback(dec); ok && errors.Is(err, ErrUnavailable) {
-			d.log.WarnContext(ctx, "backend unavailable, falling back", "execution_id", e.ID, "from", e.Backend, "to", fb.Backend, "err", err)
+		if fb, ok := d.fallback(ctx, e, err); ok {
 			return d.claimAndSubmit(ctx, rt, req, fb)
 		}
 		return Accepted{}, d.refused(ctx, e, err)
