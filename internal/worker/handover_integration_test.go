@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
-	"github.com/unstract/hatchet-worker/internal/worker"
 )
 
 type attempt struct {
@@ -34,7 +32,7 @@ func retries(client *hatchet.Client, name string) *hatchet.Workflow {
 func TestDrainHandsOver(t *testing.T) {
 	conn := hatchettest.Engine(t)
 	const name = "handover"
-	old := startRetries(t, conn, name, "handover-old")
+	old := startRegistered(t, conn, "handover-old", 10, retries(conn.Client, name))
 	oldID := workerID(t, conn, "handover-old")
 	waitLeased(t, conn, oldID)
 	began := time.Now()
@@ -56,7 +54,7 @@ func TestDrainHandsOver(t *testing.T) {
 		}
 		runs = append(runs, ref)
 	}
-	next := startRetries(t, conn, name, "handover-new")
+	next := startRegistered(t, conn, "handover-new", 10, retries(conn.Client, name))
 	defer func() { _ = next.Drain(context.Background()) }()
 	for _, ref := range runs {
 		res, err := ref.Result()
@@ -71,23 +69,6 @@ func TestDrainHandsOver(t *testing.T) {
 			t.Errorf("run %s ran at RetryCount %d, want 0: it was assigned to the drained worker", ref.RunId, out.Retries)
 		}
 	}
-}
-
-// startRetries starts a worker called workerName for the retries workflow
-// name and waits until it is registered.
-func startRetries(t *testing.T, conn *engine.Conn, name, workerName string) *worker.Worker {
-	t.Helper()
-	w, err := worker.Start(conn.Client, workerName, 10, []*hatchet.Workflow{retries(conn.Client, name)}, slog.Default(),
-		worker.WithReleased(conn.Embedded.WorkerReleased))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := w.WaitRegistered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return w
 }
 
 // workerID is the engine's id of the worker called name, once the

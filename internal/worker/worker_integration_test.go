@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/unstract/hatchet-worker/internal/engine"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/internal/worker"
 )
@@ -42,16 +43,7 @@ func startGated(t *testing.T, name string, m *worker.Metrics) (*worker.Worker, c
 	conn := hatchettest.Engine(t)
 	client := conn.Client
 	started, release := make(chan struct{}, 1), make(chan struct{})
-	w, err := worker.Start(conn.Client, name+"-worker", 2, []*hatchet.Workflow{gated(conn.Client, name, started, release)}, slog.Default(),
-		worker.WithMetrics(m), worker.WithReleased(conn.Embedded.WorkerReleased))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := w.WaitRegistered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w := startRegistered(t, conn, name+"-worker", 2, gated(client, name, started, release), worker.WithMetrics(m))
 	if err := w.Ready(t.Context()); err != nil {
 		t.Fatalf("Ready once registered: %v", err)
 	}
@@ -67,6 +59,23 @@ func startGated(t *testing.T, name string, m *worker.Metrics) (*worker.Worker, c
 		t.Fatalf("Running() = %d with one task in flight, want 1", n)
 	}
 	return w, release
+}
+
+// startRegistered starts a worker called name for wf on conn's engine,
+// handing over as the service's does, and waits until it is registered.
+func startRegistered(t *testing.T, conn *engine.Conn, name string, slots int, wf *hatchet.Workflow, opts ...worker.Option) *worker.Worker {
+	t.Helper()
+	opts = append([]worker.Option{worker.WithReleased(conn.Embedded.WorkerReleased)}, opts...)
+	w, err := worker.Start(conn.Client, name, slots, []*hatchet.Workflow{wf}, slog.Default(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := w.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // TestDrainWaitsForRunningTask checks Drain returns only after the task in
