@@ -16,8 +16,9 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
-// Store keeps execution records and their claims; *store.Postgres (shim/store) provides it.
-type Store interface {
+// Claims keeps execution records and their claims: what a request writes
+// and reads.
+type Claims interface {
 	// Claim records e with a lease, or returns the record that holds its
 	// idempotency key (taking it over when its lease ran out unsubmitted).
 	Claim(ctx context.Context, e Execution, lease time.Duration) (Claim, error)
@@ -37,6 +38,10 @@ type Store interface {
 	Release(ctx context.Context, c Claim) error
 	// Get returns the execution with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Execution, error)
+}
+
+// Outcomes records how far executions got.
+type Outcomes interface {
 	// MarkUnknown records that the execution's backend cannot show it, and
 	// reports whether this call was the first to.
 	MarkUnknown(ctx context.Context, id string) (bool, error)
@@ -45,6 +50,13 @@ type Store interface {
 	Finish(ctx context.Context, e Execution, o Outcome) (Execution, bool, error)
 	// Progress records the state of an unfinished execution.
 	Progress(ctx context.Context, id string, o Outcome) error
+}
+
+// Store is the dispatcher's store: claims, outcomes, and whether it
+// answers; *store.Postgres (shim/store) provides it.
+type Store interface {
+	Claims
+	Outcomes
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

@@ -9,7 +9,7 @@ import (
 // finisher records executions' outcomes, for status reads and tracking
 // alike: it writes them, counts them and logs them.
 type finisher struct {
-	store   Store
+	store   Outcomes
 	metrics *dispatchMetrics
 	log     *slog.Logger
 }

@@ -14,7 +14,7 @@ import (
 
 // TrackStore is the store outcome tracking walks; *store.Postgres (shim/store) provides it.
 type TrackStore interface {
-	Store
+	Outcomes
 	// Unfinished returns up to limit unfinished executions on backend,
 	// checked longest ago first, and marks them checked.
 	Unfinished(ctx context.Context, backend featureflag.Backend, limit int) ([]Execution, error)
