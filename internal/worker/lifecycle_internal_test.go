@@ -128,3 +128,21 @@ func TestDrainBeforeRun(t *testing.T) {
 		t.Errorf("%d registrations after Drain, want 0", n)
 	}
 }
+
+// TestDrainIdleAfterDeadline drains a worker with no task in flight on a
+// context already ended, as a hand-over that used up the shutdown timeout
+// leaves it: nothing was cut off, so the drain succeeds.
+func TestDrainIdleAfterDeadline(t *testing.T) {
+	d := &fakeDispatcher{register: func(context.Context, int32) (v0client.WorkerActionListener, error) { return nil, nil }}
+	w, err := newWorker(&fakeEngine{dispatcher: d}, "test", 1, nil, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 50 { // the ended context and the finished tasks are both ready each time
+		if err := w.Drain(ctx); err != nil {
+			t.Fatalf("Drain of an idle worker after its deadline = %v, want nil", err)
+		}
+	}
+}

@@ -335,11 +335,15 @@ func (w *Worker) Drain(ctx context.Context) error {
 	go func() { w.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
-		w.log.Info("worker drained", "worker", w.name, "took", time.Since(began).Round(time.Millisecond))
-		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err())
+		select {
+		case <-done: // ended as ctx did: the tasks finished
+		default:
+			return fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err())
+		}
 	}
+	w.log.Info("worker drained", "worker", w.name, "took", time.Since(began).Round(time.Millisecond))
+	return nil
 }
 
 // unregisterWait bounds how long Drain waits for Run to return: it
