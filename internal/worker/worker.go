@@ -336,10 +336,8 @@ func (w *Worker) Drain(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		select {
-		case <-done: // ended as ctx did: the tasks finished
-		default:
-			return fmt.Errorf("drain %d tasks: %w", w.running.Load(), ctx.Err())
+		if n := w.running.Load(); n > 0 {
+			return fmt.Errorf("drain %d tasks: %w", n, ctx.Err())
 		}
 	}
 	w.log.Info("worker drained", "worker", w.name, "took", time.Since(began).Round(time.Millisecond))
