@@ -42,5 +42,8 @@ leftovers() {
 race=(./shim/celerybridge ./featureflag ./helpers/... ./internal/config ./internal/jsonnum ./internal/logging ./internal/ops ./internal/pgdb)
 go test -p 1 -count=1 -timeout 15m -race "$@" "${race[@]}"
 mapfile -t rest < <(go list ./... | grep -vxF -f <(go list "${race[@]}"))
-go test -p 1 -count=1 -timeout 15m "$@" "${rest[@]}"
+# The service's own tests (cmd/hatchet-worker) start and stop the binary dozens
+# of times, each stop handing the worker over to the engine (up to 6 s): 820 s
+# on a loaded two-core machine, so its bound is wider than the others'.
+go test -p 1 -count=1 -timeout 25m "$@" "${rest[@]}"
 leftovers
