@@ -56,7 +56,10 @@ func TestWorkflowExecutionSurvivesKill9(t *testing.T) {
 	llm := testenv.NewLLMServer(t, "")
 	llm.SetDelay(time.Second)
 	adapters := fmt.Sprintf(`{"local": {"base_url": %q, "model": "stub", "max_concurrency": 4}}`, llm.BaseURL())
-	env := []string{"DATABASE_URL=" + database(t, "hw_test_crash"), "DOCUMENTS_ROOTS=" + docs, "LLM_ADAPTERS=" + adapters,
+	// A vhost of its own: the killed process cannot delete its rpc://
+	// reply queue, which would outlive the test by 30 minutes.
+	env := []string{"DATABASE_URL=" + database(t, "hw_test_crash"), "CELERY_BROKER_URL=" + testenv.AMQPVHost(t),
+		"DOCUMENTS_ROOTS=" + docs, "LLM_ADAPTERS=" + adapters,
 		"FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE=true", "SHIM_TRACK_INTERVAL=200ms"}
 	bin := buildBinary(t)
 	svc := startService(t, bin, env...)
