@@ -3,8 +3,10 @@
 // Package worker runs the service's Hatchet worker under the caller's
 // context: Run registers the workflows, takes tasks, and re-registers with
 // capped backoff whenever the engine refuses the worker or the listener
-// ends, until its context ends or Drain stops it; Drain waits for the
-// running tasks. No path of the SDK can panic the process or end it.
+// ends, until its context ends or Drain stops it. Drain first hands the
+// worker over (paused at the engine, listening until the scheduler lets go
+// of it), then waits for the running tasks. No path of the SDK can panic
+// the process or end it.
 package worker
 
 import (
