@@ -160,7 +160,7 @@ func (in ExecutionInput) check(adapters LLMAdapters) error {
 	case in.BatchSize < 0:
 		return fmt.Errorf("%w: batch_size must not be negative", ErrBadExecution)
 	}
-	if err := in.DocumentSettings.check(adapters); err != nil {
+	if err := in.DocumentSettings.Check(adapters); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadExecution, err)
 	}
 	return nil
