@@ -96,7 +96,11 @@ func TestHandle(t *testing.T) {
 		{name: "the router says celery", msg: call("t-2", "wf-1", `{}`), backend: featureflag.BackendCelery, wantFwd: true},
 		{name: "another queue's task", msg: call("t-3", "wf-1", `{}`), queue: "file_processing", wantFwd: true},
 		{name: "a task without a route", msg: taskMessage("t-4", "echo", `[1]`, `{}`, nil), wantFwd: true},
-		{name: "not JSON", msg: func() amqp.Delivery { d := call("t-5", "wf-1", `{}`); d.ContentType = "application/x-python-serialize"; return d }(), wantFwd: true},
+		{name: "not JSON", msg: func() amqp.Delivery {
+			d := call("t-5", "wf-1", `{}`)
+			d.ContentType = "application/x-python-serialize"
+			return d
+		}(), wantFwd: true},
 		{name: "an eta", msg: taskMessage("t-6", workflows.TaskAsyncExecuteBin, `["org_1", "wf-1", "ex-1", `+files+`]`, `{}`,
 			amqp.Table{"eta": "2026-12-02T15:00:00+00:00"}), wantFwd: true},
 		{name: "no settings for the workflow", msg: call("t-7", "wf-2", `{}`), wantFwd: true},
