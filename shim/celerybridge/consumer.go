@@ -20,6 +20,7 @@ type Handler func(ctx context.Context, d amqp.Delivery) error
 // most prefetch at once, each acknowledged once its handler returns.
 type Consumer struct {
 	queue    string
+	declare  []string
 	prefetch int
 	handle   Handler
 	conn     *connector
@@ -44,7 +45,7 @@ func NewConsumer(ctx context.Context, brokerURL, queue string, prefetch int, han
 	for _, o := range opts {
 		o(&cfg)
 	}
-	c := &Consumer{queue: queue, prefetch: prefetch, handle: handle, tag: "celerybridge-" + queue}
+	c := &Consumer{queue: queue, declare: cfg.declare, prefetch: prefetch, handle: handle, tag: "celerybridge-" + queue}
 	c.ctx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 	var err error
 	if c.conn, err = newConnector(ctx, brokerURL, &cfg, c.attach); err != nil {
@@ -60,8 +61,10 @@ func (c *Consumer) attach(conn *amqp.Connection) error {
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
-	if err := declareCelery(ch, c.queue); err != nil {
-		return err
+	for _, q := range append([]string{c.queue}, c.declare...) {
+		if err := declareCelery(ch, q); err != nil {
+			return err
+		}
 	}
 	if err := ch.Qos(c.prefetch, 0, false); err != nil {
 		return fmt.Errorf("set prefetch: %w", err)
