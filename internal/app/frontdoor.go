@@ -33,7 +33,7 @@ func (s *service) startFrontDoor(ctx, bgCtx context.Context, d *shim.Dispatcher,
 	}
 	s.bg.Go(func() error { return settings.Watch(bgCtx) })
 	twin := func(queue string) string { return queue + fd.TwinSuffix }
-	door := frontdoor.New(routes, settings, d, s.deps.Celery, twin, s.log)
+	door := frontdoor.New(routes, settings, d, s.deps.Celery, twin, s.log, frontdoor.WithMetrics(s.ops.Registry))
 	_, queues, _ := fd.Queues() // checked by config
 	for _, queue := range queues {
 		c, err := celerybridge.NewConsumer(ctx, s.cfg.Celery.BrokerURL, queue, fd.Prefetch,

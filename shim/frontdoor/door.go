@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -43,6 +44,15 @@ type Door struct {
 	forward  Forwarder
 	twin     func(queue string) string
 	log      *slog.Logger
+	metrics  *metrics
+}
+
+// Option configures New.
+type Option func(*Door)
+
+// WithMetrics counts the messages the front door takes in reg.
+func WithMetrics(reg prometheus.Registerer) Option {
+	return func(d *Door) { d.metrics = newMetrics(reg) }
 }
 
 // taskOn is a legacy task on the queue it is sent to.
@@ -50,8 +60,14 @@ type taskOn struct{ queue, task string }
 
 // New returns a front door for the routes whose legacy task can become a
 // run (route.LegacyTask.Input); twin names a queue's legacy twin.
-func New(routes []route.Route, settings *Settings, dispatch Dispatch, forward Forwarder, twin func(string) string, log *slog.Logger) *Door {
+func New(routes []route.Route, settings *Settings, dispatch Dispatch, forward Forwarder, twin func(string) string, log *slog.Logger, opts ...Option) *Door {
 	d := &Door{routes: map[taskOn]route.Route{}, settings: settings, dispatch: dispatch, forward: forward, twin: twin, log: log}
+	for _, o := range opts {
+		o(d)
+	}
+	if d.metrics == nil {
+		d.metrics = newMetrics(nil)
+	}
 	for _, r := range routes {
 		if r.Legacy != nil && r.Legacy.Input != nil {
 			d.routes[taskOn{r.Legacy.Queue, r.Legacy.Task}] = r
@@ -65,6 +81,16 @@ func New(routes []route.Route, settings *Settings, dispatch Dispatch, forward Fo
 // task id, so a redelivery creates none), or the message confirmed on the
 // twin queue. An error leaves the message to be delivered again.
 func (d *Door) Handle(ctx context.Context, queue string, m amqp.Delivery) error {
+	if m.Redelivered {
+		d.metrics.redelivered.WithLabelValues(queue).Inc()
+	}
+	outcome, err := d.handle(ctx, queue, m)
+	d.metrics.messages.WithLabelValues(queue, outcome).Inc()
+	return err
+}
+
+// handle is Handle; it returns the message's outcome.
+func (d *Door) handle(ctx context.Context, queue string, m amqp.Delivery) (string, error) {
 	req, why := d.request(queue, m)
 	if why == "" {
 		dec, err := d.dispatch.Decide(req)
@@ -139,7 +165,7 @@ func (d *Door) withSettings(input json.RawMessage) (json.RawMessage, error) {
 // to the legacy side when the router allows a fallback, and else leaves it
 // for later; a request the shim refuses goes to the legacy side, which
 // answers it as it always has.
-func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision) error {
+func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision) (string, error) {
 	a, err := d.dispatch.ExecuteAs(ctx, req, dec)
 	if errors.Is(err, shim.ErrUnavailable) {
 		if fb, ok := d.dispatch.Fallback(dec); ok && fb.Backend == featureflag.BackendCelery {
@@ -150,19 +176,22 @@ func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req s
 	case errors.Is(err, shim.ErrInvalidInput):
 		return d.pass(ctx, queue, m, err.Error())
 	case err != nil:
-		return fmt.Errorf("front door: task %s: %w", req.IdempotencyKey, err)
+		return outcomeRetried, fmt.Errorf("front door: task %s: %w", req.IdempotencyKey, err)
 	}
 	d.log.InfoContext(ctx, "front door: task runs on hatchet", "queue", queue, "task_id", req.IdempotencyKey,
 		"execution_id", a.ID, "workflow", a.Workflow, "replayed", a.Replayed)
-	return nil
+	if a.Replayed {
+		return outcomeReplayed, nil
+	}
+	return outcomeHatchet, nil
 }
 
 // pass forwards the message unchanged to queue's twin.
-func (d *Door) pass(ctx context.Context, queue string, m amqp.Delivery, why string) error {
+func (d *Door) pass(ctx context.Context, queue string, m amqp.Delivery, why string) (string, error) {
 	twin := d.twin(queue)
 	if err := d.forward.Forward(ctx, m, twin); err != nil {
-		return fmt.Errorf("front door: forward to %s: %w", twin, err)
+		return outcomeRetried, fmt.Errorf("front door: forward to %s: %w", twin, err)
 	}
 	d.log.DebugContext(ctx, "front door: task forwarded", "queue", queue, "to", twin, "task_id", m.CorrelationId, "why", why)
-	return nil
+	return outcomeForwarded, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -19,6 +20,7 @@ import (
 type fakeDispatch struct {
 	backend  featureflag.Backend
 	err      error // ExecuteAs's answer
+	replayed bool  // ExecuteAs replays an earlier execution
 	fallback bool
 	ran      []shim.ExecuteRequest
 }
@@ -32,7 +34,7 @@ func (f *fakeDispatch) ExecuteAs(_ context.Context, req shim.ExecuteRequest, dec
 		return shim.Accepted{}, errors.New("executed off hatchet")
 	}
 	f.ran = append(f.ran, req)
-	return shim.Accepted{Execution: shim.Execution{ID: "e-1", Workflow: req.Workflow}}, f.err
+	return shim.Accepted{Execution: shim.Execution{ID: "e-1", Workflow: req.Workflow}, Replayed: f.replayed}, f.err
 }
 
 func (f *fakeDispatch) Fallback(dec featureflag.Decision) (featureflag.Decision, bool) {
@@ -88,11 +90,13 @@ func TestHandle(t *testing.T) {
 		execErr  error
 		fallback bool
 		fwdErr   error
+		replayed bool
 		wantRun  bool
 		wantFwd  bool
 		wantErr  bool
 	}{
 		{name: "to hatchet", msg: call("t-1", "wf-1", `{"pipeline_id": "p"}`), wantRun: true},
+		{name: "delivered again", msg: func() amqp.Delivery { d := call("t-1", "wf-1", `{}`); d.Redelivered = true; return d }(), replayed: true, wantRun: true},
 		{name: "the router says celery", msg: call("t-2", "wf-1", `{}`), backend: featureflag.BackendCelery, wantFwd: true},
 		{name: "another queue's task", msg: call("t-3", "wf-1", `{}`), queue: "file_processing", wantFwd: true},
 		{name: "a task without a route", msg: taskMessage("t-4", "echo", `[1]`, `{}`, nil), wantFwd: true},
@@ -112,7 +116,7 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dispatch := &fakeDispatch{backend: featureflag.BackendHatchet, err: tt.execErr, fallback: tt.fallback}
+			dispatch := &fakeDispatch{backend: featureflag.BackendHatchet, err: tt.execErr, replayed: tt.replayed, fallback: tt.fallback}
 			if tt.backend != "" {
 				dispatch.backend = tt.backend
 			}
@@ -137,6 +141,22 @@ func TestHandle(t *testing.T) {
 			}
 			if tt.wantRun {
 				checkRequest(t, dispatch.ran[0], tt.msg.CorrelationId)
+			}
+			outcome := map[bool]string{true: outcomeRetried}[tt.wantErr]
+			switch {
+			case outcome != "":
+			case tt.wantFwd:
+				outcome = outcomeForwarded
+			case tt.replayed:
+				outcome = outcomeReplayed
+			default:
+				outcome = outcomeHatchet
+			}
+			if n := testutil.ToFloat64(door.metrics.messages.WithLabelValues(queue, outcome)); n != 1 {
+				t.Errorf("front_door_messages_total{outcome=%q} = %v, want 1", outcome, n)
+			}
+			if n := testutil.ToFloat64(door.metrics.redelivered.WithLabelValues(queue)); (n == 1) != tt.msg.Redelivered {
+				t.Errorf("front_door_redeliveries_total = %v for a message redelivered %v", n, tt.msg.Redelivered)
 			}
 		})
 	}
