@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
 // TestFrontDoor runs the service with the front door on the platform's
@@ -20,7 +22,8 @@ import (
 //     route goes to the twin unchanged and the worker's rpc:// reply finds
 //     the caller;
 //   - Python's send_task("async_execute_bin", …) becomes a workflow
-//     execution on Hatchet, keyed by the Celery task id, which succeeds.
+//     execution on Hatchet, keyed by the Celery task id, which succeeds;
+//   - the same task id sent again (a redelivery) starts no second run.
 func TestFrontDoor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service, Python Celery and a worker; skipped with -short")
@@ -66,25 +69,53 @@ func TestFrontDoor(t *testing.T) {
 	taskID := strings.TrimSpace(string(out))
 	var found execStatus
 	svc.within(t, 2*time.Minute, func() bool {
-		var page struct {
-			Executions []struct {
-				ID             string `json:"execution_id"`
-				IdempotencyKey string `json:"idempotency_key"`
-				Backend        string `json:"backend"`
-			} `json:"executions"`
+		ids := keyed(t, svc, taskID)
+		if len(ids) == 1 {
+			found = svc.status(t, ids[0])
 		}
-		if err := json.Unmarshal(svc.api(t, "GET", "/api/v2/workflows/executions?workflow=workflow-execution", "", 200), &page); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range page.Executions {
-			if e.IdempotencyKey == taskID && e.Backend == "hatchet" {
-				found = svc.status(t, e.ID)
-				return found.State == "succeeded"
-			}
-		}
-		return false
+		return found.State == "succeeded"
 	}, func() string { return fmt.Sprintf("no succeeded Hatchet execution keyed %s (last %+v)", taskID, found) })
 	if !strings.Contains(string(found.Result), `"successful_files":3`) {
 		t.Errorf("result %s, want 3 files succeeded", found.Result)
 	}
+
+	again, err := celerybridge.Dial(t.Context(), vhost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = again.Close(context.Background()) }()
+	var call []any
+	_ = json.Unmarshal(args, &call)
+	if _, err := again.Send(t.Context(), "async_execute_bin", call, nil, celerybridge.WithTaskID(taskID), celerybridge.WithQueue("celery")); err != nil {
+		t.Fatal(err)
+	}
+	replayed := `front_door_messages_total{outcome="replayed",queue="celery"} 1`
+	svc.within(t, 30*time.Second, func() bool { return strings.Contains(svc.text(t, "/metrics"), replayed) },
+		func() string { return "metrics lack " + replayed })
+	if ids := keyed(t, svc, taskID); len(ids) != 1 {
+		t.Errorf("%d executions keyed %s after it was sent again, want 1", len(ids), taskID)
+	}
+}
+
+// keyed returns the Hatchet executions of workflow-execution whose
+// idempotency key is key.
+func keyed(t *testing.T, svc *service, key string) []string {
+	t.Helper()
+	var page struct {
+		Executions []struct {
+			ID             string `json:"execution_id"`
+			IdempotencyKey string `json:"idempotency_key"`
+			Backend        string `json:"backend"`
+		} `json:"executions"`
+	}
+	if err := json.Unmarshal(svc.api(t, "GET", "/api/v2/workflows/executions?workflow=workflow-execution", "", 200), &page); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range page.Executions {
+		if e.IdempotencyKey == key && e.Backend == "hatchet" {
+			ids = append(ids, e.ID)
+		}
+	}
+	return ids
 }
