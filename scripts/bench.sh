@@ -33,6 +33,7 @@ echo "bench: publish and round trip (celerybridge)…" >&2
 gobench publish ./shim/celerybridge 'PublishRatio$' 16000x
 gobench roundtrip ./shim/celerybridge 'RoundTripVsPython$' 1000x
 gobench redis ./shim/celerybridge 'RedisWaits$' 3000x
+gobench forward ./shim/celerybridge 'ForwardRatio$' 2x
 echo "bench: shim execute per backend…" >&2
 gobench execute ./shim 'Execute(VsSDK)?$' 300x
 echo "bench: outcome tracking with 10,000 executions in flight…" >&2
@@ -53,6 +54,7 @@ cat <<TABLE
 |---|---|---|---|---|
 | celerybridge confirmed Send, 128 senders | $(fmt "$(median publish PublishRatio bridge-msg/s)") msg/s | raw amqp091-go, same message, 4 channels × 32 in flight: $(fmt "$(median publish PublishRatio raw-msg/s)") msg/s | $(fmt "$(median publish PublishRatio bridge/raw)" 2) (runs: $(runs publish PublishRatio bridge/raw)) | ≥ 0.8 |
 | \`Call\` round trip, rpc:// | $(fmt "$(median roundtrip RoundTripVsPython go-ms/call)" 2) ms | Python \`send_task().get()\`, same worker: $(fmt "$(median roundtrip RoundTripVsPython py-ms/call)" 2) ms | $(fmt "$(median roundtrip RoundTripVsPython go/py)" 2) (runs: $(runs roundtrip RoundTripVsPython go/py)) | ≤ 0.8 |
+| front door forwarding to the legacy twin queue, prefetch 256 | $(fmt "$(median forward ForwardRatio forward-msg/s)") msg/s | raw amqp091-go consume, publish, confirm, ack, same prefetch: $(fmt "$(median forward ForwardRatio raw-msg/s)") msg/s | $(fmt "$(median forward ForwardRatio forward/raw)" 2) (runs: $(runs forward ForwardRatio forward/raw)) | ≥ 0.8 |
 | 1,000 concurrent redis:// Waits | $(fmt "$(median redis RedisWaits conns)") Redis connections, p50 $(fmt "$(median redis RedisWaits p50-ms)" 2) ms, p99 $(fmt "$(median redis RedisWaits p99-ms)" 2) ms | one pub/sub connection per Wait before: 1,020 connections | | one subscription |
 | shim execute → Celery (202 = confirmed by RabbitMQ) | $(fmt "$(median execute Execute/celery accepted/s)") req/s | | | |
 | shim execute → Hatchet (202 = run created) | $(fmt "$(median execute Execute/hatchet accepted/s)") req/s | | | |

@@ -150,19 +150,45 @@ type Accepted struct {
 // key (Replayed). A key whose first request is still submitting is
 // ErrConflict; a backend that is down, ErrUnavailable (nothing accepted).
 func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (Accepted, error) {
-	if err := req.Validate(); err != nil {
+	rt, err := d.admit(req)
+	if err != nil {
 		return Accepted{}, err
+	}
+	return d.run(ctx, rt, req, d.decide(rt, req))
+}
+
+// ExecuteAs is Execute on the backend dec names (a decision Decide made
+// for req), whatever the router would say now, and with no fallback: a
+// backend that is down is ErrUnavailable. It is for an ingress that must
+// not end on a backend it did not choose.
+func (d *Dispatcher) ExecuteAs(ctx context.Context, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
+	req.pinned = true
+	rt, err := d.admit(req)
+	if err != nil {
+		return Accepted{}, err
+	}
+	return d.run(ctx, rt, req, dec)
+}
+
+// admit checks req and returns its route.
+func (d *Dispatcher) admit(req ExecuteRequest) (route.Route, error) {
+	if err := req.Validate(); err != nil {
+		return route.Route{}, err
 	}
 	rt, ok := d.routes[req.Workflow]
 	if !ok {
-		return Accepted{}, Fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", Quote(req.Workflow))
+		return route.Route{}, Fail(ErrUnknownWorkflow, nil, "unknown workflow %s; GET /api/v2/workflows lists them", Quote(req.Workflow))
 	}
 	if rt.Check != nil {
 		if err := rt.Check(req.Input); err != nil {
-			return Accepted{}, Fail(ErrInvalidInput, err, "%v", err)
+			return route.Route{}, Fail(ErrInvalidInput, err, "%v", err)
 		}
 	}
-	dec := d.decide(rt, req)
+	return rt, nil
+}
+
+// run submits req as dec says and records the acceptance.
+func (d *Dispatcher) run(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	d.metrics.decisions.WithLabelValues(rt.Name, string(dec.Backend), string(dec.Reason)).Inc()
 	var a Accepted
 	var err error
@@ -235,6 +261,23 @@ func (d *Dispatcher) acceptedBefore(ctx context.Context, c Claim) (Accepted, boo
 	return Accepted{Execution: c.Execution, Replayed: true}, true, nil
 }
 
+// Decide says where req would run now, as Execute decides it, without
+// running it: for an ingress that hands the legacy side its own message
+// (the Celery front door).
+func (d *Dispatcher) Decide(req ExecuteRequest) (featureflag.Decision, error) {
+	rt, ok := d.routes[req.Workflow]
+	if !ok {
+		return featureflag.Decision{}, Fail(ErrUnknownWorkflow, nil, "unknown workflow %s", Quote(req.Workflow))
+	}
+	return d.decide(rt, req), nil
+}
+
+// Fallback returns where a request decided as dec goes when its backend
+// is down, and whether the router allows it.
+func (d *Dispatcher) Fallback(dec featureflag.Decision) (featureflag.Decision, bool) {
+	return d.router.Fallback(dec)
+}
+
 // decide asks the router about req on route.
 func (d *Dispatcher) decide(rt route.Route, req ExecuteRequest) featureflag.Decision {
 	return d.router.Decide(featureflag.Request{Workflow: rt.Name, Org: req.OrganizationID, Key: req.IdempotencyKey,
@@ -252,7 +295,7 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, rt
 	submitCtx, cancelSubmit := context.WithDeadline(ctx, leaseEnd.Add(-d.recordMargin()))
 	defer cancelSubmit()
 	ref, err := d.attemptOn(submitCtx, c.Execution, rt, req)
-	if fb, ok := d.fallback(ctx, c.Execution, err); ok {
+	if fb, ok := d.fallback(ctx, req, c.Execution, err); ok {
 		if rerr := d.store.Reroute(ctx, c, fb.Backend, fb.Reason); rerr != nil {
 			return c.Execution, d.release(ctx, c, rerr)
 		}
@@ -271,9 +314,10 @@ func (d *Dispatcher) submit(ctx context.Context, c Claim, leaseEnd time.Time, rt
 }
 
 // fallback returns the decision to submit e again on, when err says e's
-// backend is unavailable and the router allows another; it logs the switch.
-func (d *Dispatcher) fallback(ctx context.Context, e Execution, err error) (featureflag.Decision, bool) {
-	if !errors.Is(err, ErrUnavailable) {
+// backend is unavailable and the router allows another (never for a
+// request ExecuteAs pinned); it logs the switch.
+func (d *Dispatcher) fallback(ctx context.Context, req ExecuteRequest, e Execution, err error) (featureflag.Decision, bool) {
+	if req.pinned || !errors.Is(err, ErrUnavailable) {
 		return featureflag.Decision{}, false
 	}
 	fb, ok := d.router.Fallback(featureflag.Decision{Backend: e.Backend, Reason: e.Reason, Workflow: e.Workflow})

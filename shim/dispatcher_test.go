@@ -378,3 +378,31 @@ func TestExecuteThroughStoreRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestExecuteAs runs a request where a decision made before says, even
+// when the router would now say otherwise, and never falls back: the
+// front door hands the legacy side its own message instead.
+func TestExecuteAs(t *testing.T) {
+	f := newFixture(toCelery, true)
+	dec, err := f.d.Decide(request("legacy", "k1"))
+	if err != nil || dec.Backend != featureflag.BackendCelery {
+		t.Fatalf("Decide = %+v, %v; want celery as the flags say", dec, err)
+	}
+	a, err := f.d.ExecuteAs(context.Background(), request("legacy", "k2"), toHatchet)
+	if err != nil || a.Backend != featureflag.BackendHatchet {
+		t.Fatalf("ExecuteAs on hatchet = %+v, %v", a, err)
+	}
+	f.hatchet.submit = unavailable
+	if _, err := f.d.ExecuteAs(context.Background(), request("legacy", "k3"), toHatchet); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("ExecuteAs with hatchet down = %v, want ErrUnavailable", err)
+	}
+	if n := f.celery.submits.Load(); n != 0 {
+		t.Errorf("%d celery submissions: ExecuteAs fell back", n)
+	}
+	if fb, ok := f.d.Fallback(toHatchet); !ok || fb.Backend != featureflag.BackendCelery {
+		t.Errorf("Fallback = %+v, %v; want celery, allowed", fb, ok)
+	}
+	if _, err := f.d.Decide(request("nope", "")); !errors.Is(err, ErrUnknownWorkflow) {
+		t.Errorf("Decide of an unknown workflow = %v", err)
+	}
+}

@@ -28,7 +28,7 @@ func (d *Dispatcher) submitKeyless(ctx context.Context, rt route.Route, req Exec
 		if r.err == nil {
 			d.forget(ctx, e.ID)
 		}
-		if fb, ok := d.fallback(ctx, e, err); ok {
+		if fb, ok := d.fallback(ctx, req, e, err); ok {
 			return d.claimAndSubmit(ctx, rt, req, fb)
 		}
 		return Accepted{}, d.refused(ctx, e, err)

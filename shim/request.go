@@ -12,6 +12,8 @@ type ExecuteRequest struct {
 	OrganizationID string          `json:"organization_id"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	UseAbstraction *bool           `json:"use_abstraction,omitempty"`
+
+	pinned bool // set by ExecuteAs: never fall back
 }
 
 // maxKeyLen bounds idempotency keys and organisation ids.

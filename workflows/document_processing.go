@@ -46,8 +46,9 @@ type DocumentSettings struct {
 	ChunkOverlap int          `json:"chunk_overlap"`
 }
 
-// check refuses settings no document could be processed with.
-func (s DocumentSettings) check(adapters LLMAdapters) error {
+// Check refuses settings no document could be processed with, naming the
+// field at fault.
+func (s DocumentSettings) Check(adapters LLMAdapters) error {
 	switch {
 	case len(s.Outputs) == 0:
 		return errors.New("outputs must name at least one prompt")
@@ -458,7 +459,7 @@ func (in DocumentInput) validate(deps Deps) error {
 	if err := deps.Documents.Check(in.DocumentPath); err != nil {
 		return documentFailure(err)
 	}
-	if err := in.DocumentSettings.check(deps.LLM); err != nil {
+	if err := in.DocumentSettings.Check(deps.LLM); err != nil {
 		return badInput("%w", err)
 	}
 	return nil

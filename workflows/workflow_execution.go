@@ -3,10 +3,12 @@
 package workflows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -129,14 +131,14 @@ func WorkflowExecution(deps Deps) Definition {
 			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.run},
 		},
 		Route: &route.Route{
-			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs},
+			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs, Input: executeBinInput},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
 		},
 		MoreRoutes: []route.Route{{
 			Name:     APIDeploymentExecutionName,
-			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs},
+			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs, Input: executeBinInput},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
@@ -158,7 +160,7 @@ func (in ExecutionInput) check(adapters LLMAdapters) error {
 	case in.BatchSize < 0:
 		return fmt.Errorf("%w: batch_size must not be negative", ErrBadExecution)
 	}
-	if err := in.DocumentSettings.check(adapters); err != nil {
+	if err := in.DocumentSettings.Check(adapters); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadExecution, err)
 	}
 	return nil
@@ -395,6 +397,63 @@ func executeBinArgs(_ route.Call, input json.RawMessage) ([]any, map[string]any,
 	kwargs := map[string]any{"scheduled": in.Scheduled, "execution_mode": nilIfEmpty(in.ExecutionMode),
 		"pipeline_id": nilIfEmpty(in.PipelineID), "log_events_id": nilIfEmpty(in.LogEventsID), "use_file_history": useHistory}
 	return args, kwargs, nil
+}
+
+// executeBinParams are async_execute_bin's parameters in their order, as
+// Celery binds a call's positional arguments to them.
+var executeBinParams = []string{"schema_name", "workflow_id", "execution_id", "hash_values_of_files",
+	"scheduled", "execution_mode", "pipeline_id", "log_events_id", "use_file_history"}
+
+// executeBinUnsupported are async_execute_bin's keyword arguments a
+// workflow-execution run cannot honour: a call that sets one stays on
+// Celery.
+var executeBinUnsupported = []string{"llm_profile_id", "hitl_queue_name", "hitl_packet_id", "custom_data"}
+
+// executeBinInput is the inverse of executeBinArgs: the workflow-execution
+// input of an async_execute_bin call, and its organisation (schema_name).
+// The document settings are not part of the call; the caller adds them.
+func executeBinInput(args, kwargs json.RawMessage) (json.RawMessage, string, error) {
+	var pos []json.RawMessage
+	named := map[string]json.RawMessage{}
+	if err := decodeExact(args, &pos); err != nil {
+		return nil, "", fmt.Errorf("async_execute_bin args: %w", err)
+	}
+	if err := decodeExact(kwargs, &named); err != nil {
+		return nil, "", fmt.Errorf("async_execute_bin kwargs: %w", err)
+	}
+	if len(pos) > len(executeBinParams) {
+		return nil, "", fmt.Errorf("async_execute_bin takes %d positional arguments, the call has %d", len(executeBinParams), len(pos))
+	}
+	for i, v := range pos {
+		if _, twice := named[executeBinParams[i]]; twice {
+			return nil, "", fmt.Errorf("async_execute_bin: %s given by position and by name", executeBinParams[i])
+		}
+		named[executeBinParams[i]] = v
+	}
+	for _, k := range executeBinUnsupported {
+		if v, ok := named[k]; ok && string(bytes.TrimSpace(v)) != "null" {
+			return nil, "", fmt.Errorf("async_execute_bin: %s is not supported on Hatchet", k)
+		}
+		delete(named, k)
+	}
+	delete(named, "transport") // the platform's own choice of transport
+	for k := range named {
+		if !slices.Contains(executeBinParams, k) {
+			return nil, "", fmt.Errorf("async_execute_bin: unknown argument %s", k)
+		}
+	}
+	input, err := json.Marshal(named)
+	if err != nil {
+		return nil, "", fmt.Errorf("async_execute_bin: %w", err)
+	}
+	var in ExecutionInput
+	if err := decodeExact(input, &in); err != nil {
+		return nil, "", fmt.Errorf("async_execute_bin: %w", err)
+	}
+	if in.SchemaName == "" || in.WorkflowID == "" || in.ExecutionID == "" || len(in.HashValuesOfFiles) == 0 {
+		return nil, "", errors.New("async_execute_bin: schema_name, workflow_id, execution_id and hash_values_of_files are required")
+	}
+	return input, in.SchemaName, nil
 }
 
 // executionMetadata tags an execution's run with the platform's ids.

@@ -117,6 +117,76 @@ func TestExecuteBinArgs(t *testing.T) {
 	}
 }
 
+// TestExecuteBinInput reads async_execute_bin calls as the platform makes
+// them (workflow_helper.py: four positional arguments, the rest by name)
+// into workflow-execution input, numbers exact; a call that sets what a
+// run cannot honour stays on Celery.
+func TestExecuteBinInput(t *testing.T) {
+	rt := executionRoute(t)
+	files := `{"k1": {"file_path": "/in/a.pdf", "file_name": "a.pdf", "file_hash": "ab", "file_size": 9007199254740993}}`
+	platform := `{"scheduled": false, "execution_mode": null, "pipeline_id": "p", "log_events_id": "l", "use_file_history": true,
+		"llm_profile_id": null, "hitl_queue_name": null, "hitl_packet_id": null, "custom_data": null, "transport": "celery"}`
+	tests := []struct {
+		name, args, kwargs, want, err string
+	}{
+		{"the platform's call", `["org_acme", "wf", "ex", ` + files + `]`, platform,
+			`{"execution_id":"ex","execution_mode":null,"hash_values_of_files":{"k1":{"file_path":"/in/a.pdf","file_name":"a.pdf","file_hash":"ab","file_size":9007199254740993}},"log_events_id":"l","pipeline_id":"p","scheduled":false,"schema_name":"org_acme","use_file_history":true,"workflow_id":"wf"}`, ""},
+		{"all by name", `[]`, `{"schema_name": "s", "workflow_id": "wf", "execution_id": "ex", "hash_values_of_files": ` + files + `}`,
+			`{"execution_id":"ex","hash_values_of_files":{"k1":{"file_path":"/in/a.pdf","file_name":"a.pdf","file_hash":"ab","file_size":9007199254740993}},"schema_name":"s","workflow_id":"wf"}`, ""},
+		{"human in the loop", `["s", "wf", "ex", ` + files + `]`, `{"hitl_queue_name": "review"}`, "", "hitl_queue_name is not supported"},
+		{"custom data", `["s", "wf", "ex", ` + files + `]`, `{"custom_data": {"a": 1}}`, "", "custom_data is not supported"},
+		{"an unknown argument", `["s", "wf", "ex", ` + files + `]`, `{"priority": 3}`, "", "unknown argument priority"},
+		{"too many positional", `["s", "wf", "ex", ` + files + `, false, null, "p", "l", true, 1]`, `{}`, "", "takes 9 positional"},
+		{"twice", `["s", "wf", "ex", ` + files + `]`, `{"workflow_id": "wf"}`, "", "workflow_id given by position and by name"},
+		{"no files", `["s", "wf", "ex", {}]`, `{}`, "", "required"},
+		{"args not a list", `{}`, `{}`, "", "args"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			input, org, err := rt.Legacy.Input(json.RawMessage(tt.args), json.RawMessage(tt.kwargs))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("Input = %s, %v; want an error with %q", input, err, tt.err)
+				}
+				return
+			}
+			if err != nil || string(input) != tt.want {
+				t.Fatalf("Input = %s, %v\nwant    %s", input, err, tt.want)
+			}
+			var in struct {
+				SchemaName string `json:"schema_name"`
+			}
+			if json.Unmarshal(input, &in); org != in.SchemaName {
+				t.Errorf("organisation %q, want the schema_name %q", org, in.SchemaName)
+			}
+		})
+	}
+}
+
+// TestExecuteBinRoundTrip maps a request to its Celery call and back: the
+// same call, every argument in place.
+func TestExecuteBinRoundTrip(t *testing.T) {
+	rt := executionRoute(t)
+	request := `{"schema_name": "s", "workflow_id": "wf", "execution_id": "ex", "hash_values_of_files": {"k1": {"file_path": "/in/a.pdf", "file_name": "a.pdf", "file_size": 9007199254740993}}, "scheduled": true, "execution_mode": "QUEUE", "pipeline_id": "p", "log_events_id": "l", "use_file_history": false}`
+	args, kwargs, err := rt.Legacy.Args(route.Call{}, json.RawMessage(request))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawArgs, _ := json.Marshal(args)
+	rawKwargs, _ := json.Marshal(kwargs)
+	input, _, err := rt.Legacy.Input(rawArgs, rawKwargs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args2, kwargs2, err := rt.Legacy.Args(route.Call{}, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(args, args2) || !reflect.DeepEqual(kwargs, kwargs2) {
+		t.Errorf("round trip\n got %v %v\nwant %v %v", args2, kwargs2, args, kwargs)
+	}
+}
+
 // TestExecutionCheck checks what the shim refuses before either backend.
 func TestExecutionCheck(t *testing.T) {
 	adapters, err := workflows.NewLLMAdapters(map[string]llm.Adapter{"local": {BaseURL: "http://127.0.0.1:1/v1", Model: "m"}})

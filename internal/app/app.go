@@ -53,6 +53,8 @@ type service struct {
 	shim   *shim.Dispatcher // nil until the shim is mounted
 	worker *worker.Worker
 	phase  atomic.Int32 // phaseStarting, phaseRunning or phaseStopping
+
+	frontDoor []*celerybridge.Consumer // one per FRONT_DOOR queue
 }
 
 // The phases of the service's life, in order; the readiness check
@@ -157,7 +159,7 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 	if err := s.startWorker(bgCtx, defs); err != nil {
 		return err
 	}
-	return s.startShim(bgCtx, defs)
+	return s.startShim(ctx, bgCtx, defs)
 }
 
 // openDependencies opens what the workflows call.
@@ -264,9 +266,9 @@ func (s *service) startWorker(bgCtx context.Context, defs []workflows.Definition
 }
 
 // startShim mounts the shim API and the console over the routes the
-// workflows declare, and starts the flag watcher, outcome tracking and the
-// pruning of old records, on bgCtx.
-func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) error {
+// workflows declare, and starts the flag watcher, outcome tracking, the
+// pruning of old records and the front door, on bgCtx.
+func (s *service) startShim(ctx, bgCtx context.Context, defs []workflows.Definition) error {
 	names := make([]string, len(defs))
 	for i, d := range defs {
 		names[i] = d.Name
@@ -300,6 +302,9 @@ func (s *service) startShim(bgCtx context.Context, defs []workflows.Definition) 
 		return err
 	}
 	s.track(bgCtx, d)
+	if err := s.startFrontDoor(ctx, bgCtx, d, workflows.Routes(defs)); err != nil {
+		return err
+	}
 	if r := s.cfg.Shim.Retention; r > 0 {
 		s.bg.Go(func() error { s.pruneExecutions(bgCtx, r); return nil })
 	}
@@ -377,12 +382,12 @@ func (s *service) listen() error {
 	return nil
 }
 
-// drain stops taking tasks and waits for the running ones.
+// drain stops taking messages and tasks and waits for those taken.
 func (s *service) drain(ctx context.Context) error {
 	s.phase.Store(phaseStopping) // /readyz fails from here on
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Service.ShutdownTimeout)
 	defer cancel()
-	return s.worker.Drain(drainCtx)
+	return errors.Join(s.closeFrontDoor(drainCtx), s.worker.Drain(drainCtx))
 }
 
 // stopStep bounds each step of close, so one that hangs cannot hold the
@@ -396,7 +401,8 @@ const stopStep = 10 * time.Second
 // the broker, the databases and the engine last. Each step has its own
 // deadline. It returns the failure of a background task, if any.
 func (s *service) close() error {
-	_ = s.step("http", s.http.Shutdown) // logged
+	_ = s.step("front door", s.closeFrontDoor) // logged; already closed after a drain
+	_ = s.step("http", s.http.Shutdown)        // logged
 	if s.shim != nil {
 		_ = s.step("shim's record writes", func(context.Context) error { s.shim.Wait(); return nil })
 	}

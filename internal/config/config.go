@@ -38,6 +38,48 @@ type Config struct {
 	Helpers   Helpers
 	Documents Documents
 	Platform  Platform
+	FrontDoor FrontDoor
+}
+
+// FrontDoor configures the Celery front door: the platform's queues whose
+// task messages the service takes, to run them on Hatchet or pass them on
+// to each queue's legacy twin.
+type FrontDoor struct {
+	// Pairs is "queue:task,…"; empty turns the front door off.
+	Pairs string `env:"FRONT_DOOR"`
+	// TwinSuffix names a queue's legacy twin: the queue's name and this.
+	TwinSuffix string `env:"FRONT_DOOR_TWIN_SUFFIX" envDefault:".legacy"`
+	// Prefetch bounds the messages of one queue in the front door at once.
+	Prefetch int `env:"FRONT_DOOR_PREFETCH" envDefault:"64"`
+	// SettingsFile holds the document settings of the platform's
+	// workflows, by workflow_id (WORKFLOW_SETTINGS_FILE).
+	SettingsFile string `env:"WORKFLOW_SETTINGS_FILE"`
+}
+
+// Enabled reports whether the front door takes any queue.
+func (f FrontDoor) Enabled() bool { return strings.TrimSpace(f.Pairs) != "" }
+
+// Queues returns the queues FRONT_DOOR names, each once, in order, and the
+// tasks named for each.
+func (f FrontDoor) Queues() (map[string][]string, []string, error) {
+	tasks := map[string][]string{}
+	var order []string
+	for _, pair := range strings.Split(f.Pairs, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		queue, task, ok := strings.Cut(pair, ":")
+		queue, task = strings.TrimSpace(queue), strings.TrimSpace(task)
+		if !ok || queue == "" || task == "" {
+			return nil, nil, fmt.Errorf("FRONT_DOOR entry %q: want queue:task", pair)
+		}
+		if _, seen := tasks[queue]; !seen {
+			order = append(order, queue)
+		}
+		tasks[queue] = append(tasks[queue], task)
+	}
+	return tasks, order, nil
 }
 
 // Hatchet configures the connection to an external Hatchet engine. With no
@@ -536,8 +578,32 @@ func (c *Config) validate(use Use) []error {
 	}
 	if use&UseShim != 0 {
 		c.validateShim(&p)
+		c.validateFrontDoor(&p)
 	}
 	return p
+}
+
+// validateFrontDoor checks the front door's queues and what it needs: the
+// broker, a twin that differs from each queue, and the settings file.
+func (c *Config) validateFrontDoor(p *problems) {
+	if !c.FrontDoor.Enabled() {
+		return
+	}
+	if _, _, err := c.FrontDoor.Queues(); err != nil {
+		p.add("%v", err)
+	}
+	if !c.Celery.Enabled {
+		p.add("FRONT_DOOR needs the broker: CELERY_ENABLED=false")
+	}
+	if strings.TrimSpace(c.FrontDoor.TwinSuffix) == "" {
+		p.add("FRONT_DOOR_TWIN_SUFFIX must not be empty: the twin would be the queue itself")
+	}
+	if c.FrontDoor.Prefetch < 1 || c.FrontDoor.Prefetch > 10000 {
+		p.add("FRONT_DOOR_PREFETCH=%d: want 1 to 10000", c.FrontDoor.Prefetch)
+	}
+	if c.FrontDoor.SettingsFile == "" {
+		p.add("FRONT_DOOR needs WORKFLOW_SETTINGS_FILE: a task message carries no document settings")
+	}
 }
 
 // validateEngine checks the engine connection and the worker.

@@ -92,6 +92,10 @@ func TestLoadEveryVariable(t *testing.T) {
 		"HATCHET_EMBEDDED_MSGQUEUE=rabbitmq",
 		"HATCHET_EMBEDDED_MSGQUEUE_URL=amqp://u:p@mq:5672/hatchet",
 		"CELERY_BROKER_URL=amqp://u:p@mq:5672/vh",
+		"FRONT_DOOR=celery:async_execute_bin",
+		"FRONT_DOOR_TWIN_SUFFIX=.old",
+		"FRONT_DOOR_PREFETCH=16",
+		"WORKFLOW_SETTINGS_FILE=/etc/settings.yaml",
 		"CELERY_RESULT_BACKEND=db+postgresql://u:p@db/celery",
 		"SERVICE_ADDR=127.0.0.1:9000",
 		"SHUTDOWN_TIMEOUT=45s",
@@ -160,6 +164,7 @@ func TestLoadEveryVariable(t *testing.T) {
 			APIStorage:           FileStorage{Provider: ProviderS3, Key: "ak", Secret: "as", Region: "eu-west-1"}},
 		Platform: Platform{DatabaseURL: "postgres://u@db/unstract", InternalAPIURL: "http://unstract-backend:8000/internal", InternalAPIKey: "ik",
 			RedisURL: "redis://redis:6379/1", ResultTTL: 12 * time.Hour},
+		FrontDoor: FrontDoor{Pairs: "celery:async_execute_bin", TwinSuffix: ".old", Prefetch: 16, SettingsFile: "/etc/settings.yaml"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", cfg, want)
@@ -219,6 +224,10 @@ func TestLoadRejects(t *testing.T) {
 		{"percent and slots out of range", []string{"TASK_ABSTRACTION_PERCENT=101", "HATCHET_WORKER_SLOTS=0"},
 			[]string{"TASK_ABSTRACTION_PERCENT=101", "HATCHET_WORKER_SLOTS=0"}},
 		{"service addr", []string{"SERVICE_ADDR=8090"}, []string{"SERVICE_ADDR"}},
+		{"front door", []string{"FRONT_DOOR=celery:async_execute_bin,celery", "FRONT_DOOR_TWIN_SUFFIX= ", "FRONT_DOOR_PREFETCH=0"},
+			[]string{`FRONT_DOOR entry "celery"`, "FRONT_DOOR_TWIN_SUFFIX must not be empty", "FRONT_DOOR_PREFETCH=0", "needs WORKFLOW_SETTINGS_FILE"}},
+		{"front door without the broker", []string{"FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE=/s.json", "CELERY_ENABLED=false"},
+			[]string{"FRONT_DOOR needs the broker"}},
 		{"body limit", []string{"SHIM_MAX_BODY_BYTES=10"}, []string{"SHIM_MAX_BODY_BYTES=10"}},
 		{"retention too short", []string{"SHIM_RETENTION=5m"}, []string{"SHIM_RETENTION=5m0s"}},
 		{"lost-after too short", []string{"SHIM_LOST_AFTER=1s"}, []string{"SHIM_LOST_AFTER=1s"}},
@@ -463,3 +472,22 @@ func TestDocumentsRootDirs(t *testing.T) {
 
 // testToken has the form of a Hatchet API token, which validation checks.
 var testToken = testenv.FakeHatchetToken("hatchet:7077")
+
+// TestFrontDoorQueues reads FRONT_DOOR's queue:task pairs, each queue once
+// and in order.
+func TestFrontDoorQueues(t *testing.T) {
+	f := FrontDoor{Pairs: " celery:async_execute_bin, celery_api_deployments:async_execute_bin,celery:other ,"}
+	tasks, order, err := f.Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"celery", "celery_api_deployments"}; !slices.Equal(order, want) {
+		t.Errorf("queues %v, want %v", order, want)
+	}
+	if got := tasks["celery"]; !slices.Equal(got, []string{"async_execute_bin", "other"}) {
+		t.Errorf("tasks on celery %v", got)
+	}
+	if (FrontDoor{}).Enabled() || !f.Enabled() {
+		t.Error("Enabled is wrong")
+	}
+}

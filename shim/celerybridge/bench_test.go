@@ -237,7 +237,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 func BenchmarkRoundTripVsPython(b *testing.B) {
 	w := testenv.StartCeleryWorker(b, testenv.WithCeleryQueues("cb-bench-rtpy-"+runID))
 	c := dialRoundTrip(b, w)
-	py := startPythonRoundTrips(b, w)
+	py := startPythonRoundTripsOn(b, w.BrokerURL, w.Queues[0])
 	const chunk = 100
 	var goTime, pyTime time.Duration
 	b.ResetTimer()
@@ -281,13 +281,13 @@ type pythonRoundTrips struct {
 	out *bufio.Scanner
 }
 
-func startPythonRoundTrips(b *testing.B, w *testenv.CeleryWorker) *pythonRoundTrips {
+func startPythonRoundTripsOn(b testing.TB, brokerURL, queue string) *pythonRoundTrips {
 	b.Helper()
 	dir, err := testenv.CeleryAppDir()
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(testenv.CeleryPython, filepath.Join(dir, "roundtrip.py"), w.BrokerURL, w.Queues[0])
+	cmd := exec.Command(testenv.CeleryPython, filepath.Join(dir, "roundtrip.py"), brokerURL, queue)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -309,7 +309,7 @@ func startPythonRoundTrips(b *testing.B, w *testenv.CeleryWorker) *pythonRoundTr
 }
 
 // run asks for n round trips and returns the time Python measured.
-func (p *pythonRoundTrips) run(b *testing.B, n int) time.Duration {
+func (p *pythonRoundTrips) run(b testing.TB, n int) time.Duration {
 	if _, err := fmt.Fprintln(p.in, n); err != nil {
 		b.Fatal(err)
 	}

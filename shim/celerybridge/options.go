@@ -21,6 +21,7 @@ type config struct {
 	connName     string
 	metrics      *Metrics
 	background   bool
+	declare      []string
 }
 
 func defaultConfig() config {
@@ -43,6 +44,13 @@ type Option func(*config)
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithDeclared has a Consumer also declare queues (as Celery does:
+// durable, no arguments) on each connection: for the queues its handler
+// forwards to before any worker consumes them.
+func WithDeclared(queues ...string) Option {
+	return func(c *config) { c.declare = append(c.declare, queues...) }
+}
 
 // WithResultBackend sets the result backend URL, as CELERY_RESULT_BACKEND
 // names it: "rpc://", "db+postgresql://USER:PASS@HOST:PORT/DB" or

@@ -42,6 +42,11 @@ type LegacyTask struct {
 	Queue string `json:"queue"`
 	// Args maps the request to the task's positional and keyword arguments.
 	Args func(c Call, input json.RawMessage) ([]any, map[string]any, error) `json:"-"`
+	// Input is the inverse of Args: the workflow input and organisation of
+	// a call of the task taken off its queue (args and kwargs as the
+	// message carries them). Nil when a call cannot become a workflow run;
+	// an error names what it cannot carry over.
+	Input func(args, kwargs json.RawMessage) (input json.RawMessage, org string, err error) `json:"-"`
 }
 
 // Call is the execution a legacy task is called for.

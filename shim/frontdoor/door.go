@@ -1,0 +1,197 @@
+package frontdoor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
+)
+
+// Dispatch is what the front door needs of the shim's dispatcher
+// (*shim.Dispatcher).
+type Dispatch interface {
+	// Decide says where a request would run, as Execute decides it.
+	Decide(req shim.ExecuteRequest) (featureflag.Decision, error)
+	// ExecuteAs runs a request where dec says, with no fallback, and
+	// returns once its work is durably accepted.
+	ExecuteAs(ctx context.Context, req shim.ExecuteRequest, dec featureflag.Decision) (shim.Accepted, error)
+	// Fallback says whether a request decided as dec may go elsewhere
+	// when its backend is down.
+	Fallback(dec featureflag.Decision) (featureflag.Decision, bool)
+}
+
+// Forwarder passes a message on unchanged (*celerybridge.Client).
+type Forwarder interface {
+	Forward(ctx context.Context, d amqp.Delivery, queue string) error
+}
+
+// Door decides, for each task message taken off one of the platform's
+// queues, whether it runs on Hatchet or goes on, unchanged, to the queue's
+// legacy twin, which the platform's workers consume.
+type Door struct {
+	routes   map[taskOn]route.Route
+	settings *Settings
+	dispatch Dispatch
+	forward  Forwarder
+	twin     func(queue string) string
+	log      *slog.Logger
+	metrics  *metrics
+}
+
+// Option configures New.
+type Option func(*Door)
+
+// WithMetrics counts the messages the front door takes in reg.
+func WithMetrics(reg prometheus.Registerer) Option {
+	return func(d *Door) { d.metrics = newMetrics(reg) }
+}
+
+// taskOn is a legacy task on the queue it is sent to.
+type taskOn struct{ queue, task string }
+
+// New returns a front door for the routes whose legacy task can become a
+// run (route.LegacyTask.Input); twin names a queue's legacy twin.
+func New(routes []route.Route, settings *Settings, dispatch Dispatch, forward Forwarder, twin func(string) string, log *slog.Logger, opts ...Option) *Door {
+	d := &Door{routes: map[taskOn]route.Route{}, settings: settings, dispatch: dispatch, forward: forward, twin: twin, log: log}
+	for _, o := range opts {
+		o(d)
+	}
+	if d.metrics == nil {
+		d.metrics = newMetrics(nil)
+	}
+	for _, r := range routes {
+		if r.Legacy != nil && r.Legacy.Input != nil {
+			d.routes[taskOn{r.Legacy.Queue, r.Legacy.Task}] = r
+		}
+	}
+	return d
+}
+
+// Handle takes one message of queue. It returns nil once the message's
+// work is durably accepted: a Hatchet run created (keyed by the Celery
+// task id, so a redelivery creates none), or the message confirmed on the
+// twin queue. An error leaves the message to be delivered again.
+func (d *Door) Handle(ctx context.Context, queue string, m amqp.Delivery) error {
+	if m.Redelivered {
+		d.metrics.redelivered.WithLabelValues(queue).Inc()
+	}
+	outcome, err := d.handle(ctx, queue, m)
+	d.metrics.messages.WithLabelValues(queue, outcome).Inc()
+	return err
+}
+
+// handle is Handle; it returns the message's outcome.
+func (d *Door) handle(ctx context.Context, queue string, m amqp.Delivery) (string, error) {
+	req, why := d.request(queue, m)
+	if why == "" {
+		dec, err := d.dispatch.Decide(req)
+		switch {
+		case err != nil:
+			why = err.Error()
+		case dec.Backend != featureflag.BackendHatchet:
+			why = "routed to celery: " + string(dec.Reason)
+		default:
+			return d.execute(ctx, queue, m, req, dec)
+		}
+	}
+	return d.pass(ctx, queue, m, why)
+}
+
+// request is the execute request of a message, or why it cannot run on
+// Hatchet.
+func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, string) {
+	t, err := celerybridge.DecodeTask(m)
+	if err != nil {
+		return shim.ExecuteRequest{}, err.Error()
+	}
+	rt, ok := d.routes[taskOn{queue, t.Name}]
+	switch {
+	case !ok:
+		return shim.ExecuteRequest{}, "no route for task " + t.Name
+	case t.Linked:
+		return shim.ExecuteRequest{}, "the message links further work (callbacks, chain or chord)"
+	case !t.ETA.IsZero():
+		return shim.ExecuteRequest{}, "the message has an eta"
+	}
+	input, org, err := rt.Legacy.Input(t.Args, t.Kwargs)
+	if err != nil {
+		return shim.ExecuteRequest{}, err.Error()
+	}
+	input, err = d.withSettings(input)
+	if err != nil {
+		return shim.ExecuteRequest{}, err.Error()
+	}
+	return shim.ExecuteRequest{Workflow: rt.Name, OrganizationID: org, Input: input, IdempotencyKey: t.ID}, ""
+}
+
+// withSettings adds the document settings of input's platform workflow.
+func (d *Door) withSettings(input json.RawMessage) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(input, &fields); err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	var id string
+	if err := json.Unmarshal(fields["workflow_id"], &id); err != nil || id == "" {
+		return nil, errors.New("the call names no workflow_id")
+	}
+	ds, ok := d.settings.For(id)
+	if !ok {
+		return nil, fmt.Errorf("no settings for workflow %s in the settings file", id)
+	}
+	raw, err := json.Marshal(ds)
+	if err != nil {
+		return nil, err
+	}
+	var settings map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &settings); err != nil {
+		return nil, err
+	}
+	for k, v := range settings {
+		fields[k] = v
+	}
+	return json.Marshal(fields)
+}
+
+// execute runs req on Hatchet. A Hatchet that is down sends the message
+// to the legacy side when the router allows a fallback, and else leaves it
+// for later; a request the shim refuses goes to the legacy side, which
+// answers it as it always has.
+func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision) (string, error) {
+	a, err := d.dispatch.ExecuteAs(ctx, req, dec)
+	if errors.Is(err, shim.ErrUnavailable) {
+		if fb, ok := d.dispatch.Fallback(dec); ok && fb.Backend == featureflag.BackendCelery {
+			return d.pass(ctx, queue, m, "hatchet unavailable, falling back: "+err.Error())
+		}
+	}
+	switch {
+	case errors.Is(err, shim.ErrInvalidInput):
+		return d.pass(ctx, queue, m, err.Error())
+	case err != nil:
+		return outcomeRetried, fmt.Errorf("front door: task %s: %w", req.IdempotencyKey, err)
+	}
+	d.log.InfoContext(ctx, "front door: task runs on hatchet", "queue", queue, "task_id", req.IdempotencyKey,
+		"execution_id", a.ID, "workflow", a.Workflow, "replayed", a.Replayed)
+	if a.Replayed {
+		return outcomeReplayed, nil
+	}
+	return outcomeHatchet, nil
+}
+
+// pass forwards the message unchanged to queue's twin.
+func (d *Door) pass(ctx context.Context, queue string, m amqp.Delivery, why string) (string, error) {
+	twin := d.twin(queue)
+	if err := d.forward.Forward(ctx, m, twin); err != nil {
+		return outcomeRetried, fmt.Errorf("front door: forward to %s: %w", twin, err)
+	}
+	d.log.DebugContext(ctx, "front door: task forwarded", "queue", queue, "to", twin, "task_id", m.CorrelationId, "why", why)
+	return outcomeForwarded, nil
+}
