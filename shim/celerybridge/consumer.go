@@ -129,9 +129,8 @@ func (c *Consumer) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		c.stop()
 	}
-	c.stop()
+	c.stop() // ends the handlers' context: those still running give up
 	return errors.Join(err, c.conn.close(ctx))
 }
 

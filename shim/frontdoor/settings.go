@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,7 +65,11 @@ const defaultSettingsPoll = 5 * time.Second
 // (workflows.DocumentSettings.Check with the service's LLM adapters).
 func OpenSettings(path string, check func(workflows.DocumentSettings) error, log *slog.Logger) (*Settings, error) {
 	s := &Settings{path: path, check: check, log: log, poll: defaultSettingsPoll}
-	f, err := s.load()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSettings, err)
+	}
+	f, err := s.parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -89,15 +94,24 @@ func (s *Settings) Watch(ctx context.Context) error {
 // reload loads the file if its content changed.
 func (s *Settings) reload(ctx context.Context) {
 	data, err := os.ReadFile(s.path)
-	if err == nil && sha256.Sum256(data) == s.cur.Load().sum {
+	if err != nil {
+		s.rejected(ctx, nil, fmt.Errorf("%w: %w", ErrSettings, err))
 		return
 	}
-	f, err := s.load()
-	if err == nil {
-		s.cur.Store(f)
-		s.log.InfoContext(ctx, "workflow settings reloaded", "file", s.path, "workflows", len(f.workflows))
+	if sha256.Sum256(data) == s.cur.Load().sum {
 		return
 	}
+	f, err := s.parse(data)
+	if err != nil {
+		s.rejected(ctx, data, err)
+		return
+	}
+	s.cur.Store(f)
+	s.log.InfoContext(ctx, "workflow settings reloaded", "file", s.path, "workflows", len(f.workflows))
+}
+
+// rejected logs a refused version of the file once per content.
+func (s *Settings) rejected(ctx context.Context, data []byte, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sum := sha256.Sum256(data); sum != s.lastBad {
@@ -106,22 +120,13 @@ func (s *Settings) reload(ctx context.Context) {
 	}
 }
 
-// load reads, decodes and checks the file.
-func (s *Settings) load() (*settingsFile, error) {
-	data, err := os.ReadFile(s.path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSettings, err)
-	}
+// parse decodes and checks one version of the file.
+func (s *Settings) parse(data []byte) (*settingsFile, error) {
 	spec, err := decodeSettings(s.path, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrSettings, s.path, err)
 	}
-	ids := make([]string, 0, len(spec.Workflows))
-	for id := range spec.Workflows {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(spec.Workflows)) {
 		if err := s.check(spec.Workflows[id]); err != nil {
 			return nil, fmt.Errorf("%w: %s: workflow %s: %w", ErrSettings, s.path, id, err)
 		}
