@@ -67,7 +67,7 @@ func TestWorkflowExecutionSurvivesKill9(t *testing.T) {
 
 	var before crashStatus
 	svc.within(t, 2*time.Minute, func() bool {
-		before = crashRead(t, svc, id)
+		before = statusAs[crashStatus](t, svc, id)
 		return before.Progress != nil && before.Progress.Done >= 6
 	}, func() string { return fmt.Sprintf("no six files done: %+v", before.Progress) })
 	if err := svc.cmd.Process.Kill(); err != nil {
@@ -84,7 +84,7 @@ func TestWorkflowExecutionSurvivesKill9(t *testing.T) {
 	svc2 := startService(t, bin, env...)
 	var after crashStatus
 	svc2.within(t, 4*time.Minute, func() bool {
-		after = crashRead(t, svc2, id)
+		after = statusAs[crashStatus](t, svc2, id)
 		return after.State == "succeeded" || after.State == "failed"
 	}, func() string { return fmt.Sprintf("execution not ended after the restart: %+v", after) })
 	if after.State != "succeeded" || after.Result.SuccessfulFiles != crashFiles || after.Result.FailedFiles != 0 {
@@ -119,15 +119,4 @@ func crashRequest(t *testing.T, files map[string]any) string {
 		t.Fatal(err)
 	}
 	return string(body)
-}
-
-// crashRead reads the execution's status.
-func crashRead(t *testing.T, svc *service, id string) crashStatus {
-	t.Helper()
-	var st crashStatus
-	raw := svc.api(t, "GET", "/api/v2/workflows/executions/"+id, "", 200)
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatalf("status %s: %v", raw, err)
-	}
-	return st
 }

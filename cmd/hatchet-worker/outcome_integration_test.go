@@ -96,7 +96,13 @@ func (s *service) execute(t *testing.T, body string) string {
 // status reads the status of execution id.
 func (s *service) status(t *testing.T, id string) execStatus {
 	t.Helper()
-	var st execStatus
+	return statusAs[execStatus](t, s, id)
+}
+
+// statusAs reads the status of execution id into the part T a test reads.
+func statusAs[T any](t *testing.T, s *service, id string) T {
+	t.Helper()
+	var st T
 	raw := s.api(t, http.MethodGet, "/api/v2/workflows/executions/"+id, "", http.StatusOK)
 	if err := json.Unmarshal(raw, &st); err != nil {
 		t.Fatalf("status %s: %v", raw, err)
