@@ -4,6 +4,7 @@ package workflows
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hatchet-dev/hatchet/pkg/client/types"
@@ -66,6 +67,18 @@ func Routes(defs []Definition) []route.Route {
 		}
 	}
 	return routes
+}
+
+// RouteNames returns the names the shim routes, as Routes names them: a
+// value known before the worker's dependencies open (the feature flags are
+// checked against it at start-up).
+func RouteNames() []string {
+	routes := Routes(Registry(Deps{Log: slog.New(slog.DiscardHandler)}))
+	names := make([]string, len(routes))
+	for i, r := range routes {
+		names[i] = r.Name
+	}
+	return names
 }
 
 // resultTask is the one task no other task waits for, whose output the

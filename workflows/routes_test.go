@@ -40,6 +40,13 @@ func TestRoutes(t *testing.T) {
 	if !reflect.DeepEqual(legacy, want) {
 		t.Errorf("routes (name: queue/task) = %v, want %v", legacy, want)
 	}
+	known := map[string]string{}
+	for _, n := range workflows.RouteNames() {
+		known[n] = legacy[n]
+	}
+	if !reflect.DeepEqual(known, want) {
+		t.Errorf("RouteNames() = %v, want the names of %v", workflows.RouteNames(), want)
+	}
 	wantResults := map[string]string{workflows.DocumentProcessingName: "process-llm", workflows.WorkflowExecutionName: "process-files",
 		workflows.APIDeploymentExecutionName: "process-files", workflows.UserOnboardingName: "notify", workflows.ConnectorValidationName: ""}
 	if !reflect.DeepEqual(results, wantResults) {

@@ -321,6 +321,7 @@ func explainLost(pg *testenv.PGCluster, left map[string]status) string {
 			id, st.Status, st.BackendStatus, st.BackendRef, core, olap, whereTasks(ctx, conn, st.BackendRef)))
 	}
 	sort.Strings(lines)
+	lines = append(lines, strategies(ctx, conn)...)
 	rows, err := conn.Query(ctx, `SELECT "queueId", status::text, count(*) FROM "MessageQueueItem" GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err == nil {
 		for rows.Next() {
@@ -394,6 +395,30 @@ func slotHolders(ctx context.Context, conn *pgx.Conn, runID string) string {
 		holders = append(holders, fmt.Sprintf("%s (key %s: %d task slots, %d filled, %d on a worker)", run, key, slots, filled, running))
 	}
 	return fmt.Sprintf("%d runs hold its key's workflow slots: %s", len(holders), strings.Join(holders, ", "))
+}
+
+// strategies describes each concurrency strategy with slots left: whether
+// the engine counts it active, its scheduler lease, and its task and
+// workflow slots, filled and waiting.
+func strategies(ctx context.Context, conn *pgx.Conn) []string {
+	rows, err := conn.Query(ctx, `SELECT format('  strategy %s (parent %s, %s, max %s): active %s since %s; lease %s; task slots %s filled of %s; workflow slots %s filled of %s',
+			sc.id, sc.parent_strategy_id, sc.strategy, sc.max_concurrency, sc.is_active, sc.last_active_at,
+			coalesce((SELECT string_agg(l."expiresAt"::text, ',') FROM "Lease" l WHERE l.kind = 'CONCURRENCY_STRATEGY' AND l."resourceId" = sc.id::text), 'none'),
+			(SELECT count(*) FROM v1_concurrency_slot cs WHERE cs.strategy_id = sc.id AND cs.is_filled),
+			(SELECT count(*) FROM v1_concurrency_slot cs WHERE cs.strategy_id = sc.id),
+			(SELECT count(*) FROM v1_workflow_concurrency_slot w WHERE w.strategy_id = sc.parent_strategy_id AND w.is_filled),
+			(SELECT count(*) FROM v1_workflow_concurrency_slot w WHERE w.strategy_id = sc.parent_strategy_id))
+		FROM v1_step_concurrency sc
+		WHERE EXISTS (SELECT 1 FROM v1_concurrency_slot cs WHERE cs.strategy_id = sc.id)
+		ORDER BY sc.id`)
+	if err != nil {
+		return []string{"  strategies: " + err.Error()}
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return []string{"  strategies: " + err.Error()}
+	}
+	return out
 }
 
 // unknownCounted sums shim_executions_unknown_total from /metrics.

@@ -41,7 +41,7 @@ import (
 type service struct {
 	cfg    config.Config
 	log    *slog.Logger
-	ops    *ops.Server
+	ops    *ops.State
 	mux    *http.ServeMux
 	http   *http.Server
 	flags  *featureflag.Flags
@@ -79,7 +79,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	s.bg, bgCtx = errgroup.WithContext(bgCtx)
 	s.stopBg = stopBg
 	s.ops.AddCheck("service", s.lifecycle)
-	s.ops.Register(s.mux)
+	api.RegisterOps(s.mux, s.ops)
 	if err := s.listen(); err != nil {
 		stopBg()
 		return err
@@ -107,14 +107,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 // loadRouting loads the feature flags, naming only workflows the shim
 // routes, before anything starts; the watcher starts with the shim.
 func (s *service) loadRouting(ctx context.Context) error {
-	routes := workflows.Routes(workflows.Registry(workflows.Deps{Log: s.log})) // names only; nothing runs
-	names := make([]string, len(routes))
-	for i, r := range routes {
-		names[i] = r.Name
-	}
 	var err error
 	s.flags, err = featureflag.New(ctx, s.cfg.Routing.Flags(), featureflag.WithLogger(s.log),
-		featureflag.WithKnownWorkflows(names...))
+		featureflag.WithKnownWorkflows(workflows.RouteNames()...))
 	if err != nil {
 		return fmt.Errorf("feature flags: %w", err)
 	}
@@ -273,7 +268,8 @@ func (s *service) startShim(ctx, bgCtx context.Context, defs []workflows.Definit
 	for i, d := range defs {
 		names[i] = d.Name
 	}
-	catalog, err := route.NewCatalog(workflows.Routes(defs), names)
+	routes := workflows.Routes(defs)
+	catalog, err := route.NewCatalog(routes, names)
 	if err != nil {
 		return err
 	}
@@ -302,7 +298,7 @@ func (s *service) startShim(ctx, bgCtx context.Context, defs []workflows.Definit
 		return err
 	}
 	s.track(bgCtx, d)
-	if err := s.startFrontDoor(ctx, bgCtx, d, workflows.Routes(defs)); err != nil {
+	if err := s.startFrontDoor(ctx, bgCtx, d, routes); err != nil {
 		return err
 	}
 	if r := s.cfg.Shim.Retention; r > 0 {

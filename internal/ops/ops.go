@@ -1,25 +1,22 @@
-// Package ops serves the operations endpoints: /healthz (the process is up),
-// /readyz (every readiness check passes) and /metrics (Prometheus text).
+// Package ops holds what the operations endpoints report: the readiness
+// checks of the service's parts and the metrics registry. The shim API
+// (shim/api) serves them as /healthz, /readyz and /metrics.
 package ops
 
 import (
 	"context"
-	"net/http"
+	"maps"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/unstract/hatchet-worker/internal/httpjson"
 )
 
 // Check reports whether one dependency is ready; nil means ready.
 type Check func(ctx context.Context) error
 
-// Server holds the readiness checks and the metrics registry.
-type Server struct {
+// State holds the readiness checks and the metrics registry.
+type State struct {
 	// Registry is where the service's metrics are registered.
 	Registry *prometheus.Registry
 
@@ -27,59 +24,51 @@ type Server struct {
 	checks map[string]Check
 }
 
-// New returns a Server with Go runtime and process metrics registered.
-func New() *Server {
+// New returns a State with Go runtime and process metrics registered.
+func New() *State {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &Server{Registry: reg, checks: map[string]Check{}}
+	return &State{Registry: reg, checks: map[string]Check{}}
 }
 
 // AddCheck adds (or replaces) the readiness check called name.
-func (s *Server) AddCheck(name string, c Check) {
+func (s *State) AddCheck(name string, c Check) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.checks[name] = c
 }
 
 // RemoveCheck removes a readiness check, e.g. when shutting down.
-func (s *Server) RemoveCheck(name string) {
+func (s *State) RemoveCheck(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.checks, name)
 }
 
-// Register adds the three endpoints to mux.
-func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
+// Readiness is the outcome of every readiness check.
+type Readiness struct {
+	// Ready is true when there are checks and every one passed.
+	Ready bool `json:"ready"`
+	// Checks holds "ok" or the error of each check, by name; with no
+	// checks yet, "service": "starting".
+	Checks map[string]string `json:"checks"`
 }
 
-// readyz answers 200 when every check passes, else 503, listing each check.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
+// Ready runs every check.
+func (s *State) Ready(ctx context.Context) Readiness {
 	s.mu.RLock()
-	checks := make(map[string]Check, len(s.checks))
-	for k, v := range s.checks {
-		checks[k] = v
-	}
+	checks := maps.Clone(s.checks)
 	s.mu.RUnlock()
-	results := make(map[string]string, len(checks))
-	status := http.StatusOK
 	if len(checks) == 0 {
-		status = http.StatusServiceUnavailable
-		results["service"] = "starting"
+		return Readiness{Checks: map[string]string{"service": "starting"}}
 	}
+	r := Readiness{Ready: true, Checks: make(map[string]string, len(checks))}
 	for name, check := range checks {
 		if err := check(ctx); err != nil {
-			results[name] = err.Error()
-			status = http.StatusServiceUnavailable
+			r.Checks[name], r.Ready = err.Error(), false
 			continue
 		}
-		results[name] = "ok"
+		r.Checks[name] = "ok"
 	}
-	httpjson.Write(w, status, map[string]any{"ready": status == http.StatusOK, "checks": results})
+	return r
 }
