@@ -4,6 +4,8 @@
 # Usage: scripts/bench-celery.sh [N]   (N Python sends, default 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The benchmarks against real services build only with this tag.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=integration"
 export PATH="$PATH:/usr/local/go/bin"
 N="${1:-2000}"
 BROKER="${CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}"

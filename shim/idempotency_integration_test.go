@@ -1,3 +1,5 @@
+//go:build integration
+
 package shim_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build integration
+
 package shim_test
 
 import (
@@ -27,7 +29,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/featureflag"
-	"github.com/unstract/hatchet-worker/helpers/documents"
 	"github.com/unstract/hatchet-worker/helpers/extract"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
@@ -37,8 +38,6 @@ import (
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
-
-const token = "shim-test-token"
 
 // stack is a shim served over real HTTP, backed by the embedded Hatchet
 // engine (running document-processing-v2 against a local LLM server) and a
@@ -59,31 +58,6 @@ type stack struct {
 	store    *store.Postgres
 	storeURL string // the store's database
 	celeryDB string // the Celery result backend (db+postgresql://…)
-}
-
-// documentRoots reads documents from the samples and from a directory
-// holding a link to /etc/passwd, for the escape tests; it returns the
-// source and the link.
-func documentRoots(t testing.TB) (*documents.Source, string) {
-	t.Helper()
-	samples, _ := filepath.Abs("../helpers/extract/testdata")
-	links := t.TempDir()
-	link := filepath.Join(links, "passwd.pdf")
-	if err := os.Symlink("/etc/passwd", link); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(links, "raise.txt"), []byte("the fixture worker raises on this name"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	roots, err := documents.NewRoots(samples, links)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := documents.NewSource(roots, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src, link
 }
 
 func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {

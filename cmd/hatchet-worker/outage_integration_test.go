@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -322,6 +324,7 @@ func explainLost(pg *testenv.PGCluster, left map[string]status) string {
 	}
 	sort.Strings(lines)
 	lines = append(lines, strategies(ctx, conn)...)
+	lines = append(lines, filledSlots(ctx, conn)...)
 	rows, err := conn.Query(ctx, `SELECT "queueId", status::text, count(*) FROM "MessageQueueItem" GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err == nil {
 		for rows.Next() {
@@ -417,6 +420,30 @@ func strategies(ctx context.Context, conn *pgx.Conn) []string {
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return []string{"  strategies: " + err.Error()}
+	}
+	return out
+}
+
+// filledSlots describes each filled task concurrency slot of a strategy
+// that also has waiting slots: the attempt it was filled for, the task's
+// attempt now, and where the engine holds that attempt (queue item,
+// worker, retry queue) and its events.
+func filledSlots(ctx context.Context, conn *pgx.Conn) []string {
+	rows, err := conn.Query(ctx, `SELECT format('  filled slot of strategy %s: task %s (sort %s) attempt %s, task now at attempt %s; queue items %s, on a worker %s, waiting to retry %s; events %s',
+			cs.strategy_id, cs.task_id, cs.sort_id, cs.task_retry_count, t.retry_count,
+			(SELECT count(*) FROM v1_queue_item q WHERE q.task_id = cs.task_id AND q.task_inserted_at = cs.task_inserted_at AND q.retry_count = cs.task_retry_count),
+			(SELECT count(*) FROM v1_task_runtime r WHERE r.task_id = cs.task_id AND r.task_inserted_at = cs.task_inserted_at AND r.retry_count = cs.task_retry_count),
+			(SELECT count(*) FROM v1_retry_queue_item r WHERE r.task_id = cs.task_id AND r.task_inserted_at = cs.task_inserted_at),
+			(SELECT string_agg(e.retry_count || ':' || e.event_type, ',' ORDER BY e.id) FROM v1_task_event e WHERE e.task_id = cs.task_id AND e.task_inserted_at = cs.task_inserted_at))
+		FROM v1_concurrency_slot cs JOIN v1_task t ON t.id = cs.task_id AND t.inserted_at = cs.task_inserted_at
+		WHERE cs.is_filled AND EXISTS (SELECT 1 FROM v1_concurrency_slot w WHERE w.strategy_id = cs.strategy_id AND NOT w.is_filled)
+		ORDER BY cs.strategy_id, cs.sort_id LIMIT 20`)
+	if err != nil {
+		return []string{"  filled slots: " + err.Error()}
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return []string{"  filled slots: " + err.Error()}
 	}
 	return out
 }

@@ -1,3 +1,5 @@
+//go:build integration
+
 //lint:file-ignore SA1019 a test marks an injected failure non-retryable as the workflows do, through pkg/worker.NewNonRetryableError.
 
 package e2e_test

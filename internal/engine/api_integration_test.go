@@ -1,4 +1,4 @@
-//go:build !hatchet_external
+//go:build integration && !hatchet_external
 
 package engine_test
 

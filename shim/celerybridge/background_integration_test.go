@@ -1,3 +1,5 @@
+//go:build integration
+
 package celerybridge_test
 
 import (

@@ -167,3 +167,12 @@ func TestUnsupportedBackend(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func mustJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", s, err)
+	}
+}

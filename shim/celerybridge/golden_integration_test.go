@@ -1,8 +1,9 @@
+//go:build integration
+
 package celerybridge_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -159,13 +160,4 @@ func getOne(t *testing.T, ch *amqp.Channel, queue string) amqp.Delivery {
 	}
 	t.Fatalf("no message on %s", queue)
 	return amqp.Delivery{}
-}
-
-func mustJSON(t *testing.T, s string, v any) {
-	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		t.Fatalf("decode %s: %v", s, err)
-	}
 }

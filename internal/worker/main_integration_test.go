@@ -1,4 +1,6 @@
-package e2e_test
+//go:build integration
+
+package worker_test
 
 import (
 	"os"

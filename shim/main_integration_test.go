@@ -1,4 +1,6 @@
-package cli_test
+//go:build integration
+
+package shim_test
 
 import (
 	"os"

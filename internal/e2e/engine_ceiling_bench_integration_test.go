@@ -1,3 +1,5 @@
+//go:build integration
+
 //lint:file-ignore SA1019 the ceiling spawns its items in one call as workflow-execution does, through HatchetContext.SpawnWorkflows.
 
 package e2e_test

@@ -1,4 +1,6 @@
-package worker_test
+//go:build integration
+
+package cli_test
 
 import (
 	"os"

@@ -1,4 +1,6 @@
-package workflows_test
+//go:build integration
+
+package e2e_test
 
 import (
 	"os"

@@ -1,4 +1,6 @@
-package shim_test
+//go:build integration
+
+package workflows_test
 
 import (
 	"os"
