@@ -429,8 +429,13 @@ func strategies(ctx context.Context, conn *pgx.Conn) []string {
 // attempt now, and where the engine holds that attempt (queue item,
 // worker, retry queue) and its events.
 func filledSlots(ctx context.Context, conn *pgx.Conn) []string {
-	rows, err := conn.Query(ctx, `SELECT format('  filled slot of strategy %s: task %s (sort %s) attempt %s, task now at attempt %s; queue items %s, on a worker %s, waiting to retry %s; events %s',
-			cs.strategy_id, cs.task_id, cs.sort_id, cs.task_retry_count, t.retry_count,
+	rows, err := conn.Query(ctx, `SELECT format('  filled slot of strategy %s: task %s (run %s, created %s) attempt %s, task now at attempt %s; tasks with its external id %s, lookup names task %s; runtime %s; queue items %s, on a worker %s, waiting to retry %s; events %s',
+			cs.strategy_id, cs.task_id, t.workflow_run_id, t.inserted_at, cs.task_retry_count, t.retry_count,
+			(SELECT count(*) FROM v1_task t2 WHERE t2.external_id = t.external_id),
+			(SELECT l.task_id FROM v1_lookup_table l WHERE l.external_id = t.external_id),
+			(SELECT format('worker %s (heartbeat %s, active %s), times out at %s (now %s)', r.worker_id, w."lastHeartbeatAt", w."isActive", r.timeout_at, now()::timestamp(3))
+				FROM v1_task_runtime r LEFT JOIN "Worker" w ON w.id = r.worker_id
+				WHERE r.task_id = cs.task_id AND r.task_inserted_at = cs.task_inserted_at AND r.retry_count = cs.task_retry_count),
 			(SELECT count(*) FROM v1_queue_item q WHERE q.task_id = cs.task_id AND q.task_inserted_at = cs.task_inserted_at AND q.retry_count = cs.task_retry_count),
 			(SELECT count(*) FROM v1_task_runtime r WHERE r.task_id = cs.task_id AND r.task_inserted_at = cs.task_inserted_at AND r.retry_count = cs.task_retry_count),
 			(SELECT count(*) FROM v1_retry_queue_item r WHERE r.task_id = cs.task_id AND r.task_inserted_at = cs.task_inserted_at),

@@ -52,7 +52,7 @@ type Embedded struct {
 	interrupt  chan any
 	engineErr  chan error
 	apiErr     chan error
-	reclaimErr chan error // nil unless the message queue is Postgres
+	janitorErr chan error
 	log        *slog.Logger
 	logs       *engineLog
 }
@@ -286,9 +286,8 @@ func prepareKeys(ctx context.Context, dbURL string) (keys, error) {
 	return loadOrCreateKeys(ctx, conn)
 }
 
-// launch starts the engine services, the API and, on a Postgres message
-// queue, the reclaimer of messages whose handler failed, in goroutines that
-// Stop ends.
+// launch starts the engine services, the API and the janitor (runJanitor),
+// in goroutines that Stop ends.
 func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog.Logger) (*Embedded, error) {
 	logs, err := routeLog(log)
 	if err != nil {
@@ -301,22 +300,20 @@ func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Embedded{
-		GRPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(l.grpc)),
-		APIURL:    "http://" + l.api.Addr().String(),
-		server:    sc,
-		cancel:    cancel,
-		interrupt: make(chan any),
-		engineErr: make(chan error, 1),
-		apiErr:    make(chan error, 1),
-		log:       log,
-		logs:      logs,
+		GRPCAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(l.grpc)),
+		APIURL:     "http://" + l.api.Addr().String(),
+		server:     sc,
+		cancel:     cancel,
+		interrupt:  make(chan any),
+		engineErr:  make(chan error, 1),
+		apiErr:     make(chan error, 1),
+		janitorErr: make(chan error, 1),
+		log:        log,
+		logs:       logs,
 	}
 	go func() { e.engineErr <- runEngine(ctx, sc, cleanupServer) }()
 	go func() { e.apiErr <- serveAPI(cf, l.api, e.interrupt) }()
-	if cfg.MsgQueue == config.MsgQueuePostgres {
-		e.reclaimErr = make(chan error, 1)
-		go func() { e.reclaimErr <- runReclaimer(ctx, cfg.DatabaseURL, log) }()
-	}
+	go func() { e.janitorErr <- runJanitor(ctx, cfg.DatabaseURL, cfg.MsgQueue == config.MsgQueuePostgres, log) }()
 	return e, nil
 }
 
@@ -463,10 +460,7 @@ func (e *Embedded) Stop(ctx context.Context) error {
 	e.cancel()
 	close(e.interrupt)
 	var errs []error
-	waits := map[string]chan error{"engine": e.engineErr, "api": e.apiErr}
-	if e.reclaimErr != nil {
-		waits["message reclaimer"] = e.reclaimErr
-	}
+	waits := map[string]chan error{"engine": e.engineErr, "api": e.apiErr, "janitor": e.janitorErr}
 	for name, ch := range waits {
 		select {
 		case err := <-ch:

@@ -36,16 +36,18 @@ type reclaimer struct {
 	seen []int64 // ids ASSIGNED at the previous sweep
 }
 
-// runReclaimer sweeps every reclaimInterval until ctx ends.
-func runReclaimer(ctx context.Context, dbURL string, log *slog.Logger) error {
+// runJanitor repairs the engine's database every reclaimInterval until ctx
+// ends: it releases duplicate tasks (releaseDuplicates) and, when messages
+// is true (a Postgres message queue), gives abandoned messages back.
+func runJanitor(ctx context.Context, dbURL string, messages bool, log *slog.Logger) error {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
-		return fmt.Errorf("message reclaimer: %w", err)
+		return fmt.Errorf("engine janitor: %w", err)
 	}
 	cfg.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("message reclaimer: %w", err)
+		return fmt.Errorf("engine janitor: %w", err)
 	}
 	defer pool.Close()
 	r := &reclaimer{pool: pool, log: log}
@@ -57,8 +59,14 @@ func runReclaimer(ctx context.Context, dbURL string, log *slog.Logger) error {
 			return nil
 		case <-t.C:
 		}
+		if err := releaseDuplicates(ctx, pool, log); err != nil && ctx.Err() == nil {
+			log.Warn("engine: releasing duplicate tasks failed", "err", err)
+		}
+		if !messages {
+			continue
+		}
 		if err := r.sweep(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("engine message queue: reclaim sweep failed", "err", err)
+			log.Warn("engine message queue: reclaim sweep failed", "err", err)
 		}
 	}
 }

@@ -47,6 +47,14 @@ func Engine(t testing.TB) *engine.Conn {
 	return shared
 }
 
+// EngineDatabaseURL returns the database of the engine Engine shares,
+// starting it first if needed.
+func EngineDatabaseURL(t testing.TB) string {
+	t.Helper()
+	Engine(t)
+	return engineDB
+}
+
 // Main runs the test binary's tests, then stops the shared engine, if one
 // started, and drops its database. Call it from TestMain:
 //

@@ -1,0 +1,79 @@
+//go:build !hatchet_external
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// A trigger the engine retries after a commit it saw fail, though the
+// commit happened (its database restarted during the commit: the admin
+// service then falls back from optimistic scheduling to its message queue,
+// and a message whose ack was lost is handled again), creates the run's
+// tasks a second time with the same external ids. The run's lookup entry
+// names the first; the second is a duplicate nobody can finish: a worker's
+// report for its external id lands on the first. Until it times out, and
+// after each retry, it holds its concurrency slot and a worker slot, so a
+// concurrency key with five duplicates runs nothing for minutes at a time.
+//
+// duplicatesSQL lists the duplicate tasks that hold scheduling state: a
+// concurrency slot, a queue item, a retry queue item or a runtime. Those
+// tables hold only live work, so the sweep reads little however many runs
+// the engine keeps.
+const duplicatesSQL = `WITH live AS (
+		SELECT task_id, task_inserted_at FROM v1_concurrency_slot
+		UNION SELECT task_id, task_inserted_at FROM v1_queue_item
+		UNION SELECT task_id, task_inserted_at FROM v1_retry_queue_item
+		UNION SELECT task_id, task_inserted_at FROM v1_task_runtime
+	)
+	SELECT t.id, t.inserted_at FROM live
+	JOIN v1_task t ON t.id = live.task_id AND t.inserted_at = live.task_inserted_at
+	JOIN v1_lookup_table l ON l.external_id = t.external_id
+	WHERE l.task_id IS NOT NULL AND l.task_id <> t.id`
+
+// releaseSQL deletes the scheduling state of the tasks ($1 ids, $2
+// inserted_at), in the order the engine's own release takes its locks.
+var releaseSQL = []string{
+	`DELETE FROM v1_task_runtime_slot WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
+	`DELETE FROM v1_task_runtime WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
+	`DELETE FROM v1_retry_queue_item WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
+	`DELETE FROM v1_queue_item WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
+	`DELETE FROM v1_concurrency_slot WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
+}
+
+// releaseDuplicates frees what duplicate tasks hold (see duplicatesSQL),
+// in one transaction. The duplicate task rows stay, inert; the run goes on
+// as its first task.
+func releaseDuplicates(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, duplicatesSQL)
+		if err != nil {
+			return fmt.Errorf("list duplicate tasks: %w", err)
+		}
+		var ids []int64
+		var inserted []time.Time
+		var id int64
+		var at time.Time
+		_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+			ids, inserted = append(ids, id), append(inserted, at)
+			return nil
+		})
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, q := range releaseSQL {
+			if _, err := tx.Exec(ctx, q, ids, inserted); err != nil {
+				return fmt.Errorf("release duplicate tasks: %w", err)
+			}
+		}
+		log.Warn("engine: released duplicate tasks of runs the engine created twice (a trigger retried across a database restart)",
+			"tasks", len(ids))
+		return nil
+	})
+}
