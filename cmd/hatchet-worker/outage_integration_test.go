@@ -414,14 +414,7 @@ func strategies(ctx context.Context, conn *pgx.Conn) []string {
 		FROM v1_step_concurrency sc
 		WHERE EXISTS (SELECT 1 FROM v1_concurrency_slot cs WHERE cs.strategy_id = sc.id)
 		ORDER BY sc.id`)
-	if err != nil {
-		return []string{"  strategies: " + err.Error()}
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return []string{"  strategies: " + err.Error()}
-	}
-	return out
+	return lines("strategies", rows, err)
 }
 
 // filledSlots describes each filled task concurrency slot of a strategy
@@ -443,14 +436,19 @@ func filledSlots(ctx context.Context, conn *pgx.Conn) []string {
 		FROM v1_concurrency_slot cs JOIN v1_task t ON t.id = cs.task_id AND t.inserted_at = cs.task_inserted_at
 		WHERE cs.is_filled AND EXISTS (SELECT 1 FROM v1_concurrency_slot w WHERE w.strategy_id = cs.strategy_id AND NOT w.is_filled)
 		ORDER BY cs.strategy_id, cs.sort_id LIMIT 20`)
-	if err != nil {
-		return []string{"  filled slots: " + err.Error()}
+	return lines("filled slots", rows, err)
+}
+
+// lines returns the one text column of each of rows, or a line saying
+// why the query about what failed.
+func lines(what string, rows pgx.Rows, err error) []string {
+	if err == nil {
+		var out []string
+		if out, err = pgx.CollectRows(rows, pgx.RowTo[string]); err == nil {
+			return out
+		}
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return []string{"  filled slots: " + err.Error()}
-	}
-	return out
+	return []string{"  " + what + ": " + err.Error()}
 }
 
 // unknownCounted sums shim_executions_unknown_total from /metrics.
