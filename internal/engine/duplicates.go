@@ -37,14 +37,14 @@ const duplicatesSQL = `WITH live AS (
 	JOIN v1_lookup_table l ON l.external_id = t.external_id
 	WHERE l.task_id IS NOT NULL AND l.task_id <> t.id`
 
-// releaseSQL deletes the scheduling state of the tasks ($1 ids, $2
-// inserted_at), in the order the engine's own release takes its locks.
-var releaseSQL = []string{
-	`DELETE FROM v1_task_runtime_slot WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
-	`DELETE FROM v1_task_runtime WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
-	`DELETE FROM v1_retry_queue_item WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
-	`DELETE FROM v1_queue_item WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
-	`DELETE FROM v1_concurrency_slot WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`,
+// releasedTables hold the scheduling state of a task, in the order the
+// engine's own release takes their locks.
+var releasedTables = []string{"v1_task_runtime_slot", "v1_task_runtime", "v1_retry_queue_item", "v1_queue_item", "v1_concurrency_slot"}
+
+// releaseSQL deletes the rows of table for the tasks $1 (ids), $2
+// (inserted_at).
+func releaseSQL(table string) string {
+	return `DELETE FROM ` + table + ` WHERE (task_id, task_inserted_at) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))`
 }
 
 // releaseDuplicates frees what duplicate tasks hold (see duplicatesSQL),
@@ -67,9 +67,9 @@ func releaseDuplicates(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		for _, q := range releaseSQL {
-			if _, err := tx.Exec(ctx, q, ids, inserted); err != nil {
-				return fmt.Errorf("release duplicate tasks: %w", err)
+		for _, table := range releasedTables {
+			if _, err := tx.Exec(ctx, releaseSQL(table), ids, inserted); err != nil {
+				return fmt.Errorf("release duplicate tasks from %s: %w", table, err)
 			}
 		}
 		log.Warn("engine: released duplicate tasks of runs the engine created twice (a trigger retried across a database restart)",
