@@ -89,8 +89,16 @@ func (b *dbBackend) lookupMany(ctx context.Context, ids []string) ([]Result, err
 // missingTable reports whether err is PostgreSQL's undefined table: Celery
 // has stored no result yet.
 func missingTable(err error) bool {
+	return sqlState(err) == undefinedTable
+}
+
+// sqlState is the SQLSTATE of a PostgreSQL error, "" for any other.
+func sqlState(err error) string {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == undefinedTable
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
 }
 
 // taskmetaRow is one celery_taskmeta row as read.
@@ -138,5 +146,75 @@ func (b *dbBackend) wait(ctx context.Context, id string) (Result, error) {
 
 func (b *dbBackend) close(context.Context, *amqp.Connection) error {
 	b.pool.Close()
+	return nil
+}
+
+// taskmetaSchema is celery_taskmeta as Celery's SQLAlchemy models create it
+// with result_extended (TaskExtended), for a result stored before any
+// worker of the platform created the table.
+const taskmetaSchema = `CREATE SEQUENCE IF NOT EXISTS task_id_sequence;
+CREATE TABLE IF NOT EXISTS celery_taskmeta (
+	id integer NOT NULL PRIMARY KEY,
+	task_id varchar(155) UNIQUE,
+	status varchar(50),
+	result bytea,
+	date_done timestamp without time zone,
+	traceback text,
+	name varchar(155),
+	args bytea,
+	kwargs bytea,
+	worker varchar(155),
+	retries integer,
+	queue varchar(155)
+)`
+
+// storeExtended writes a result with the request fields of result_extended.
+const storeExtended = `INSERT INTO celery_taskmeta (id, task_id, status, result, date_done, traceback, name, args, kwargs, worker, retries, queue)
+	VALUES (nextval('task_id_sequence'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	ON CONFLICT (task_id) DO UPDATE SET status = $2, result = $3, date_done = $4, traceback = $5,
+		name = $6, args = $7, kwargs = $8, worker = $9, retries = $10, queue = $11`
+
+// storePlain writes a result into a table created without result_extended.
+const storePlain = `INSERT INTO celery_taskmeta (id, task_id, status, result, date_done, traceback)
+	VALUES (nextval('task_id_sequence'), $1, $2, $3, $4, $5)
+	ON CONFLICT (task_id) DO UPDATE SET status = $2, result = $3, date_done = $4, traceback = $5`
+
+// undefinedColumn is PostgreSQL's SQLSTATE for a missing column.
+const undefinedColumn = "42703"
+
+// record stores the task's row as Celery's database backend does: the
+// result pickled (a JSON result is plain data), date_done naive UTC, and
+// the request's fields where the table has them. It creates the table
+// when no worker has yet.
+func (b *dbBackend) record(ctx context.Context, r StoredResult, _ []byte) error {
+	pickled, err := JSONToPickle(orNull(r.Value))
+	if err != nil {
+		return fmt.Errorf("store result of %s: %w", r.TaskID, err)
+	}
+	var tb *string
+	if r.Traceback != "" {
+		tb = &r.Traceback
+	}
+	done := r.DateDone.UTC() // stored as its UTC wall clock
+	store := func() error {
+		_, err := b.pool.Exec(ctx, storeExtended, r.TaskID, string(r.State), pickled, done, tb, r.Name,
+			[]byte(orNull(r.Args)), []byte(orNull(r.Kwargs)), r.Worker, r.Retries, r.Queue)
+		if sqlState(err) == undefinedColumn {
+			_, err = b.pool.Exec(ctx, storePlain, r.TaskID, string(r.State), pickled, done, tb)
+		}
+		return err
+	}
+	err = store()
+	if missingTable(err) {
+		// A worker creating the table at the same moment fails this
+		// creation; the table is there either way.
+		_, created := b.pool.Exec(ctx, taskmetaSchema)
+		if err = store(); err != nil && created != nil {
+			err = fmt.Errorf("%w (creating the table: %w)", err, created)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store result of %s in celery_taskmeta: %w", r.TaskID, err)
+	}
 	return nil
 }

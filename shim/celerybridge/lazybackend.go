@@ -197,3 +197,16 @@ func (c *Client) ResultsReady(context.Context) error {
 	}
 	return nil
 }
+
+// record stores in the backend once it is open.
+func (b *lazyBackend) record(ctx context.Context, r StoredResult, meta []byte) error {
+	inner, err := b.current()
+	if err != nil {
+		return err
+	}
+	rec, ok := inner.(resultRecorder)
+	if !ok {
+		return fmt.Errorf("store result of %s: %s stores no results", r.TaskID, b.name)
+	}
+	return rec.record(ctx, r, meta)
+}

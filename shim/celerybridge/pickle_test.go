@@ -3,6 +3,7 @@ package celerybridge_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os/exec"
 	"strings"
@@ -88,5 +89,41 @@ func TestFieldNotesPickle(t *testing.T) {
 	got, err := celerybridge.PickleToJSON(b)
 	if err != nil || string(got) != `[[], {}]` {
 		t.Fatalf("got %s, %v", got, err)
+	}
+}
+
+// TestJSONToPickleRoundTrip pickles JSON and reads it back with the
+// decoder: order, exact integers of any size and floats survive.
+func TestJSONToPickleRoundTrip(t *testing.T) {
+	tests := []string{
+		`null`, `true`, `false`, `0`, `-1`, `2147483647`, `-2147483648`, `2147483648`, `-2147483649`,
+		`123456789012345678901234567890`, `-123456789012345678901234567890`, `255`, `-256`, `128`,
+		`1.5`, `1.0`, `-2.25e-10`, `""`, `"ünïcode ✓"`, `[]`, `{}`, `[1, "a", null]`,
+		`{"z": 1, "a": [true, {"k": []}], "m": {"n": 1.5}}`,
+		`{"successful_files": 3, "failed_files": 0, "results": {"a.txt": {"total": "42"}}, "errors": {}}`,
+	}
+	for _, in := range tests {
+		t.Run(in, func(t *testing.T) {
+			p, err := celerybridge.JSONToPickle(json.RawMessage(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := celerybridge.PickleToJSON(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(back) != in {
+				t.Errorf("round trip = %s, want %s", back, in)
+			}
+		})
+	}
+}
+
+// TestJSONToPickleRefusesBadJSON refuses what is not one JSON value.
+func TestJSONToPickleRefusesBadJSON(t *testing.T) {
+	for _, in := range []string{``, `{`, `[1,]`, `1 2`, `{"a" 1}`} {
+		if _, err := celerybridge.JSONToPickle(json.RawMessage(in)); err == nil {
+			t.Errorf("celerybridge.JSONToPickle(%q) = nil error", in)
+		}
 	}
 }

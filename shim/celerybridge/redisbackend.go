@@ -151,3 +151,23 @@ func (b *redisBackend) close(context.Context, *amqp.Connection) error {
 	}
 	return hubErr
 }
+
+// resultExpires is how long a stored result lives: Celery's default
+// result_expires.
+const resultExpires = 24 * time.Hour
+
+// record stores meta under the task's key and publishes it on the key's
+// channel, as Celery's Redis backend does, for a caller waiting now and
+// one that asks later.
+func (b *redisBackend) record(ctx context.Context, r StoredResult, meta []byte) error {
+	key := redisKeyPrefix + r.TaskID
+	_, err := b.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, key, meta, resultExpires)
+		p.Publish(ctx, key, meta)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store result of %s in redis: %w", r.TaskID, err)
+	}
+	return nil
+}

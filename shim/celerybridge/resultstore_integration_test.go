@@ -1,0 +1,138 @@
+//go:build integration
+
+package celerybridge_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// TestStoreResultReadByPython stores results with StoreResult in each
+// result backend, and Python's AsyncResult(id).get() reads them as a
+// worker's: the value with exact big integers, and the exceptions of
+// failures (a builtin type, and a type Python does not know, which Celery
+// recreates by name). The database backend starts with no celery_taskmeta.
+func TestStoreResultReadByPython(t *testing.T) {
+	stored := []celerybridge.Result{
+		{State: celerybridge.StateSuccess, Value: json.RawMessage(`{"successful_files": 2, "big": 18446744073709551617, "f": 1.5, "l": ["a", null]}`)},
+		{State: celerybridge.StateFailure, Value: celerybridge.ExceptionValue("ValueError", "builtins", "bad input"),
+			Traceback: "Traceback (most recent call last):\nValueError: bad input\n"},
+		{State: celerybridge.StateFailure, Value: celerybridge.ExceptionValue("WorkflowFailed", "hatchet_worker", "run failed: step x")},
+		{State: celerybridge.StateRevoked, Value: celerybridge.ExceptionValue("TaskRevokedError", "celery.exceptions", "revoked")},
+	}
+	want := []string{
+		`{"value": {"big": 18446744073709551617, "f": 1.5, "l": ["a", null], "successful_files": 2}}`,
+		`{"exc_module": "builtins", "exc_type": "ValueError", "message": "bad input"}`,
+		`{"exc_module": "celery.exceptions", "exc_type": "WorkflowFailed", "message": "run failed: step x"}`,
+		`{"exc_module": "celery.exceptions", "exc_type": "TaskRevokedError", "message": "revoked"}`,
+	}
+	backends := []struct {
+		name    string
+		backend func(t *testing.T) string
+	}{
+		{"rpc", func(*testing.T) string { return "rpc://" }},
+		{"db", func(t *testing.T) string { return testenv.CeleryPostgresBackend(t) }},
+		{"redis", func(t *testing.T) string {
+			u, err := testenv.CeleryRedisBackend(t.Context(), testenv.RedisAddr(t), 13)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			vhost, backend := testenv.AMQPVHost(t), b.backend(t)
+			ctx := testContext(t, 2*time.Minute)
+			c, err := celerybridge.Dial(ctx, vhost, celerybridge.WithResultBackend(backend))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close(context.Background()) })
+			dir, err := testenv.CeleryAppDir()
+			if err != nil {
+				t.Fatal(err)
+			}
+			py := exec.CommandContext(ctx, testenv.CeleryPython, filepath.Join(dir, "await_result.py"), vhost, backend, "awaited", "async_execute_bin", "4")
+			out, err := py.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr testenv.Buffer
+			py.Stderr = &stderr
+			if err := py.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = py.Process.Kill(); _ = py.Wait() }()
+			lines := bufio.NewScanner(out)
+			tasks := takeTasks(t, vhost, len(stored))
+			for i, r := range stored {
+				if !lines.Scan() {
+					t.Fatalf("python printed no task id %d: %s", i, stderr.String())
+				}
+				if tasks[i].ID != lines.Text() {
+					t.Fatalf("task %d taken off the queue is %s, python sent %s", i, tasks[i].ID, lines.Text())
+				}
+				r.TaskID = tasks[i].ID
+				err := c.StoreResult(ctx, celerybridge.StoredResult{Result: r, Name: tasks[i].Name, Args: tasks[i].Args,
+					Kwargs: tasks[i].Kwargs, Queue: "awaited", Worker: "hatchet-worker@test", ReplyTo: tasks[i].ReplyTo})
+				if err != nil {
+					t.Fatalf("store result %d: %v", i, err)
+				}
+			}
+			for i := range stored {
+				if !lines.Scan() {
+					t.Fatalf("python printed no result %d: %s", i, stderr.String())
+				}
+				assertSameJSON(t, json.RawMessage(lines.Text()), want[i])
+			}
+		})
+	}
+}
+
+// takeTasks takes n task messages off the queue "awaited" of vhost,
+// waiting for them to be sent.
+func takeTasks(t *testing.T, vhost string, n int) []celerybridge.Task {
+	t.Helper()
+	conn, err := amqp.Dial(vhost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []celerybridge.Task
+	for deadline := time.Now().Add(time.Minute); len(tasks) < n; {
+		d, ok, err := ch.Get("awaited", true)
+		switch {
+		case err != nil && time.Now().After(deadline):
+			t.Fatalf("take tasks: %v", err)
+		case err != nil: // not declared yet: python is starting
+			if ch, err = conn.Channel(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		case !ok:
+			time.Sleep(20 * time.Millisecond)
+		default:
+			task, err := celerybridge.DecodeTask(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks = append(tasks, task)
+		}
+	}
+	return tasks
+}
