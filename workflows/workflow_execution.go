@@ -131,14 +131,14 @@ func WorkflowExecution(deps Deps) Definition {
 			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.run},
 		},
 		Route: &route.Route{
-			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs, Input: executeBinInput},
+			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
 		},
 		MoreRoutes: []route.Route{{
 			Name:     APIDeploymentExecutionName,
-			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs, Input: executeBinInput},
+			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
@@ -454,6 +454,30 @@ func executeBinInput(args, kwargs json.RawMessage) (json.RawMessage, string, err
 		return nil, "", errors.New("async_execute_bin: schema_name, workflow_id, execution_id and hash_values_of_files are required")
 	}
 	return input, in.SchemaName, nil
+}
+
+// executeBinResult is what async_execute_bin returns for an execution's
+// output: its chord's callback result (process_batch_callback), the file
+// counts with each file's result and error.
+func executeBinResult(output json.RawMessage) (json.RawMessage, error) {
+	var out struct {
+		SuccessfulFiles json.RawMessage `json:"successful_files"`
+		FailedFiles     json.RawMessage `json:"failed_files"`
+		Results         json.RawMessage `json:"results"`
+		Errors          json.RawMessage `json:"errors"`
+	}
+	if err := json.Unmarshal(output, &out); err != nil {
+		return nil, fmt.Errorf("execution output: %w", err)
+	}
+	if out.SuccessfulFiles == nil || out.FailedFiles == nil {
+		return nil, errors.New("execution output: no file counts")
+	}
+	for _, m := range []*json.RawMessage{&out.Results, &out.Errors} {
+		if len(*m) == 0 || string(*m) == "null" {
+			*m = json.RawMessage("{}")
+		}
+	}
+	return json.Marshal(out)
 }
 
 // executionMetadata tags an execution's run with the platform's ids.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,20 +33,8 @@ func TestFrontDoor(t *testing.T) {
 	}
 	vhost := testenv.AMQPVHost(t)
 	testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryQueues("celery.legacy"))
-	docs := t.TempDir()
-	files := map[string]any{}
-	for i := range 3 {
-		name := fmt.Sprintf("invoice-%d.txt", i)
-		p := filepath.Join(docs, name)
-		if err := os.WriteFile(p, fmt.Appendf(nil, "Invoice INV-%d\nTotal %d.00 EUR\n", i, 10+i), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		files["hash-"+name] = map[string]any{"file_name": name, "file_path": p, "file_hash": "sha-" + name}
-	}
-	settings := filepath.Join(t.TempDir(), "settings.yaml")
-	if err := os.WriteFile(settings, []byte("workflows:\n  wf-fd:\n    outputs: [{name: total, prompt: State the total}]\n    llm_adapter_id: default\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	docs, files := frontDoorFiles(t)
+	settings := frontDoorSettings(t)
 	llm := testenv.NewLLMServer(t, "")
 	svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor"), "CELERY_BROKER_URL="+vhost,
 		"FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE="+settings, "USE_TASK_ABSTRACTION=true",
@@ -120,4 +109,130 @@ func keyed(t *testing.T, svc *service, key string) []string {
 		}
 	}
 	return ids
+}
+
+// frontDoorFiles writes three invoices and returns their folder and the
+// hash_values_of_files naming them.
+func frontDoorFiles(t *testing.T) (string, map[string]any) {
+	t.Helper()
+	docs := t.TempDir()
+	files := map[string]any{}
+	for i := range 3 {
+		name := fmt.Sprintf("invoice-%d.txt", i)
+		p := filepath.Join(docs, name)
+		if err := os.WriteFile(p, fmt.Appendf(nil, "Invoice INV-%d\nTotal %d.00 EUR\n", i, 10+i), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files["hash-"+name] = map[string]any{"file_name": name, "file_path": p, "file_hash": "sha-" + name}
+	}
+	return docs, files
+}
+
+// frontDoorOutputs is the one prompt of the platform workflow wf-fd, in
+// the settings file and in the fixture worker's FIXTURE_OUTPUTS.
+const frontDoorOutputs = `[{"name": "total", "prompt": "State the total"}]`
+
+// frontDoorSettings writes the settings file of wf-fd.
+func frontDoorSettings(t *testing.T) string {
+	t.Helper()
+	settings := filepath.Join(t.TempDir(), "settings.yaml")
+	if err := os.WriteFile(settings, []byte("workflows:\n  wf-fd:\n    outputs: "+frontDoorOutputs+"\n    llm_adapter_id: default\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return settings
+}
+
+// TestFrontDoorResults sends async_execute_bin from Python's own client
+// through the front door, for each result backend, and reads the result
+// with AsyncResult(id).get(): once for an organisation the flags keep on
+// Celery (the fixture worker runs it from the twin queue, as a chord) and
+// once for one they send to Hatchet (the service stores the run's result
+// in Celery's format). Both return the same value; on rpc://, where
+// Celery refuses the platform's chord, only the Hatchet side succeeds.
+func TestFrontDoorResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the service, Python Celery and a worker; skipped with -short")
+	}
+	backends := []struct {
+		name    string
+		backend func(t *testing.T) string
+	}{
+		{"rpc", func(*testing.T) string { return "rpc://" }},
+		{"db", func(t *testing.T) string { return testenv.CeleryPostgresBackend(t) }},
+		{"redis", func(t *testing.T) string {
+			u, err := testenv.CeleryRedisBackend(t.Context(), testenv.RedisAddr(t), 14)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			vhost, backend := testenv.AMQPVHost(t), b.backend(t)
+			docs, files := frontDoorFiles(t)
+			llm := testenv.NewLLMServer(t, "")
+			testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryBackend(backend),
+				testenv.WithCeleryQueues("celery.legacy", "file_processing", "file_processing_callback"),
+				testenv.WithCeleryEnv("FIXTURE_LLM_URL="+llm.BaseURL(), "FIXTURE_OUTPUTS="+frontDoorOutputs))
+			flags := filepath.Join(t.TempDir(), "flags.yaml")
+			if err := os.WriteFile(flags, []byte("use_task_abstraction: true\ndeny_orgs: [org_celery]\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor_results"), "CELERY_BROKER_URL="+vhost,
+				"CELERY_RESULT_BACKEND="+backend, "FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE="+frontDoorSettings(t),
+				"FEATURE_FLAGS_FILE="+flags, "DOCUMENTS_ROOTS="+docs, "SHIM_TRACK_INTERVAL=200ms",
+				fmt.Sprintf(`LLM_ADAPTERS={"default": {"base_url": %q, "model": "stub"}}`, llm.BaseURL()))
+
+			calls, _ := json.Marshal([]any{
+				[]any{[]any{"org_celery", "wf-fd", "ex-celery", files}, map[string]any{"use_file_history": false}},
+				[]any{[]any{"org_hatchet", "wf-fd", "ex-hatchet", files}, map[string]any{"use_file_history": false}},
+			})
+			ids, results := awaitResults(t, backend, vhost, string(calls))
+			if len(keyed(t, svc, ids[0])) != 0 || len(keyed(t, svc, ids[1])) != 1 {
+				t.Fatalf("Hatchet executions: %d keyed by the Celery task, %d by the Hatchet one; want 0 and 1\n%s",
+					len(keyed(t, svc, ids[0])), len(keyed(t, svc, ids[1])), svc.log.String())
+			}
+			var celeryOut, hatchetOut struct {
+				Value   map[string]any `json:"value"`
+				ExcType string         `json:"exc_type"`
+				Message string         `json:"message"`
+			}
+			if err := json.Unmarshal([]byte(results[1]), &hatchetOut); err != nil || hatchetOut.Value["successful_files"] != 3.0 {
+				t.Fatalf("the Hatchet side's result %s, want 3 files succeeded (%v)\n%s", results[1], err, svc.log.String())
+			}
+			if err := json.Unmarshal([]byte(results[0]), &celeryOut); err != nil {
+				t.Fatal(err)
+			}
+			if b.name == "rpc" { // Celery runs no chord on rpc://, so the platform's task cannot succeed there
+				if celeryOut.ExcType != "NotImplementedError" || !strings.Contains(celeryOut.Message, "does not support chords") {
+					t.Errorf("the Celery side's result %s, want the chord refused", results[0])
+				}
+				return
+			}
+			if !reflect.DeepEqual(celeryOut, hatchetOut) {
+				t.Errorf("AsyncResult.get() differs:\n celery:  %s\n hatchet: %s", results[0], results[1])
+			}
+		})
+	}
+}
+
+// awaitResults runs await_result.py with calls of async_execute_bin on
+// the queue "celery", and returns the task ids and the result lines.
+func awaitResults(t *testing.T, backend, vhost, calls string) ([]string, []string) {
+	t.Helper()
+	dir, err := testenv.CeleryAppDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, testenv.CeleryPython, filepath.Join(dir, "await_result.py"), vhost, backend, "celery",
+		"async_execute_bin", calls).Output()
+	if err != nil {
+		t.Fatalf("await_result.py: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	half := len(lines) / 2
+	return lines[:half], lines[half:]
 }

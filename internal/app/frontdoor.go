@@ -17,7 +17,8 @@ import (
 // startFrontDoor takes the queues FRONT_DOOR names, when it names any: a
 // consumer per queue hands each message to the front door, which runs it
 // on Hatchet through d or passes it on to the queue's legacy twin. The
-// settings file is watched on bgCtx.
+// settings file is watched, and the results of tasks run on Hatchet are
+// stored for their Celery callers, on bgCtx.
 func (s *service) startFrontDoor(ctx, bgCtx context.Context, d *shim.Dispatcher, routes []route.Route) error {
 	fd := s.cfg.FrontDoor
 	if !fd.Enabled() {
@@ -33,7 +34,9 @@ func (s *service) startFrontDoor(ctx, bgCtx context.Context, d *shim.Dispatcher,
 	}
 	s.bg.Go(func() error { return settings.Watch(bgCtx) })
 	twin := func(queue string) string { return queue + fd.TwinSuffix }
-	door := frontdoor.New(routes, settings, d, s.deps.Celery, twin, s.log, frontdoor.WithMetrics(s.ops.Registry))
+	door := frontdoor.New(routes, settings, d, s.deps.Celery, twin, s.log, frontdoor.WithMetrics(s.ops.Registry),
+		frontdoor.WithResults(s.store, s.deps.Celery))
+	s.bg.Go(func() error { return door.WriteResults(bgCtx, s.cfg.Shim.TrackInterval) })
 	_, queues, _ := fd.Queues() // checked by config
 	for _, queue := range queues {
 		c, err := celerybridge.NewConsumer(ctx, s.cfg.Celery.BrokerURL, queue, fd.Prefetch,

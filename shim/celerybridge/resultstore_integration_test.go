@@ -63,7 +63,8 @@ func TestStoreResultReadByPython(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			py := exec.CommandContext(ctx, testenv.CeleryPython, filepath.Join(dir, "await_result.py"), vhost, backend, "awaited", "async_execute_bin", "4")
+			py := exec.CommandContext(ctx, testenv.CeleryPython, filepath.Join(dir, "await_result.py"), vhost, backend, "awaited", "async_execute_bin",
+				`[[[0], {}], [[1], {}], [[2], {}], [[3], {}]]`)
 			out, err := py.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)

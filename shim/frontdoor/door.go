@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -39,12 +40,16 @@ type Forwarder interface {
 // legacy twin, which the platform's workers consume.
 type Door struct {
 	routes   map[taskOn]route.Route
+	byName   map[string]route.Route
 	settings *Settings
 	dispatch Dispatch
 	forward  Forwarder
 	twin     func(queue string) string
 	log      *slog.Logger
 	metrics  *metrics
+	results  Results     // nil: no caller awaits a result
+	store    ResultStore // where results are stored
+	worker   string      // the hostname results name, as Celery's
 }
 
 // Option configures New.
@@ -61,7 +66,8 @@ type taskOn struct{ queue, task string }
 // New returns a front door for the routes whose legacy task can become a
 // run (route.LegacyTask.Input); twin names a queue's legacy twin.
 func New(routes []route.Route, settings *Settings, dispatch Dispatch, forward Forwarder, twin func(string) string, log *slog.Logger, opts ...Option) *Door {
-	d := &Door{routes: map[taskOn]route.Route{}, settings: settings, dispatch: dispatch, forward: forward, twin: twin, log: log}
+	d := &Door{routes: map[taskOn]route.Route{}, byName: map[string]route.Route{}, settings: settings, dispatch: dispatch,
+		forward: forward, twin: twin, log: log, worker: workerName()}
 	for _, o := range opts {
 		o(d)
 	}
@@ -71,6 +77,7 @@ func New(routes []route.Route, settings *Settings, dispatch Dispatch, forward Fo
 	for _, r := range routes {
 		if r.Legacy != nil && r.Legacy.Input != nil {
 			d.routes[taskOn{r.Legacy.Queue, r.Legacy.Task}] = r
+			d.byName[r.Name] = r
 		}
 	}
 	return d
@@ -91,7 +98,7 @@ func (d *Door) Handle(ctx context.Context, queue string, m amqp.Delivery) error 
 
 // handle is Handle; it returns the message's outcome.
 func (d *Door) handle(ctx context.Context, queue string, m amqp.Delivery) (string, error) {
-	req, why := d.request(queue, m)
+	req, caller, why := d.request(queue, m)
 	if why == "" {
 		dec, err := d.dispatch.Decide(req)
 		switch {
@@ -100,37 +107,41 @@ func (d *Door) handle(ctx context.Context, queue string, m amqp.Delivery) (strin
 		case dec.Backend != featureflag.BackendHatchet:
 			why = "routed to celery: " + string(dec.Reason)
 		default:
-			return d.execute(ctx, queue, m, req, dec)
+			return d.execute(ctx, queue, m, req, dec, caller)
 		}
 	}
 	return d.pass(ctx, queue, m, why)
 }
 
-// request is the execute request of a message, or why it cannot run on
-// Hatchet.
-func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, string) {
+// request is the execute request of a message with its caller (nil when
+// it awaits no result), or why it cannot run on Hatchet.
+func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, *Caller, string) {
 	t, err := celerybridge.DecodeTask(m)
 	if err != nil {
-		return shim.ExecuteRequest{}, err.Error()
+		return shim.ExecuteRequest{}, nil, err.Error()
 	}
 	rt, ok := d.routes[taskOn{queue, t.Name}]
 	switch {
 	case !ok:
-		return shim.ExecuteRequest{}, "no route for task " + t.Name
+		return shim.ExecuteRequest{}, nil, "no route for task " + t.Name
 	case t.Linked:
-		return shim.ExecuteRequest{}, "the message links further work (callbacks, chain or chord)"
+		return shim.ExecuteRequest{}, nil, "the message links further work (callbacks, chain or chord)"
 	case !t.ETA.IsZero():
-		return shim.ExecuteRequest{}, "the message has an eta"
+		return shim.ExecuteRequest{}, nil, "the message has an eta"
 	}
 	input, org, err := rt.Legacy.Input(t.Args, t.Kwargs)
 	if err != nil {
-		return shim.ExecuteRequest{}, err.Error()
+		return shim.ExecuteRequest{}, nil, err.Error()
 	}
 	input, err = d.withSettings(input)
 	if err != nil {
-		return shim.ExecuteRequest{}, err.Error()
+		return shim.ExecuteRequest{}, nil, err.Error()
 	}
-	return shim.ExecuteRequest{Workflow: rt.Name, OrganizationID: org, Input: input, IdempotencyKey: t.ID}, ""
+	req := shim.ExecuteRequest{Workflow: rt.Name, OrganizationID: org, Input: input, IdempotencyKey: t.ID}
+	if t.IgnoreResult {
+		return req, nil, ""
+	}
+	return req, &Caller{TaskID: t.ID, Task: t.Name, Queue: queue, Args: t.Args, Kwargs: t.Kwargs, Retries: t.Retries, ReplyTo: t.ReplyTo}, ""
 }
 
 // withSettings adds the document settings of input's platform workflow.
@@ -165,7 +176,7 @@ func (d *Door) withSettings(input json.RawMessage) (json.RawMessage, error) {
 // to the legacy side when the router allows a fallback, and else leaves it
 // for later; a request the shim refuses goes to the legacy side, which
 // answers it as it always has.
-func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision) (string, error) {
+func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision, caller *Caller) (string, error) {
 	a, err := d.dispatch.ExecuteAs(ctx, req, dec)
 	if errors.Is(err, shim.ErrUnavailable) {
 		if fb, ok := d.dispatch.Fallback(dec); ok && fb.Backend == featureflag.BackendCelery {
@@ -178,12 +189,24 @@ func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req s
 	case err != nil:
 		return outcomeRetried, fmt.Errorf("front door: task %s: %w", req.IdempotencyKey, err)
 	}
+	if d.results != nil && caller != nil {
+		if err := d.results.Await(ctx, a.ID, *caller); err != nil {
+			return outcomeRetried, fmt.Errorf("front door: task %s: record its caller: %w", req.IdempotencyKey, err)
+		}
+	}
 	d.log.InfoContext(ctx, "front door: task runs on hatchet", "queue", queue, "task_id", req.IdempotencyKey,
 		"execution_id", a.ID, "workflow", a.Workflow, "replayed", a.Replayed)
 	if a.Replayed {
 		return outcomeReplayed, nil
 	}
 	return outcomeHatchet, nil
+}
+
+// workerName is the hostname stored results name, as a Celery worker's
+// (name@host).
+func workerName() string {
+	host, _ := os.Hostname()
+	return "hatchet-worker@" + host
 }
 
 // pass forwards the message unchanged to queue's twin.

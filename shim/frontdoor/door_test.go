@@ -91,6 +91,7 @@ func TestHandle(t *testing.T) {
 		fallback bool
 		fwdErr   error
 		replayed bool
+		awaitErr error // recording the caller fails
 		wantRun  bool
 		wantFwd  bool
 		wantErr  bool
@@ -113,6 +114,9 @@ func TestHandle(t *testing.T) {
 		{name: "hatchet down, no fallback", msg: call("t-10", "wf-1", `{}`), execErr: unavailable, wantRun: true, wantErr: true},
 		{name: "refused by the shim", msg: call("t-11", "wf-1", `{}`), execErr: shim.Fail(shim.ErrInvalidInput, nil, "bad"), wantRun: true, wantFwd: true},
 		{name: "the twin cannot be reached", msg: call("t-12", "wf-1", `{}`), backend: featureflag.BackendCelery, fwdErr: errors.New("broker down"), wantErr: true},
+		{name: "no result wanted", msg: taskMessage("t-13", workflows.TaskAsyncExecuteBin, `["org_1", "wf-1", "ex-1", `+files+`]`, `{}`,
+			amqp.Table{"ignore_result": true}), wantRun: true},
+		{name: "the caller cannot be recorded", msg: call("t-14", "wf-1", `{}`), awaitErr: errors.New("store down"), wantRun: true, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +125,9 @@ func TestHandle(t *testing.T) {
 				dispatch.backend = tt.backend
 			}
 			fwd := &fakeForward{err: tt.fwdErr}
-			door := New(routes, settings, dispatch, fwd, func(q string) string { return q + ".legacy" }, slog.Default())
+			results := &memResults{err: tt.awaitErr}
+			door := New(routes, settings, dispatch, fwd, func(q string) string { return q + ".legacy" }, slog.Default(),
+				WithResults(results, &fakeResultStore{}))
 			queue := tt.queue
 			if queue == "" {
 				queue = workflows.QueueCelery
@@ -141,6 +147,11 @@ func TestHandle(t *testing.T) {
 			}
 			if tt.wantRun {
 				checkRequest(t, dispatch.ran[0], tt.msg.CorrelationId)
+			}
+			ignored, _ := tt.msg.Headers["ignore_result"].(bool)
+			wantAwait := tt.wantRun && !tt.wantFwd && !tt.wantErr && !ignored
+			if got := results.awaited["e-1"]; (got.TaskID != "") != wantAwait || (wantAwait && got.TaskID != tt.msg.CorrelationId) {
+				t.Errorf("caller recorded %+v, want one for %s: %v", got, tt.msg.CorrelationId, wantAwait)
 			}
 			outcome := map[bool]string{true: outcomeRetried}[tt.wantErr]
 			switch {

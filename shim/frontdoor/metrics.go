@@ -14,6 +14,7 @@ const (
 type metrics struct {
 	messages    *prometheus.CounterVec
 	redelivered *prometheus.CounterVec
+	results     *prometheus.CounterVec
 }
 
 // newMetrics creates the series and registers them on reg when it is not
@@ -28,9 +29,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "front_door_redeliveries_total",
 			Help: "Task messages the broker delivered again (a connection dropped before their acknowledgement), by queue.",
 		}, []string{"queue"}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "front_door_results_total",
+			Help: "Celery results of tasks run on Hatchet the front door stored for their callers, by state and outcome (stored, failed: tried again).",
+		}, []string{"state", "outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.redelivered)
+		reg.MustRegister(m.messages, m.redelivered, m.results)
 	}
 	return m
 }

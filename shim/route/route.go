@@ -47,6 +47,9 @@ type LegacyTask struct {
 	// message carries them). Nil when a call cannot become a workflow run;
 	// an error names what it cannot carry over.
 	Input func(args, kwargs json.RawMessage) (input json.RawMessage, org string, err error) `json:"-"`
+	// Result maps a run's result to the value the task returns, for its
+	// Celery caller; nil returns the run's result as it is.
+	Result func(output json.RawMessage) (json.RawMessage, error) `json:"-"`
 }
 
 // Call is the execution a legacy task is called for.

@@ -65,7 +65,7 @@ API_QUEUE = os.environ.get("FIXTURE_API_QUEUE", "celery_api_deployments")
 
 def _prompt(base_url, prompt, text):
     body = json.dumps({"model": "fixture", "temperature": 0, "messages": [
-        {"role": "user", "content": prompt + "\n\nContext:\n---------------\n" + text}]}).encode()
+        {"role": "user", "content": prompt + "\n\nContext:\n---------------\n" + text + "\n-----------------\n\nAnswer:"}]}).encode()
     req = urllib.request.Request(base_url.rstrip("/") + "/chat/completions", data=body,
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as resp:

@@ -1,0 +1,168 @@
+package frontdoor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// Caller is the Celery caller of a task the front door ran on Hatchet: what
+// its result is stored under and with.
+type Caller struct {
+	TaskID string
+	Task   string
+	Queue  string
+	// Args and Kwargs are the call's arguments (JSON, as sent).
+	Args, Kwargs json.RawMessage
+	Retries      int
+	// ReplyTo is the caller's rpc:// reply queue, if it has one.
+	ReplyTo string
+}
+
+// Awaited is a finished execution whose Celery caller awaits its result.
+type Awaited struct {
+	Execution shim.Execution
+	Caller    Caller
+}
+
+// Results keeps the callers of the tasks the front door ran on Hatchet
+// until their results are stored (*store.Postgres).
+type Results interface {
+	// Await records that the execution's caller awaits its result; again
+	// for the same execution changes nothing.
+	Await(ctx context.Context, executionID string, c Caller) error
+	// Finished returns at most limit finished executions whose results
+	// are not stored yet, the earliest finished first.
+	Finished(ctx context.Context, limit int) ([]Awaited, error)
+	// Written records that the execution's result is stored.
+	Written(ctx context.Context, executionID string) error
+}
+
+// ResultStore stores a Celery result where the caller reads it
+// (*celerybridge.Client).
+type ResultStore interface {
+	StoreResult(ctx context.Context, r celerybridge.StoredResult) error
+}
+
+// Exception types of the Celery results of Hatchet runs that did not
+// succeed. Python's AsyncResult.get() raises an exception of that name.
+const (
+	// ExcWorkflowFailed is a run that failed; its message is the run's error.
+	ExcWorkflowFailed = "WorkflowFailed"
+	// ExcModule is the module the exceptions are reported from; Python,
+	// which cannot import it, recreates the type by name.
+	ExcModule = "hatchet_worker"
+)
+
+// resultsBatch bounds the results one pass of WriteResults stores.
+const resultsBatch = 100
+
+// WithResults has the front door keep the caller of each task it runs on
+// Hatchet in results, and WriteResults store the task's Celery result
+// through store once its execution has finished.
+func WithResults(results Results, store ResultStore) Option {
+	return func(d *Door) { d.results, d.store = results, store }
+}
+
+// WriteResults stores, every interval until ctx ends, the Celery result of
+// each task the front door ran on Hatchet whose execution has finished, in
+// Celery's own format, so the caller's AsyncResult(task_id) reads it as it
+// read a worker's. A result it cannot store now is tried again.
+func (d *Door) WriteResults(ctx context.Context, interval time.Duration) error {
+	if d.results == nil {
+		return nil
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if d.writeFinished(ctx) == resultsBatch {
+			continue // more are waiting
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// writeFinished stores the results of executions finished so far and
+// returns how many it found.
+func (d *Door) writeFinished(ctx context.Context) int {
+	awaited, err := d.results.Finished(ctx, resultsBatch)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.WarnContext(ctx, "front door: read finished executions", "err", err)
+		}
+		return 0
+	}
+	for _, a := range awaited {
+		d.write(ctx, a)
+	}
+	return len(awaited)
+}
+
+// write stores one result. An rpc:// caller whose reply queue is gone
+// gets none, as from a Celery worker.
+func (d *Door) write(ctx context.Context, a Awaited) {
+	r := d.storedResult(a)
+	err := d.store.StoreResult(ctx, r)
+	if errors.Is(err, celerybridge.ErrUnroutable) {
+		d.log.InfoContext(ctx, "front door: the task's caller is gone; result dropped", "task_id", r.TaskID, "err", err)
+		err = nil
+	}
+	if err != nil {
+		d.metrics.results.WithLabelValues(string(r.State), "failed").Inc()
+		d.log.WarnContext(ctx, "front door: store result; retrying", "task_id", r.TaskID, "execution_id", a.Execution.ID, "err", err)
+		return
+	}
+	if err := d.results.Written(ctx, a.Execution.ID); err != nil {
+		d.log.WarnContext(ctx, "front door: record stored result", "task_id", r.TaskID, "err", err)
+		return
+	}
+	d.metrics.results.WithLabelValues(string(r.State), "stored").Inc()
+	d.log.DebugContext(ctx, "front door: result stored", "task_id", r.TaskID, "execution_id", a.Execution.ID, "state", r.State)
+}
+
+// storedResult is the Celery result of a finished execution.
+func (d *Door) storedResult(a Awaited) celerybridge.StoredResult {
+	e, c := a.Execution, a.Caller
+	r := celerybridge.StoredResult{Name: c.Task, Args: c.Args, Kwargs: c.Kwargs, Queue: c.Queue, Retries: c.Retries,
+		Worker: d.worker, ReplyTo: c.ReplyTo}
+	r.TaskID = c.TaskID
+	if e.FinishedAt != nil {
+		r.DateDone = *e.FinishedAt
+	}
+	switch e.State {
+	case shim.StateSucceeded:
+		r.State, r.Value = celerybridge.StateSuccess, d.value(e)
+	case shim.StateCancelled:
+		r.State, r.Value = celerybridge.StateRevoked, celerybridge.ExceptionValue("TaskRevokedError", "celery.exceptions", "revoked")
+	default:
+		msg := "the run ended " + e.State
+		if e.Error != nil {
+			msg, r.Traceback = e.Error.Message, e.Error.Traceback
+		}
+		r.State, r.Value = celerybridge.StateFailure, celerybridge.ExceptionValue(ExcWorkflowFailed, ExcModule, msg)
+	}
+	return r
+}
+
+// value is the Celery return value of a succeeded execution: its result
+// as the route's legacy task returns it.
+func (d *Door) value(e shim.Execution) json.RawMessage {
+	rt := d.byName[e.Workflow]
+	if rt.Legacy == nil || rt.Legacy.Result == nil {
+		return e.Result
+	}
+	v, err := rt.Legacy.Result(e.Result)
+	if err != nil {
+		d.log.Warn("front door: result as the legacy task returns it", "execution_id", e.ID, "err", err)
+		return e.Result
+	}
+	return v
+}
