@@ -144,9 +144,17 @@ func (b *dbBackend) wait(ctx context.Context, id string) (Result, error) {
 	}
 }
 
-func (b *dbBackend) close(context.Context, *amqp.Connection) error {
-	b.pool.Close()
-	return nil
+// close closes the pool, which waits for its connections to come back,
+// or gives up when ctx ends (the pool then finishes closing on its own).
+func (b *dbBackend) close(ctx context.Context, _ *amqp.Connection) error {
+	closed := make(chan struct{})
+	go func() { b.pool.Close(); close(closed) }()
+	select {
+	case <-closed:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close result database: %w", ctx.Err())
+	}
 }
 
 // taskmetaSchema is celery_taskmeta as Celery's SQLAlchemy models create it

@@ -92,7 +92,9 @@ func dial(t *testing.T, opts ...celerybridge.Option) *celerybridge.Client {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// A clean close takes well under a second; the bound leaves room
+		// for a machine under load.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := c.Close(ctx); err != nil {
 			t.Errorf("close: %v", err)
