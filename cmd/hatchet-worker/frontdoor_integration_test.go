@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -235,4 +236,66 @@ func awaitResults(t *testing.T, backend, vhost, calls string) ([]string, []strin
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	half := len(lines) / 2
 	return lines[:half], lines[half:]
+}
+
+// TestFrontDoorRevoke revokes, with Python's app.control.revoke, a task the
+// front door runs on Hatchet while its run is under way: the run is
+// cancelled, and the caller's AsyncResult.get() raises Celery's
+// TaskRevokedError.
+func TestFrontDoorRevoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the service and Python Celery; skipped with -short")
+	}
+	vhost, backend := testenv.AMQPVHost(t), testenv.CeleryPostgresBackend(t)
+	docs, files := frontDoorFiles(t)
+	llm := testenv.NewLLMServer(t, "")
+	llm.SetDelay(2 * time.Second)
+	svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor_revoke"), "CELERY_BROKER_URL="+vhost,
+		"CELERY_RESULT_BACKEND="+backend, "FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE="+frontDoorSettings(t),
+		"USE_TASK_ABSTRACTION=true", "DOCUMENTS_ROOTS="+docs, "SHIM_TRACK_INTERVAL=200ms",
+		fmt.Sprintf(`LLM_ADAPTERS={"default": {"base_url": %q, "model": "stub"}}`, llm.BaseURL()))
+	dir, err := testenv.CeleryAppDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, _ := json.Marshal([]any{[]any{[]any{"org_fd", "wf-fd", "ex-revoke", files}, map[string]any{}}})
+	py := exec.CommandContext(t.Context(), testenv.CeleryPython, filepath.Join(dir, "await_result.py"), vhost, backend, "celery",
+		"async_execute_bin", string(calls))
+	out, err := py.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := py.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = py.Process.Kill(); _ = py.Wait() }()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatal("await_result.py printed no task id")
+	}
+	taskID := lines.Text()
+	var running execStatus
+	svc.within(t, time.Minute, func() bool {
+		if ids := keyed(t, svc, taskID); len(ids) == 1 {
+			running = svc.status(t, ids[0])
+		}
+		return running.State == "running"
+	}, func() string { return fmt.Sprintf("no running execution keyed %s (last %+v)", taskID, running) })
+
+	if out, err := exec.Command(testenv.CeleryPython, filepath.Join(dir, "revoke.py"), vhost, taskID).CombinedOutput(); err != nil {
+		t.Fatalf("revoke.py: %v\n%s", err, out)
+	}
+	if !lines.Scan() {
+		t.Fatalf("await_result.py printed no result\n%s", svc.log.String())
+	}
+	want := `{"exc_module": "celery.exceptions", "exc_type": "TaskRevokedError", "message": "revoked"}`
+	if lines.Text() != want {
+		t.Errorf("AsyncResult.get(): %s, want %s", lines.Text(), want)
+	}
+	if st := svc.status(t, keyed(t, svc, taskID)[0]); st.State != "cancelled" {
+		t.Errorf("execution %s after the revoke, want cancelled", st.State)
+	}
+	if m := `front_door_revokes_total{outcome="cancelled"} 1`; !strings.Contains(svc.text(t, "/metrics"), m) {
+		t.Errorf("metrics lack %s", m)
+	}
 }

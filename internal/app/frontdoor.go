@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+
+	"github.com/google/uuid"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -49,8 +52,26 @@ func (s *service) startFrontDoor(ctx, bgCtx context.Context, d *shim.Dispatcher,
 		s.ops.AddCheck("front_door:"+queue, c.Ready)
 		s.log.Info("front door taking a queue", "queue", queue, "twin", twin(queue), "prefetch", fd.Prefetch)
 	}
+	return s.takeRevokes(ctx, door)
+}
+
+// takeRevokes has the front door take Celery's remote-control broadcasts,
+// on a queue of this process's own, so a revoke cancels a Hatchet run.
+func (s *service) takeRevokes(ctx context.Context, door *frontdoor.Door) error {
+	host, _ := os.Hostname()
+	queue := fmt.Sprintf("hatchet-worker@%s.%s.celery.pidbox", host, uuid.NewString()[:8])
+	c, err := celerybridge.NewConsumer(ctx, s.cfg.Celery.BrokerURL, queue, revokePrefetch, door.HandleControl,
+		celerybridge.WithBroadcast(celerybridge.PidboxExchange), celerybridge.WithLogger(s.log), celerybridge.WithBackgroundConnect())
+	if err != nil {
+		return fmt.Errorf("front door: %w", err)
+	}
+	s.frontDoor = append(s.frontDoor, c)
+	s.ops.AddCheck("front_door:revokes", c.Ready)
 	return nil
 }
+
+// revokePrefetch bounds the revoke broadcasts handled at once.
+const revokePrefetch = 16
 
 // closeFrontDoor stops taking messages and waits for those taken.
 func (s *service) closeFrontDoor(ctx context.Context) error {

@@ -19,14 +19,15 @@ type Handler func(ctx context.Context, d amqp.Delivery) error
 // re-dialled with backoff when it drops, and hands each to its handler: at
 // most prefetch at once, each acknowledged once its handler returns.
 type Consumer struct {
-	queue    string
-	declare  []string
-	prefetch int
-	handle   Handler
-	conn     *connector
-	ctx      context.Context // ends when Close starts
-	stop     context.CancelFunc
-	handlers sync.WaitGroup
+	queue     string
+	declare   []string
+	broadcast string
+	prefetch  int
+	handle    Handler
+	conn      *connector
+	ctx       context.Context // ends when Close starts
+	stop      context.CancelFunc
+	handlers  sync.WaitGroup
 
 	mu  sync.Mutex // guards ch
 	ch  *amqp.Channel
@@ -45,7 +46,7 @@ func NewConsumer(ctx context.Context, brokerURL, queue string, prefetch int, han
 	for _, o := range opts {
 		o(&cfg)
 	}
-	c := &Consumer{queue: queue, declare: cfg.declare, prefetch: prefetch, handle: handle, tag: "celerybridge-" + queue}
+	c := &Consumer{queue: queue, declare: cfg.declare, broadcast: cfg.broadcast, prefetch: prefetch, handle: handle, tag: "celerybridge-" + queue}
 	c.ctx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 	var err error
 	if c.conn, err = newConnector(ctx, brokerURL, &cfg, c.attach); err != nil {
@@ -61,7 +62,10 @@ func (c *Consumer) attach(conn *amqp.Connection) error {
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
-	for _, q := range append([]string{c.queue}, c.declare...) {
+	if err := c.declareQueue(ch); err != nil {
+		return err
+	}
+	for _, q := range c.declare {
 		if err := declareCelery(ch, q); err != nil {
 			return err
 		}
@@ -77,6 +81,30 @@ func (c *Consumer) attach(conn *amqp.Connection) error {
 	c.ch = ch
 	c.mu.Unlock()
 	go c.consume(deliveries)
+	return nil
+}
+
+// Broadcast queues live while their consumer does, and at most a little
+// longer: as a Celery worker's pidbox queue, it expires 10 s after it is
+// left, and a broadcast in it expires after 300 s.
+var broadcastQueueArgs = amqp.Table{"x-expires": int32(10_000), "x-message-ttl": int32(300_000)}
+
+// declareQueue declares the consumer's queue: a Celery queue, or a
+// broadcast queue bound to its exchange, declared as kombu's Mailbox
+// declares it (fanout, not durable).
+func (c *Consumer) declareQueue(ch *amqp.Channel) error {
+	if c.broadcast == "" {
+		return declareCelery(ch, c.queue)
+	}
+	if err := ch.ExchangeDeclare(c.broadcast, amqp.ExchangeFanout, false, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare exchange %s: %w", c.broadcast, err)
+	}
+	if _, err := ch.QueueDeclare(c.queue, false, true, false, false, broadcastQueueArgs); err != nil {
+		return fmt.Errorf("declare queue %s: %w", c.queue, err)
+	}
+	if err := ch.QueueBind(c.queue, "", c.broadcast, false, nil); err != nil {
+		return fmt.Errorf("bind queue %s to %s: %w", c.queue, c.broadcast, err)
+	}
 	return nil
 }
 

@@ -11,9 +11,9 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// pidboxExchange is Celery's remote-control broadcast exchange (kombu's
+// PidboxExchange is Celery's remote-control broadcast exchange (kombu's
 // Mailbox for the "celery" namespace), which every worker binds to.
-const pidboxExchange = "celery.pidbox"
+const PidboxExchange = "celery.pidbox"
 
 // ErrNoWorkers means no worker listens for remote-control commands.
 var ErrNoWorkers = errors.New("celerybridge: no Celery worker listens for remote control")
@@ -50,7 +50,7 @@ func (c *Client) Revoke(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("encode revoke: %w", err)
 	}
-	m := message{taskID: id, exchange: pidboxExchange, publishing: amqp.Publishing{
+	m := message{taskID: id, exchange: PidboxExchange, publishing: amqp.Publishing{
 		ContentType: "application/json", ContentEncoding: "utf-8", Timestamp: time.Now(),
 		Headers: amqp.Table{"ticket": uuid.NewString(), "clock": int64(0)}, Body: body,
 	}}
@@ -76,13 +76,13 @@ func (c *Client) pidboxExists(ctx context.Context) error {
 		return fmt.Errorf("open control channel: %w", err)
 	}
 	defer ch.Close()
-	err = ch.ExchangeDeclarePassive(pidboxExchange, amqp.ExchangeFanout, false, true, false, false, nil)
+	err = ch.ExchangeDeclarePassive(PidboxExchange, amqp.ExchangeFanout, false, true, false, false, nil)
 	var amqpErr *amqp.Error
 	if errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotFound {
 		return ErrNoWorkers
 	}
 	if err != nil {
-		return fmt.Errorf("check %s exchange: %w", pidboxExchange, err)
+		return fmt.Errorf("check %s exchange: %w", PidboxExchange, err)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ type config struct {
 	metrics      *Metrics
 	background   bool
 	declare      []string
+	broadcast    string // the fanout exchange a Consumer takes broadcasts of
 }
 
 func defaultConfig() config {
@@ -50,6 +51,14 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // forwards to before any worker consumes them.
 func WithDeclared(queues ...string) Option {
 	return func(c *config) { c.declare = append(c.declare, queues...) }
+}
+
+// WithBroadcast has a Consumer take the broadcasts of a fanout exchange,
+// such as Celery's remote control (celery.pidbox), on a queue of its own
+// that the broker deletes once the consumer is gone, as a Celery worker
+// takes them.
+func WithBroadcast(exchange string) Option {
+	return func(c *config) { c.broadcast = exchange }
 }
 
 // WithResultBackend sets the result backend URL, as CELERY_RESULT_BACKEND

@@ -28,6 +28,8 @@ type Dispatch interface {
 	// Fallback says whether a request decided as dec may go elsewhere
 	// when its backend is down.
 	Fallback(dec featureflag.Decision) (featureflag.Decision, bool)
+	// Cancel cancels the execution with id.
+	Cancel(ctx context.Context, id string) (shim.Execution, error)
 }
 
 // Forwarder passes a message on unchanged (*celerybridge.Client).
@@ -113,35 +115,33 @@ func (d *Door) handle(ctx context.Context, queue string, m amqp.Delivery) (strin
 	return d.pass(ctx, queue, m, why)
 }
 
-// request is the execute request of a message with its caller (nil when
-// it awaits no result), or why it cannot run on Hatchet.
-func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, *Caller, string) {
+// request is the execute request of a message with its caller, or why it
+// cannot run on Hatchet.
+func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, Caller, string) {
 	t, err := celerybridge.DecodeTask(m)
 	if err != nil {
-		return shim.ExecuteRequest{}, nil, err.Error()
+		return shim.ExecuteRequest{}, Caller{}, err.Error()
 	}
 	rt, ok := d.routes[taskOn{queue, t.Name}]
 	switch {
 	case !ok:
-		return shim.ExecuteRequest{}, nil, "no route for task " + t.Name
+		return shim.ExecuteRequest{}, Caller{}, "no route for task " + t.Name
 	case t.Linked:
-		return shim.ExecuteRequest{}, nil, "the message links further work (callbacks, chain or chord)"
+		return shim.ExecuteRequest{}, Caller{}, "the message links further work (callbacks, chain or chord)"
 	case !t.ETA.IsZero():
-		return shim.ExecuteRequest{}, nil, "the message has an eta"
+		return shim.ExecuteRequest{}, Caller{}, "the message has an eta"
 	}
 	input, org, err := rt.Legacy.Input(t.Args, t.Kwargs)
 	if err != nil {
-		return shim.ExecuteRequest{}, nil, err.Error()
+		return shim.ExecuteRequest{}, Caller{}, err.Error()
 	}
 	input, err = d.withSettings(input)
 	if err != nil {
-		return shim.ExecuteRequest{}, nil, err.Error()
+		return shim.ExecuteRequest{}, Caller{}, err.Error()
 	}
 	req := shim.ExecuteRequest{Workflow: rt.Name, OrganizationID: org, Input: input, IdempotencyKey: t.ID}
-	if t.IgnoreResult {
-		return req, nil, ""
-	}
-	return req, &Caller{TaskID: t.ID, Task: t.Name, Queue: queue, Args: t.Args, Kwargs: t.Kwargs, Retries: t.Retries, ReplyTo: t.ReplyTo}, ""
+	return req, Caller{TaskID: t.ID, Task: t.Name, Queue: queue, Args: t.Args, Kwargs: t.Kwargs, Retries: t.Retries,
+		ReplyTo: t.ReplyTo, IgnoreResult: t.IgnoreResult}, ""
 }
 
 // withSettings adds the document settings of input's platform workflow.
@@ -176,7 +176,7 @@ func (d *Door) withSettings(input json.RawMessage) (json.RawMessage, error) {
 // to the legacy side when the router allows a fallback, and else leaves it
 // for later; a request the shim refuses goes to the legacy side, which
 // answers it as it always has.
-func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision, caller *Caller) (string, error) {
+func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision, caller Caller) (string, error) {
 	a, err := d.dispatch.ExecuteAs(ctx, req, dec)
 	if errors.Is(err, shim.ErrUnavailable) {
 		if fb, ok := d.dispatch.Fallback(dec); ok && fb.Backend == featureflag.BackendCelery {
@@ -189,8 +189,8 @@ func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req s
 	case err != nil:
 		return outcomeRetried, fmt.Errorf("front door: task %s: %w", req.IdempotencyKey, err)
 	}
-	if d.results != nil && caller != nil {
-		if err := d.results.Await(ctx, a.ID, *caller); err != nil {
+	if d.results != nil {
+		if err := d.results.Await(ctx, a.ID, caller); err != nil {
 			return outcomeRetried, fmt.Errorf("front door: task %s: record its caller: %w", req.IdempotencyKey, err)
 		}
 	}

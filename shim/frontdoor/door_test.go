@@ -23,6 +23,9 @@ type fakeDispatch struct {
 	replayed bool  // ExecuteAs replays an earlier execution
 	fallback bool
 	ran      []shim.ExecuteRequest
+
+	cancelErr error // Cancel's answer
+	cancelled []string
 }
 
 func (f *fakeDispatch) Decide(req shim.ExecuteRequest) (featureflag.Decision, error) {
@@ -35,6 +38,11 @@ func (f *fakeDispatch) ExecuteAs(_ context.Context, req shim.ExecuteRequest, dec
 	}
 	f.ran = append(f.ran, req)
 	return shim.Accepted{Execution: shim.Execution{ID: "e-1", Workflow: req.Workflow}, Replayed: f.replayed}, f.err
+}
+
+func (f *fakeDispatch) Cancel(_ context.Context, id string) (shim.Execution, error) {
+	f.cancelled = append(f.cancelled, id)
+	return shim.Execution{ID: id}, f.cancelErr
 }
 
 func (f *fakeDispatch) Fallback(dec featureflag.Decision) (featureflag.Decision, bool) {
@@ -149,9 +157,10 @@ func TestHandle(t *testing.T) {
 				checkRequest(t, dispatch.ran[0], tt.msg.CorrelationId)
 			}
 			ignored, _ := tt.msg.Headers["ignore_result"].(bool)
-			wantAwait := tt.wantRun && !tt.wantFwd && !tt.wantErr && !ignored
-			if got := results.awaited["e-1"]; (got.TaskID != "") != wantAwait || (wantAwait && got.TaskID != tt.msg.CorrelationId) {
-				t.Errorf("caller recorded %+v, want one for %s: %v", got, tt.msg.CorrelationId, wantAwait)
+			wantAwait := tt.wantRun && !tt.wantFwd && !tt.wantErr
+			got := results.awaited["e-1"]
+			if (got.TaskID != "") != wantAwait || (wantAwait && (got.TaskID != tt.msg.CorrelationId || got.IgnoreResult != ignored)) {
+				t.Errorf("caller recorded %+v, want one for %s: %v (ignoring its result: %v)", got, tt.msg.CorrelationId, wantAwait, ignored)
 			}
 			outcome := map[bool]string{true: outcomeRetried}[tt.wantErr]
 			switch {

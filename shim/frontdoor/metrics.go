@@ -15,6 +15,7 @@ type metrics struct {
 	messages    *prometheus.CounterVec
 	redelivered *prometheus.CounterVec
 	results     *prometheus.CounterVec
+	revokes     *prometheus.CounterVec
 }
 
 // newMetrics creates the series and registers them on reg when it is not
@@ -33,9 +34,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "front_door_results_total",
 			Help: "Celery results of tasks run on Hatchet the front door stored for their callers, by state and outcome (stored, failed: tried again).",
 		}, []string{"state", "outcome"}),
+		revokes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "front_door_revokes_total",
+			Help: "Revoked Celery tasks the front door ran on Hatchet, by outcome (cancelled, ended: the run had already ended, failed).",
+		}, []string{"outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.redelivered, m.results)
+		reg.MustRegister(m.messages, m.redelivered, m.results, m.revokes)
 	}
 	return m
 }

@@ -21,6 +21,8 @@ type Caller struct {
 	Retries      int
 	// ReplyTo is the caller's rpc:// reply queue, if it has one.
 	ReplyTo string
+	// IgnoreResult is set when the caller wants no result stored.
+	IgnoreResult bool
 }
 
 // Awaited is a finished execution whose Celery caller awaits its result.
@@ -30,13 +32,16 @@ type Awaited struct {
 }
 
 // Results keeps the callers of the tasks the front door ran on Hatchet
-// until their results are stored (*store.Postgres).
+// (*store.Postgres): for their results, and for revokes.
 type Results interface {
-	// Await records that the execution's caller awaits its result; again
-	// for the same execution changes nothing.
+	// Await records the execution's caller; again for the same execution
+	// changes nothing.
 	Await(ctx context.Context, executionID string, c Caller) error
-	// Finished returns at most limit finished executions whose results
-	// are not stored yet, the earliest finished first.
+	// ExecutionOf returns the execution of the task with taskID, false
+	// when the front door ran none.
+	ExecutionOf(ctx context.Context, taskID string) (string, bool, error)
+	// Finished returns at most limit finished executions whose callers
+	// await results not stored yet, the earliest finished first.
 	Finished(ctx context.Context, limit int) ([]Awaited, error)
 	// Written records that the execution's result is stored.
 	Written(ctx context.Context, executionID string) error

@@ -36,10 +36,19 @@ func (m *memResults) Await(_ context.Context, id string, c Caller) error {
 	return nil
 }
 
+func (m *memResults) ExecutionOf(_ context.Context, taskID string) (string, bool, error) {
+	for id, c := range m.awaited {
+		if c.TaskID == taskID {
+			return id, true, nil
+		}
+	}
+	return "", false, nil
+}
+
 func (m *memResults) Finished(_ context.Context, limit int) ([]Awaited, error) {
 	var out []Awaited
 	for id, c := range m.awaited {
-		if e, ok := m.finished[id]; ok && !m.written[id] && len(out) < limit {
+		if e, ok := m.finished[id]; ok && !m.written[id] && !c.IgnoreResult && len(out) < limit {
 			out = append(out, Awaited{Execution: e, Caller: c})
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -9,10 +10,10 @@ import (
 	"github.com/unstract/hatchet-worker/shim/frontdoor"
 )
 
-// celeryResultsSchema keeps the Celery caller of each task the front door
-// ran on Hatchet until its result is stored, deleted with its execution.
-const celeryResultsSchema = `;
-CREATE TABLE IF NOT EXISTS hatchet_worker.celery_results (
+// frontDoorSchema keeps the Celery caller of each task the front door ran
+// on Hatchet, deleted with its execution: for its result, and for a revoke.
+const frontDoorSchema = `;
+CREATE TABLE IF NOT EXISTS hatchet_worker.front_door_tasks (
 	execution_id uuid PRIMARY KEY REFERENCES hatchet_worker.executions (id) ON DELETE CASCADE,
 	task_id      text NOT NULL,
 	task_name    text NOT NULL,
@@ -21,17 +22,19 @@ CREATE TABLE IF NOT EXISTS hatchet_worker.celery_results (
 	kwargs       bytea,
 	retries      integer NOT NULL DEFAULT 0,
 	reply_to     text NOT NULL DEFAULT '',
+	ignore_result boolean NOT NULL DEFAULT false,
 	awaited_at   timestamptz NOT NULL DEFAULT now(),
 	written_at   timestamptz
 );
-CREATE INDEX IF NOT EXISTS celery_results_unwritten
-	ON hatchet_worker.celery_results (awaited_at) WHERE written_at IS NULL`
+CREATE INDEX IF NOT EXISTS front_door_tasks_unwritten
+	ON hatchet_worker.front_door_tasks (awaited_at) WHERE written_at IS NULL AND NOT ignore_result;
+CREATE INDEX IF NOT EXISTS front_door_tasks_task ON hatchet_worker.front_door_tasks (task_id)`
 
-// Await records that the execution's Celery caller awaits its result.
+// Await records the execution's Celery caller.
 func (s *Postgres) Await(ctx context.Context, executionID string, c frontdoor.Caller) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO hatchet_worker.celery_results (execution_id, task_id, task_name, queue, args, kwargs, retries, reply_to)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (execution_id) DO NOTHING`,
-		executionID, c.TaskID, c.Task, c.Queue, []byte(c.Args), []byte(c.Kwargs), c.Retries, c.ReplyTo)
+	_, err := s.pool.Exec(ctx, `INSERT INTO hatchet_worker.front_door_tasks (execution_id, task_id, task_name, queue, args, kwargs, retries, reply_to, ignore_result)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (execution_id) DO NOTHING`,
+		executionID, c.TaskID, c.Task, c.Queue, []byte(c.Args), []byte(c.Kwargs), c.Retries, c.ReplyTo, c.IgnoreResult)
 	if err != nil {
 		return fmt.Errorf("record the caller of task %s: %w", c.TaskID, err)
 	}
@@ -42,8 +45,8 @@ func (s *Postgres) Await(ctx context.Context, executionID string, c frontdoor.Ca
 // stored yet, the earliest finished first.
 func (s *Postgres) Finished(ctx context.Context, limit int) ([]frontdoor.Awaited, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+executionColumns+`, r.task_id, r.task_name, r.queue, r.args, r.kwargs, r.retries, r.reply_to
-		FROM hatchet_worker.celery_results r JOIN hatchet_worker.executions ON id = r.execution_id
-		WHERE r.written_at IS NULL AND finished_at IS NOT NULL
+		FROM hatchet_worker.front_door_tasks r JOIN hatchet_worker.executions ON id = r.execution_id
+		WHERE r.written_at IS NULL AND NOT r.ignore_result AND finished_at IS NOT NULL
 		ORDER BY finished_at LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read awaited results: %w", err)
@@ -67,9 +70,23 @@ func (s *Postgres) Finished(ctx context.Context, limit int) ([]frontdoor.Awaited
 	return out, nil
 }
 
+// ExecutionOf returns the execution the front door ran the Celery task
+// with taskID as, false when it ran none.
+func (s *Postgres) ExecutionOf(ctx context.Context, taskID string) (string, bool, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT execution_id::text FROM hatchet_worker.front_door_tasks WHERE task_id = $1 LIMIT 1`, taskID).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("find the execution of task %s: %w", taskID, err)
+	}
+	return id, true, nil
+}
+
 // Written records that the execution's Celery result is stored.
 func (s *Postgres) Written(ctx context.Context, executionID string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.celery_results SET written_at = now() WHERE execution_id = $1`, executionID); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.front_door_tasks SET written_at = now() WHERE execution_id = $1`, executionID); err != nil {
 		return fmt.Errorf("record the stored result of execution %s: %w", executionID, err)
 	}
 	return nil

@@ -16,9 +16,10 @@ import (
 )
 
 // TestStoreCeleryResults walks a front-door task's caller: recorded once
-// (a redelivery changes nothing), awaited only once its execution has
-// finished, returned with the execution's outcome and the call, and gone
-// once its result is written.
+// (a redelivery changes nothing), found by its task id, awaited only once
+// its execution has finished, returned with the execution's outcome and
+// the call, and gone once its result is written. A caller that ignores
+// results is never awaited.
 func TestStoreCeleryResults(t *testing.T) {
 	ctx := context.Background()
 	store, _ := openStore(t, "hw_test_shim_celery_results")
@@ -36,6 +37,23 @@ func TestStoreCeleryResults(t *testing.T) {
 	}
 	if got, err := store.Finished(ctx, 10); err != nil || len(got) != 0 {
 		t.Fatalf("before the execution finished: %+v, %v", got, err)
+	}
+	if id, ok, err := store.ExecutionOf(ctx, "t-1"); err != nil || !ok || id != c.ID {
+		t.Errorf("ExecutionOf(t-1) = %s, %v, %v; want %s", id, ok, err, c.ID)
+	}
+	if id, ok, err := store.ExecutionOf(ctx, "t-unknown"); err != nil || ok {
+		t.Errorf("ExecutionOf(t-unknown) = %s, %v, %v; want none", id, ok, err)
+	}
+	quiet, err := store.Claim(ctx, shim.Execution{ID: uuid.NewString(), Workflow: "w", OrganizationID: "o",
+		Backend: featureflag.BackendHatchet, Reason: featureflag.ReasonHatchetOnly}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Await(ctx, quiet.ID, frontdoor.Caller{TaskID: "t-quiet", Task: "x", Queue: "q", IgnoreResult: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Finish(ctx, quiet.Execution, shim.Outcome{State: shim.StateSucceeded}); err != nil {
+		t.Fatal(err)
 	}
 	if _, _, err := store.Finish(ctx, c.Execution, shim.Outcome{State: shim.StateSucceeded, Result: json.RawMessage(`{"n": 1}`)}); err != nil {
 		t.Fatal(err)
