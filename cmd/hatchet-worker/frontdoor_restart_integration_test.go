@@ -1,0 +1,165 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim/celerybridge"
+)
+
+// restartMessages is how many messages TestFrontDoorBrokerRestarts sends
+// (FRONT_DOOR_RESTART_MESSAGES; issue 25 asks 10,000 of a run by hand).
+func restartMessages(t *testing.T) int {
+	n, err := strconv.Atoi(os.Getenv("FRONT_DOOR_RESTART_MESSAGES"))
+	if err != nil || n < 10 {
+		return 200
+	}
+	t.Logf("sending %d messages (FRONT_DOOR_RESTART_MESSAGES)", n)
+	return n
+}
+
+// TestFrontDoorBrokerRestarts sends async_execute_bin messages to the
+// platform's queue on a RabbitMQ node of the test's own, which is
+// restarted three times while the front door takes them (at 20, 45 and
+// 70 % done); half are for organisations the flags keep on Celery (the
+// fixture worker runs them from the twin queue), half for ones they send
+// to Hatchet. At 20 % the service is killed with SIGKILL and started
+// again. Every task's result reaches celery_taskmeta, where
+// the platform's callers read it, written by the worker or by the service;
+// no task id has two Hatchet executions, and none kept on Celery has one.
+func TestFrontDoorBrokerRestarts(t *testing.T) {
+	total := restartMessages(t)
+	node := testenv.StartRabbitNode(t)
+	backend := testenv.CeleryPostgresBackend(t)
+	docs, files := frontDoorFiles(t)
+	for k := range files {
+		if k != "hash-invoice-0.txt" {
+			delete(files, k) // one file a task: the test is about messages
+		}
+	}
+	llm := testenv.NewLLMServer(t, "")
+	llm.SetDelay(50 * time.Millisecond) // the Hatchet side is still under way at the kill
+	testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(node.URL()), testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(16),
+		testenv.WithCeleryQueues("celery.legacy", "file_processing", "file_processing_callback"),
+		testenv.WithCeleryEnv("FIXTURE_LLM_URL="+llm.BaseURL(), "FIXTURE_OUTPUTS="+frontDoorOutputs))
+	flags := filepath.Join(t.TempDir(), "flags.yaml")
+	if err := os.WriteFile(flags, []byte("use_task_abstraction: true\ndeny_orgs: [org_c0, org_c1, org_c2, org_c3]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbURL, bin := database(t, "hw_test_frontdoor_restarts"), buildBinary(t)
+	env := []string{"DATABASE_URL=" + dbURL, "CELERY_BROKER_URL=" + node.URL(),
+		"CELERY_RESULT_BACKEND=" + backend, "FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE=" + frontDoorSettings(t),
+		"FEATURE_FLAGS_FILE=" + flags, "DOCUMENTS_ROOTS=" + docs, "SHIM_TRACK_INTERVAL=500ms",
+		fmt.Sprintf(`LLM_ADAPTERS={"default": {"base_url": %q, "model": "stub"}}`, llm.BaseURL())}
+	svc := startService(t, bin, env...)
+
+	meta, err := pgx.Connect(t.Context(), "postgresql://"+strings.TrimPrefix(backend, "db+postgresql://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = meta.Close(context.Background()) }()
+	ids := send(t, node, total, func(i int) []any {
+		side := map[bool]string{true: "c", false: "h"}[i%2 == 0]
+		return []any{fmt.Sprintf("org_%s%d", side, i/2%4), "wf-fd", fmt.Sprintf("ex-%d", i), files}
+	})
+	began := time.Now()
+	succeeded := func() (celery, hatchet int) {
+		var c, h int
+		err := meta.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE name IS NOT NULL AND worker NOT LIKE 'hatchet-worker@%'),
+			count(*) FILTER (WHERE worker LIKE 'hatchet-worker@%')
+			FROM celery_taskmeta WHERE status = 'SUCCESS' AND task_id = ANY($1)`, ids).Scan(&c, &h)
+		if err != nil {
+			return 0, 0 // the table appears with the first result
+		}
+		return c, h
+	}
+	for i, share := range []int{20, 45, 70} {
+		svc.within(t, 10*time.Minute, func() bool { c, h := succeeded(); return (c+h)*100 >= share*total },
+			func() string { c, h := succeeded(); return fmt.Sprintf("%d + %d of %d tasks succeeded", c, h, total) })
+		c, h := succeeded()
+		if i == 0 {
+			if err := svc.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = svc.wait(t, 30*time.Second)
+			t.Logf("killed the service (SIGKILL) at %d (celery) + %d (hatchet) of %d done", c, h, total)
+			svc = startService(t, bin, env...)
+		}
+		restarted := time.Now()
+		node.Restart(t)
+		t.Logf("restarted the broker at %d (celery) + %d (hatchet) of %d done, %v in (%v)", c, h, total,
+			time.Since(began).Round(time.Second), time.Since(restarted).Round(time.Millisecond))
+	}
+	svc.within(t, 15*time.Minute, func() bool { c, h := succeeded(); return c+h == total },
+		func() string { c, h := succeeded(); return fmt.Sprintf("%d + %d of %d tasks succeeded", c, h, total) })
+	t.Logf("all %d done in %v", total, time.Since(began).Round(time.Second))
+
+	store, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = store.Close(context.Background()) }()
+	var onHatchet, keys, celerySide int
+	err = store.QueryRow(t.Context(), `SELECT count(*), count(DISTINCT idempotency_key), count(*) FILTER (WHERE organization_id LIKE 'org_c%')
+		FROM hatchet_worker.executions WHERE backend = 'hatchet' AND idempotency_key = ANY($1)`, ids).Scan(&onHatchet, &keys, &celerySide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if onHatchet != total/2 || keys != onHatchet || celerySide != 0 {
+		t.Errorf("Hatchet executions %d for %d task ids (%d kept on Celery), want %d for as many", onHatchet, keys, celerySide, total/2)
+	}
+	t.Logf("front door: %s", metricLines(svc.text(t, "/metrics"), "front_door_messages_total", "front_door_redeliveries_total"))
+}
+
+// send sends total async_execute_bin tasks to the queue "celery" of node
+// with confirmed publishes and returns their ids.
+func send(t *testing.T, node *testenv.RabbitNode, total int, args func(i int) []any) []string {
+	t.Helper()
+	c, err := celerybridge.Dial(t.Context(), node.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close(context.Background()) }()
+	ids := make([]string, total)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < total; i += 8 {
+				id, err := c.Send(t.Context(), "async_execute_bin", args(i), map[string]any{"use_file_history": false}, celerybridge.WithQueue("celery"))
+				if err != nil {
+					t.Errorf("send %d: %v", i, err)
+					return
+				}
+				ids[i] = id
+			}
+		})
+	}
+	wg.Wait()
+	return ids
+}
+
+// metricLines returns the lines of the exposition text that name one of
+// the metrics.
+func metricLines(text string, names ...string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		for _, n := range names {
+			if strings.HasPrefix(line, n+"{") {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
