@@ -215,7 +215,7 @@ func (d *Dispatcher) claimAndSubmit(ctx context.Context, rt route.Route, req Exe
 	leaseEnd := time.Now().Add(d.lease())
 	c, err := d.store.Claim(ctx, Execution{
 		ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID,
-		IdempotencyKey: req.IdempotencyKey, Backend: dec.Backend, Reason: dec.Reason,
+		IdempotencyKey: req.IdempotencyKey, Backend: dec.Backend, Reason: dec.Reason, Ingress: req.ingress(),
 	}, d.lease())
 	if err != nil {
 		return Accepted{}, err
@@ -359,6 +359,9 @@ func (d *Dispatcher) attemptOn(ctx context.Context, e Execution, rt route.Route,
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.attempt)
 	defer cancel()
+	if submit := req.HandOver(); submit != nil {
+		return submit(ctx)
+	}
 	return b.Submit(ctx, e, rt, req.Input)
 }
 

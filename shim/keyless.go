@@ -14,7 +14,8 @@ import (
 // id is recorded after the answer (docs/architecture.md: the keyless path).
 func (d *Dispatcher) submitKeyless(ctx context.Context, rt route.Route, req ExecuteRequest, dec featureflag.Decision) (Accepted, error) {
 	ctx = context.WithoutCancel(ctx) // the record and the run settle whether or not the client stays
-	e := Execution{ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason}
+	e := Execution{ID: uuid.NewString(), Workflow: rt.Name, OrganizationID: req.OrganizationID, Backend: dec.Backend, Reason: dec.Reason,
+		Ingress: req.ingress()}
 	recorded := make(chan recordResult, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, d.recordMargin())

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 )
@@ -12,8 +13,32 @@ type ExecuteRequest struct {
 	OrganizationID string          `json:"organization_id"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	UseAbstraction *bool           `json:"use_abstraction,omitempty"`
+	// Ingress is how the request came in; empty is IngressAPI.
+	Ingress string `json:"-"`
 
-	pinned bool // set by ExecuteAs: never fall back
+	pinned   bool                                      // set by ExecuteAs: never fall back
+	handOver func(ctx context.Context) (string, error) // set by HandedOver
+}
+
+// HandedOver returns r with its work handed to its backend by submit,
+// which returns the backend's ref, in place of the backend's own Submit:
+// for an ingress that hands the backend its own message (the front door
+// forwarding a Celery task unchanged). The record is kept as for any
+// request.
+func (r ExecuteRequest) HandedOver(submit func(ctx context.Context) (ref string, err error)) ExecuteRequest {
+	r.handOver = submit
+	return r
+}
+
+// HandOver returns the submit function HandedOver set, nil when none.
+func (r ExecuteRequest) HandOver() func(ctx context.Context) (string, error) { return r.handOver }
+
+// ingress is how r came in.
+func (r ExecuteRequest) ingress() string {
+	if r.Ingress == "" {
+		return IngressAPI
+	}
+	return r.Ingress
 }
 
 // maxKeyLen bounds idempotency keys and organisation ids.

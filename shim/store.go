@@ -22,8 +22,19 @@ type Execution struct {
 	Reason         featureflag.Reason  `json:"reason"`
 	BackendRef     string              `json:"backend_ref,omitempty"`
 	CreatedAt      time.Time           `json:"created_at"`
+	// Ingress is how the request came in: IngressAPI or IngressFrontDoor.
+	Ingress string `json:"ingress"`
 	Outcome
 }
+
+// The ingresses of executions.
+const (
+	// IngressAPI is a request to the shim's HTTP API.
+	IngressAPI = "api"
+	// IngressFrontDoor is a Celery task message the front door took off
+	// one of the platform's queues.
+	IngressFrontDoor = "front_door"
+)
 
 // ClaimState is the outcome of Store.Claim.
 type ClaimState int

@@ -205,6 +205,7 @@ func TestFrontDoorResults(t *testing.T) {
 			if err := json.Unmarshal([]byte(results[0]), &celeryOut); err != nil {
 				t.Fatal(err)
 			}
+			checkIngress(t, svc, ids, b.name != "rpc")
 			if b.name == "rpc" { // Celery runs no chord on rpc://, so the platform's task cannot succeed there
 				if celeryOut.ExcType != "NotImplementedError" || !strings.Contains(celeryOut.Message, "does not support chords") {
 					t.Errorf("the Celery side's result %s, want the chord refused", results[0])
@@ -215,6 +216,45 @@ func TestFrontDoorResults(t *testing.T) {
 				t.Errorf("AsyncResult.get() differs:\n celery:  %s\n hatchet: %s", results[0], results[1])
 			}
 		})
+	}
+}
+
+// checkIngress checks the executions of the two tasks TestFrontDoorResults
+// sent, the first kept on Celery, the second run on Hatchet: each listed
+// once with the front door as its ingress and the task id as its key, on
+// its backend; with tracked, the Celery one is seen to succeed, as its
+// result backend tells.
+func checkIngress(t *testing.T, svc *service, ids []string, tracked bool) {
+	t.Helper()
+	var page struct {
+		Executions []struct {
+			ID             string `json:"execution_id"`
+			IdempotencyKey string `json:"idempotency_key"`
+			Backend        string `json:"backend"`
+			Ingress        string `json:"ingress"`
+			BackendRef     string `json:"backend_ref"`
+		} `json:"executions"`
+	}
+	if err := json.Unmarshal(svc.api(t, "GET", "/api/v2/workflows/executions?workflow=workflow-execution", "", 200), &page); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ids[0]: "celery", ids[1]: "hatchet"}
+	for _, e := range page.Executions {
+		if want[e.IdempotencyKey] != e.Backend || e.Ingress != "front_door" {
+			t.Errorf("execution %+v, want one per task on its backend, from the front door", e)
+		}
+		delete(want, e.IdempotencyKey)
+		if e.Backend == "celery" && tracked {
+			var st execStatus
+			svc.within(t, 30*time.Second, func() bool { st = svc.status(t, e.ID); return st.State == "succeeded" },
+				func() string { return fmt.Sprintf("the Celery execution of task %s is %+v, want succeeded", e.IdempotencyKey, st) })
+			if e.BackendRef != e.IdempotencyKey {
+				t.Errorf("the Celery execution's ref %s, want its task id %s", e.BackendRef, e.IdempotencyKey)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no execution listed for %v", want)
 	}
 }
 

@@ -107,7 +107,7 @@ func (d *Door) handle(ctx context.Context, queue string, m amqp.Delivery) (strin
 		case err != nil:
 			why = err.Error()
 		case dec.Backend != featureflag.BackendHatchet:
-			why = "routed to celery: " + string(dec.Reason)
+			return d.forwardAs(ctx, queue, m, req, dec)
 		default:
 			return d.execute(ctx, queue, m, req, dec, caller)
 		}
@@ -139,7 +139,7 @@ func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, Call
 	if err != nil {
 		return shim.ExecuteRequest{}, Caller{}, err.Error()
 	}
-	req := shim.ExecuteRequest{Workflow: rt.Name, OrganizationID: org, Input: input, IdempotencyKey: t.ID}
+	req := shim.ExecuteRequest{Workflow: rt.Name, OrganizationID: org, Input: input, IdempotencyKey: t.ID, Ingress: shim.IngressFrontDoor}
 	return req, Caller{TaskID: t.ID, Task: t.Name, Queue: queue, Args: t.Args, Kwargs: t.Kwargs, Retries: t.Retries,
 		ReplyTo: t.ReplyTo, IgnoreResult: t.IgnoreResult}, ""
 }
@@ -180,7 +180,7 @@ func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req s
 	a, err := d.dispatch.ExecuteAs(ctx, req, dec)
 	if errors.Is(err, shim.ErrUnavailable) {
 		if fb, ok := d.dispatch.Fallback(dec); ok && fb.Backend == featureflag.BackendCelery {
-			return d.pass(ctx, queue, m, "hatchet unavailable, falling back: "+err.Error())
+			return d.forwardAs(ctx, queue, m, req, fb)
 		}
 	}
 	switch {
@@ -200,6 +200,34 @@ func (d *Door) execute(ctx context.Context, queue string, m amqp.Delivery, req s
 		return outcomeReplayed, nil
 	}
 	return outcomeHatchet, nil
+}
+
+// forwardAs forwards the message unchanged to queue's twin as the
+// execution dec decided, recorded with its Celery task id as its ref, so it
+// is tracked, listed and shown like any other; a redelivered message whose
+// forward was recorded is not forwarded again. A request the shim refuses
+// is forwarded unrecorded: the legacy side answers it as it always has.
+func (d *Door) forwardAs(ctx context.Context, queue string, m amqp.Delivery, req shim.ExecuteRequest, dec featureflag.Decision) (string, error) {
+	twin := d.twin(queue)
+	req = req.HandedOver(func(ctx context.Context) (string, error) {
+		if err := d.forward.Forward(ctx, m, twin); err != nil {
+			return "", shim.Fail(shim.ErrUnavailable, err, "forward to %s", twin)
+		}
+		return req.IdempotencyKey, nil
+	})
+	a, err := d.dispatch.ExecuteAs(ctx, req, dec)
+	switch {
+	case errors.Is(err, shim.ErrInvalidInput):
+		return d.pass(ctx, queue, m, err.Error())
+	case err != nil:
+		return outcomeRetried, fmt.Errorf("front door: task %s: %w", req.IdempotencyKey, err)
+	}
+	d.log.DebugContext(ctx, "front door: task forwarded", "queue", queue, "to", twin, "task_id", req.IdempotencyKey,
+		"execution_id", a.ID, "reason", dec.Reason, "replayed", a.Replayed)
+	if a.Replayed {
+		return outcomeReplayed, nil
+	}
+	return outcomeForwarded, nil
 }
 
 // workerName is the hostname stored results name, as a Celery worker's

@@ -23,6 +23,7 @@ type fakeDispatch struct {
 	replayed bool  // ExecuteAs replays an earlier execution
 	fallback bool
 	ran      []shim.ExecuteRequest
+	recorded []shim.ExecuteRequest // executed off Hatchet
 
 	cancelErr error // Cancel's answer
 	cancelled []string
@@ -32,12 +33,27 @@ func (f *fakeDispatch) Decide(req shim.ExecuteRequest) (featureflag.Decision, er
 	return featureflag.Decision{Backend: f.backend, Reason: featureflag.ReasonGlobal, Workflow: req.Workflow}, nil
 }
 
-func (f *fakeDispatch) ExecuteAs(_ context.Context, req shim.ExecuteRequest, dec featureflag.Decision) (shim.Accepted, error) {
+func (f *fakeDispatch) ExecuteAs(ctx context.Context, req shim.ExecuteRequest, dec featureflag.Decision) (shim.Accepted, error) {
 	if dec.Backend != featureflag.BackendHatchet {
-		return shim.Accepted{}, errors.New("executed off hatchet")
+		return f.handOver(ctx, req, dec)
 	}
 	f.ran = append(f.ran, req)
 	return shim.Accepted{Execution: shim.Execution{ID: "e-1", Workflow: req.Workflow}, Replayed: f.replayed}, f.err
+}
+
+// handOver records a request executed off Hatchet, as the dispatcher does:
+// by its hand-over, which the front door must set.
+func (f *fakeDispatch) handOver(ctx context.Context, req shim.ExecuteRequest, dec featureflag.Decision) (shim.Accepted, error) {
+	submit := req.HandOver()
+	if submit == nil {
+		return shim.Accepted{}, errors.New("executed off hatchet without a hand-over")
+	}
+	ref, err := submit(ctx)
+	if err != nil {
+		return shim.Accepted{}, err
+	}
+	f.recorded = append(f.recorded, req)
+	return shim.Accepted{Execution: shim.Execution{ID: "e-c", Workflow: req.Workflow, Backend: dec.Backend, BackendRef: ref}}, nil
 }
 
 func (f *fakeDispatch) Cancel(_ context.Context, id string) (shim.Execution, error) {
@@ -103,10 +119,12 @@ func TestHandle(t *testing.T) {
 		wantRun  bool
 		wantFwd  bool
 		wantErr  bool
+		// wantKept: forwarded as an execution the router decided (recorded)
+		wantKept bool
 	}{
 		{name: "to hatchet", msg: call("t-1", "wf-1", `{"pipeline_id": "p"}`), wantRun: true},
 		{name: "delivered again", msg: func() amqp.Delivery { d := call("t-1", "wf-1", `{}`); d.Redelivered = true; return d }(), replayed: true, wantRun: true},
-		{name: "the router says celery", msg: call("t-2", "wf-1", `{}`), backend: featureflag.BackendCelery, wantFwd: true},
+		{name: "the router says celery", msg: call("t-2", "wf-1", `{}`), backend: featureflag.BackendCelery, wantFwd: true, wantKept: true},
 		{name: "another queue's task", msg: call("t-3", "wf-1", `{}`), queue: "file_processing", wantFwd: true},
 		{name: "a task without a route", msg: taskMessage("t-4", "echo", `[1]`, `{}`, nil), wantFwd: true},
 		{name: "not JSON", msg: func() amqp.Delivery {
@@ -118,7 +136,7 @@ func TestHandle(t *testing.T) {
 			amqp.Table{"eta": "2026-12-02T15:00:00+00:00"}), wantFwd: true},
 		{name: "no settings for the workflow", msg: call("t-7", "wf-2", `{}`), wantFwd: true},
 		{name: "human in the loop", msg: call("t-8", "wf-1", `{"hitl_queue_name": "review"}`), wantFwd: true},
-		{name: "hatchet down, fallback allowed", msg: call("t-9", "wf-1", `{}`), execErr: unavailable, fallback: true, wantRun: true, wantFwd: true},
+		{name: "hatchet down, fallback allowed", msg: call("t-9", "wf-1", `{}`), execErr: unavailable, fallback: true, wantRun: true, wantFwd: true, wantKept: true},
 		{name: "hatchet down, no fallback", msg: call("t-10", "wf-1", `{}`), execErr: unavailable, wantRun: true, wantErr: true},
 		{name: "refused by the shim", msg: call("t-11", "wf-1", `{}`), execErr: shim.Fail(shim.ErrInvalidInput, nil, "bad"), wantRun: true, wantFwd: true},
 		{name: "the twin cannot be reached", msg: call("t-12", "wf-1", `{}`), backend: featureflag.BackendCelery, fwdErr: errors.New("broker down"), wantErr: true},
@@ -156,6 +174,11 @@ func TestHandle(t *testing.T) {
 			if tt.wantRun {
 				checkRequest(t, dispatch.ran[0], tt.msg.CorrelationId)
 			}
+			if kept := len(dispatch.recorded) > 0; kept != tt.wantKept {
+				t.Errorf("recorded as an execution off Hatchet: %v, want %v", kept, tt.wantKept)
+			} else if kept {
+				checkRequest(t, dispatch.recorded[0], tt.msg.CorrelationId)
+			}
 			ignored, _ := tt.msg.Headers["ignore_result"].(bool)
 			wantAwait := tt.wantRun && !tt.wantFwd && !tt.wantErr
 			got := results.awaited["e-1"]
@@ -189,7 +212,7 @@ func checkRequest(t *testing.T, req shim.ExecuteRequest, taskID string) {
 	if err := json.Unmarshal(req.Input, &in); err != nil {
 		t.Fatal(err)
 	}
-	if req.Workflow != workflows.WorkflowExecutionName || req.OrganizationID != "org_1" || req.IdempotencyKey != taskID ||
+	if req.Workflow != workflows.WorkflowExecutionName || req.OrganizationID != "org_1" || req.IdempotencyKey != taskID || req.Ingress != shim.IngressFrontDoor ||
 		req.UseAbstraction != nil || in.WorkflowID != "wf-1" || len(in.Outputs) != 1 || in.LLMAdapterID != "local" ||
 		!strings.Contains(string(req.Input), `"file_path":"/in/a.pdf"`) {
 		t.Errorf("request %+v, input %s", req, req.Input)

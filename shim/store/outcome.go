@@ -23,14 +23,15 @@ ALTER TABLE hatchet_worker.executions
 	ADD COLUMN IF NOT EXISTS error_message text,
 	ADD COLUMN IF NOT EXISTS traceback text,
 	ADD COLUMN IF NOT EXISTS result bytea,
-	ADD COLUMN IF NOT EXISTS checked_at timestamptz;
+	ADD COLUMN IF NOT EXISTS checked_at timestamptz,
+	ADD COLUMN IF NOT EXISTS ingress text NOT NULL DEFAULT 'api';
 CREATE INDEX IF NOT EXISTS executions_unfinished
 	ON hatchet_worker.executions (backend, checked_at NULLS FIRST, created_at)
 	WHERE finished_at IS NULL AND backend_ref <> ''`
 
 // executionColumns are the columns scanExecution reads, in its order.
 const executionColumns = `id::text, workflow, organization_id, idempotency_key, backend, reason, backend_ref, created_at,
-	state, backend_state, started_at, finished_at, error_type, error_message, traceback, result`
+	state, backend_state, started_at, finished_at, error_type, error_message, traceback, result, ingress`
 
 // scanExecution reads one row of executionColumns.
 func scanExecution(row pgx.Row) (shim.Execution, error) {
@@ -38,7 +39,7 @@ func scanExecution(row pgx.Row) (shim.Execution, error) {
 	var key, errType, errMsg, tb *string
 	var result []byte
 	err := row.Scan(&e.ID, &e.Workflow, &e.OrganizationID, &key, &e.Backend, &e.Reason, &e.BackendRef, &e.CreatedAt,
-		&e.State, &e.BackendState, &e.StartedAt, &e.FinishedAt, &errType, &errMsg, &tb, &result)
+		&e.State, &e.BackendState, &e.StartedAt, &e.FinishedAt, &errType, &errMsg, &tb, &result, &e.Ingress)
 	if err != nil {
 		return shim.Execution{}, err
 	}

@@ -139,10 +139,10 @@ func (s *Postgres) insert(ctx context.Context, c *shim.Claim, lease time.Duratio
 		key = &c.IdempotencyKey
 	}
 	err := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
-		(id, workflow, organization_id, idempotency_key, backend, reason, claim_token, lease_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 millisecond')
+		(id, workflow, organization_id, idempotency_key, backend, reason, claim_token, lease_until, ingress)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 millisecond', $9)
 		ON CONFLICT (workflow, organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING created_at`, c.ID, c.Workflow, c.OrganizationID, key, c.Backend, c.Reason, c.Token, lease.Milliseconds()).
+		RETURNING created_at`, c.ID, c.Workflow, c.OrganizationID, key, c.Backend, c.Reason, c.Token, lease.Milliseconds(), ingressOf(c.Execution)).
 		Scan(&c.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -159,9 +159,9 @@ func (s *Postgres) insert(ctx context.Context, c *shim.Claim, lease time.Duratio
 // outcome was lost.
 func (s *Postgres) Record(ctx context.Context, e shim.Execution) (shim.Execution, error) {
 	err := s.pool.QueryRow(ctx, `INSERT INTO hatchet_worker.executions
-		(id, workflow, organization_id, backend, reason, backend_ref) VALUES ($1, $2, $3, $4, $5, $6)
+		(id, workflow, organization_id, backend, reason, backend_ref, ingress) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET backend_ref = EXCLUDED.backend_ref
-		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, e.Backend, e.Reason, e.BackendRef).Scan(&e.CreatedAt)
+		RETURNING created_at`, e.ID, e.Workflow, e.OrganizationID, e.Backend, e.Reason, e.BackendRef, ingressOf(e)).Scan(&e.CreatedAt)
 	if err != nil {
 		return shim.Execution{}, storeErr("record execution", err)
 	}
@@ -305,4 +305,12 @@ func outage(err error) bool {
 		return class == "08" || class == "53" || class == "57"
 	}
 	return !errors.Is(err, context.Canceled)
+}
+
+// ingressOf is how e's request came in, IngressAPI when it does not say.
+func ingressOf(e shim.Execution) string {
+	if e.Ingress == "" {
+		return shim.IngressAPI
+	}
+	return e.Ingress
 }

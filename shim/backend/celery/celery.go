@@ -69,9 +69,9 @@ func (c *Backend) Submit(ctx context.Context, e shim.Execution, r route.Route, i
 
 // Status reads the task's state from the result backend.
 func (c *Backend) Status(ctx context.Context, e shim.Execution) (shim.Status, error) {
-	res, err := c.client.Lookup(ctx, e.ID)
+	res, err := c.client.Lookup(ctx, taskID(e))
 	if err != nil {
-		return shim.Status{}, fmt.Errorf("%w: look up celery task %s: %w", shim.ErrUnavailable, e.ID, err)
+		return shim.Status{}, fmt.Errorf("%w: look up celery task %s: %w", shim.ErrUnavailable, taskID(e), err)
 	}
 	return celeryStatus(e, res), nil
 }
@@ -81,7 +81,7 @@ func (c *Backend) Status(ctx context.Context, e shim.Execution) (shim.Status, er
 func (c *Backend) Follow(ctx context.Context, es []shim.Execution) ([]shim.Status, error) {
 	ids := make([]string, len(es))
 	for i, e := range es {
-		ids[i] = e.ID
+		ids[i] = taskID(e)
 	}
 	results, err := c.client.LookupMany(ctx, ids)
 	if err != nil {
@@ -145,11 +145,20 @@ func celeryState(s celerybridge.State) string {
 // Cancel revokes the task on every worker, as Celery's control.revoke does:
 // a task not yet started ends REVOKED; one already running finishes.
 func (c *Backend) Cancel(ctx context.Context, e shim.Execution) error {
-	if err := c.client.Revoke(ctx, e.ID); err != nil {
-		return fmt.Errorf("%w: revoke celery task %s: %w", shim.ErrUnavailable, e.ID, err)
+	if err := c.client.Revoke(ctx, taskID(e)); err != nil {
+		return fmt.Errorf("%w: revoke celery task %s: %w", shim.ErrUnavailable, taskID(e), err)
 	}
 	return nil
 }
 
 // Ready reports whether the broker connection is live.
 func (c *Backend) Ready(ctx context.Context) error { return c.client.Ready(ctx) }
+
+// taskID is the Celery task id of e: its ref, which is its own id when the
+// shim sent the task and the message's when the front door forwarded it.
+func taskID(e shim.Execution) string {
+	if e.BackendRef != "" {
+		return e.BackendRef
+	}
+	return e.ID
+}
