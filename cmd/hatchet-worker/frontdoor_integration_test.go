@@ -247,7 +247,9 @@ func checkIngress(t *testing.T, svc *service, ids []string, tracked bool) {
 		if e.Backend == "celery" && tracked {
 			var st execStatus
 			svc.within(t, 30*time.Second, func() bool { st = svc.status(t, e.ID); return st.State == "succeeded" },
-				func() string { return fmt.Sprintf("the Celery execution of task %s is %+v, want succeeded", e.IdempotencyKey, st) })
+				func() string {
+					return fmt.Sprintf("the Celery execution of task %s is %+v, want succeeded", e.IdempotencyKey, st)
+				})
 			if e.BackendRef != e.IdempotencyKey {
 				t.Errorf("the Celery execution's ref %s, want its task id %s", e.BackendRef, e.IdempotencyKey)
 			}
