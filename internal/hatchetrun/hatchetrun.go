@@ -139,6 +139,25 @@ func CountChildren(ctx context.Context, client *hatchet.Client, runID string, si
 	return c, nil
 }
 
+// Gathered is the count of a finished run's items as its own output
+// (json) gives them, successful_files and failed_files, when it does: what
+// its children did, as the run gathered it. After a crash the engine's read
+// model can go on showing some of the children unfinished.
+func Gathered(output json.RawMessage) (Children, bool) {
+	var raw map[string]any
+	if json.Unmarshal(output, &raw) != nil {
+		return Children{}, false
+	}
+	out, ok := countsOf(raw)
+	if !ok {
+		return Children{}, false
+	}
+	var c Children
+	c.add(rest.V1TaskStatusCOMPLETED, *out.SuccessfulFiles)
+	c.add(rest.V1TaskStatusFAILED, *out.FailedFiles)
+	return c, true
+}
+
 // batchCounts is the part of a batch run's output Children reads.
 type batchCounts struct {
 	SuccessfulFiles *int `json:"successful_files"`

@@ -1,6 +1,7 @@
 package hatchetrun
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -110,5 +111,28 @@ func TestChildrenBatches(t *testing.T) {
 				t.Errorf("counted %+v, want %+v", c, tt.want)
 			}
 		})
+	}
+}
+
+// TestGathered reads a finished run's item counts from its own output, as
+// a run's output or keyed by its one task, and nothing from other output.
+func TestGathered(t *testing.T) {
+	tests := []struct {
+		output string
+		want   Children
+		ok     bool
+	}{
+		{`{"successful_files": 22, "failed_files": 2, "results": {}}`, Children{Total: 24, Done: 24, Succeeded: 22, Failed: 2}, true},
+		{`{"process-files": {"successful_files": 3, "failed_files": 0}}`, Children{Total: 3, Done: 3, Succeeded: 3}, true},
+		{`{"successful_files": 3}`, Children{}, false},
+		{`{"a": {}, "b": {}}`, Children{}, false},
+		{`null`, Children{}, false},
+		{``, Children{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := Gathered(json.RawMessage(tt.output))
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("Gathered(%s) = %+v, %v; want %+v, %v", tt.output, got, ok, tt.want, tt.ok)
+		}
 	}
 }

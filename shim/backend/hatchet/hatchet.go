@@ -143,8 +143,14 @@ func (h *Backend) Status(ctx context.Context, e shim.Execution) (shim.Status, er
 }
 
 // withProgress adds the counts of the runs st's run spawned, when it
-// spawned any. Progress is an extra: a failed listing leaves it out.
+// spawned any: those its result gathered once it has succeeded (the
+// engine's read model can lose a child's end in a crash), else those the
+// engine lists. Progress is an extra: a failed listing leaves it out.
 func (h *Backend) withProgress(ctx context.Context, st shim.Status) shim.Status {
+	if c, ok := hatchetrun.Gathered(st.Result); ok && st.State == shim.StateSucceeded {
+		st.Progress = &c
+		return st
+	}
 	c, err := hatchetrun.CountChildren(ctx, h.client, st.BackendRef, st.CreatedAt.Add(-childClockSkew))
 	if err == nil && c.Total > 0 {
 		st.Progress = &c
