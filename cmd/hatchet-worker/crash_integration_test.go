@@ -45,6 +45,7 @@ func TestWorkflowExecutionSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts the service; skipped with -short")
 	}
+	t.Parallel() // waits out the engine's heartbeat timeout: beside the other long fault tests, CI stays short
 	docs := t.TempDir()
 	files := map[string]any{}
 	for i := range crashFiles {

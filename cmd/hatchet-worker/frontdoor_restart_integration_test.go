@@ -40,6 +40,10 @@ func restartMessages(t *testing.T) int {
 // the platform's callers read it, written by the worker or by the service;
 // no task id has two Hatchet executions, and none kept on Celery has one.
 func TestFrontDoorBrokerRestarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a RabbitMQ node, Python Celery and the service; skipped with -short")
+	}
+	t.Parallel() // a long fault test on a broker of its own: beside the others, CI stays short
 	total := restartMessages(t)
 	node := testenv.StartRabbitNode(t)
 	backend := testenv.CeleryPostgresBackend(t)

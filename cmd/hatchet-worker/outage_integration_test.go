@@ -61,6 +61,7 @@ func TestPostgresRestartUnderBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a throwaway PostgreSQL cluster, RabbitMQ vhosts and the service; skipped with -short")
 	}
+	t.Parallel() // a long fault test on instances of its own: beside the others, CI stays short
 	for _, queue := range []string{"rabbitmq", "postgres"} {
 		t.Run(queue, func(t *testing.T) {
 			env := []string{"HATCHET_EMBEDDED_MSGQUEUE=" + queue}
