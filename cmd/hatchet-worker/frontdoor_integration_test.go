@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,8 @@ func frontDoorSettings(t *testing.T) string {
 // once for one they send to Hatchet (the service stores the run's result
 // in Celery's format). Both return the same value; on rpc://, where
 // Celery refuses the platform's chord, only the Hatchet side succeeds.
+// The platform's internal API (its contract stand-in) is told the same of
+// both executions.
 func TestFrontDoorResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service, Python Celery and a worker; skipped with -short")
@@ -172,10 +175,11 @@ func TestFrontDoorResults(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			vhost, backend := testenv.AMQPVHost(t), b.backend(t)
 			docs, files := frontDoorFiles(t)
-			llm := testenv.NewLLMServer(t, "")
+			llm, api := testenv.NewLLMServer(t, ""), testenv.StartPlatformAPI(t)
 			testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryBackend(backend),
 				testenv.WithCeleryQueues("celery.legacy", "file_processing", "file_processing_callback"),
-				testenv.WithCeleryEnv("FIXTURE_LLM_URL="+llm.BaseURL(), "FIXTURE_OUTPUTS="+frontDoorOutputs))
+				testenv.WithCeleryEnv("FIXTURE_LLM_URL="+llm.BaseURL(), "FIXTURE_OUTPUTS="+frontDoorOutputs,
+					"FIXTURE_PLATFORM_API_URL="+api.URL, "FIXTURE_PLATFORM_API_KEY="+api.Key))
 			flags := filepath.Join(t.TempDir(), "flags.yaml")
 			if err := os.WriteFile(flags, []byte("use_task_abstraction: true\ndeny_orgs: [org_celery]\n"), 0o600); err != nil {
 				t.Fatal(err)
@@ -183,11 +187,13 @@ func TestFrontDoorResults(t *testing.T) {
 			svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor_results"), "CELERY_BROKER_URL="+vhost,
 				"CELERY_RESULT_BACKEND="+backend, "FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE="+frontDoorSettings(t),
 				"FEATURE_FLAGS_FILE="+flags, "DOCUMENTS_ROOTS="+docs, "SHIM_TRACK_INTERVAL=200ms",
+				"PLATFORM_INTERNAL_API_URL="+api.URL, "PLATFORM_INTERNAL_API_KEY="+api.Key,
 				fmt.Sprintf(`LLM_ADAPTERS={"default": {"base_url": %q, "model": "stub"}}`, llm.BaseURL()))
 
+			exCelery, exHatchet := api.CreateExecution("org_celery", "wf-fd"), api.CreateExecution("org_hatchet", "wf-fd")
 			calls, _ := json.Marshal([]any{
-				[]any{[]any{"org_celery", "wf-fd", "ex-celery", files}, map[string]any{"use_file_history": false}},
-				[]any{[]any{"org_hatchet", "wf-fd", "ex-hatchet", files}, map[string]any{"use_file_history": false}},
+				[]any{[]any{"org_celery", "wf-fd", exCelery, files}, map[string]any{"use_file_history": false}},
+				[]any{[]any{"org_hatchet", "wf-fd", exHatchet, files}, map[string]any{"use_file_history": false}},
 			})
 			ids, results := awaitResults(t, backend, vhost, string(calls))
 			if len(keyed(t, svc, ids[0])) != 0 || len(keyed(t, svc, ids[1])) != 1 {
@@ -215,8 +221,73 @@ func TestFrontDoorResults(t *testing.T) {
 			if !reflect.DeepEqual(celeryOut, hatchetOut) {
 				t.Errorf("AsyncResult.get() differs:\n celery:  %s\n hatchet: %s", results[0], results[1])
 			}
+			celerySeen, hatchetSeen := platformSaw(t, api, exCelery), platformSaw(t, api, exHatchet)
+			if celerySeen.Status != "COMPLETED" || !reflect.DeepEqual(celerySeen, hatchetSeen) {
+				t.Errorf("the platform saw different executions (want both COMPLETED):\n celery:  %+v\n hatchet: %+v", celerySeen, hatchetSeen)
+			}
 		})
 	}
+}
+
+// platformSeen is what the platform's internal API saw of one execution,
+// without its ids and times.
+type platformSeen struct {
+	Status                        string
+	Attempts                      int
+	Total, Successful, Failed     int
+	Files                         []string // name, path, hash and final status
+	Statuses                      []string // the update_status bodies, in order
+	FileCalls, Refused, Increment int
+}
+
+// platformSaw reads what api saw of execution id, once its status is final.
+func platformSaw(t *testing.T, api *testenv.PlatformAPI, id string) platformSeen {
+	t.Helper()
+	var e testenv.PlatformExecution
+	deadline := time.Now().Add(time.Minute)
+	for e, _ = api.Execution(id); e.Status != "COMPLETED" && e.Status != "ERROR" && time.Now().Before(deadline); e, _ = api.Execution(id) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	v := platformSeen{Status: e.Status, Attempts: e.Attempts, Total: deref(e.TotalFiles), Successful: deref(e.SuccessfulFiles),
+		Failed: deref(e.FailedFiles), Increment: e.FailedIncrements}
+	for _, f := range e.Files {
+		v.Files = append(v.Files, fmt.Sprint(f.Name, " ", f.Path, " ", f.Hash, " ", f.Status))
+	}
+	sort.Strings(v.Files)
+	for _, c := range api.Calls() {
+		switch {
+		case !strings.Contains(c.Path, id) && !strings.Contains(string(c.Body), id):
+		case c.Status >= 300:
+			v.Refused++
+		case strings.HasSuffix(c.Path, "/update_status/"):
+			var body map[string]any
+			_ = json.Unmarshal(c.Body, &body)
+			delete(body, "error_message")
+			normal, _ := json.Marshal(body) // keys sorted
+			v.Statuses = append(v.Statuses, string(normal))
+		}
+		if strings.HasPrefix(c.Path, "v1/file-execution/") && strings.HasSuffix(c.Path, "/status/") && fileOf(e, c.Path) {
+			v.FileCalls++
+		}
+	}
+	return v
+}
+
+// fileOf says whether a file-execution path names one of e's files.
+func fileOf(e testenv.PlatformExecution, path string) bool {
+	for _, f := range e.Files {
+		if strings.Contains(path, f.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
 
 // checkIngress checks the executions of the two tasks TestFrontDoorResults
