@@ -90,22 +90,33 @@ func TestFrontDoor(t *testing.T) {
 	}
 }
 
-// keyed returns the Hatchet executions of workflow-execution whose
-// idempotency key is key.
-func keyed(t *testing.T, svc *service, key string) []string {
+// listedExecution is an execution as the executions API lists it.
+type listedExecution struct {
+	ID             string `json:"execution_id"`
+	IdempotencyKey string `json:"idempotency_key"`
+	Backend        string `json:"backend"`
+	Ingress        string `json:"ingress"`
+	BackendRef     string `json:"backend_ref"`
+}
+
+// executions lists the service's executions of workflow-execution.
+func executions(t *testing.T, svc *service) []listedExecution {
 	t.Helper()
 	var page struct {
-		Executions []struct {
-			ID             string `json:"execution_id"`
-			IdempotencyKey string `json:"idempotency_key"`
-			Backend        string `json:"backend"`
-		} `json:"executions"`
+		Executions []listedExecution `json:"executions"`
 	}
 	if err := json.Unmarshal(svc.api(t, "GET", "/api/v2/workflows/executions?workflow=workflow-execution", "", 200), &page); err != nil {
 		t.Fatal(err)
 	}
+	return page.Executions
+}
+
+// keyed returns the Hatchet executions of workflow-execution whose
+// idempotency key is key.
+func keyed(t *testing.T, svc *service, key string) []string {
+	t.Helper()
 	var ids []string
-	for _, e := range page.Executions {
+	for _, e := range executions(t, svc) {
 		if e.IdempotencyKey == key && e.Backend == "hatchet" {
 			ids = append(ids, e.ID)
 		}
@@ -157,23 +168,9 @@ func TestFrontDoorResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service, Python Celery and a worker; skipped with -short")
 	}
-	backends := []struct {
-		name    string
-		backend func(t *testing.T) string
-	}{
-		{"rpc", func(*testing.T) string { return "rpc://" }},
-		{"db", func(t *testing.T) string { return testenv.CeleryPostgresBackend(t) }},
-		{"redis", func(t *testing.T) string {
-			u, err := testenv.CeleryRedisBackend(t.Context(), testenv.RedisAddr(t), 14)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}},
-	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			vhost, backend := testenv.AMQPVHost(t), b.backend(t)
+	for _, b := range testenv.ResultBackends(14) {
+		t.Run(b.Name, func(t *testing.T) {
+			vhost, backend := testenv.AMQPVHost(t), b.Open(t)
 			docs, files := frontDoorFiles(t)
 			llm, api := testenv.NewLLMServer(t, ""), testenv.StartPlatformAPI(t)
 			testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryBackend(backend),
@@ -211,8 +208,8 @@ func TestFrontDoorResults(t *testing.T) {
 			if err := json.Unmarshal([]byte(results[0]), &celeryOut); err != nil {
 				t.Fatal(err)
 			}
-			checkIngress(t, svc, ids, b.name != "rpc")
-			if b.name == "rpc" { // Celery runs no chord on rpc://, so the platform's task cannot succeed there
+			checkIngress(t, svc, ids, b.Name != "rpc")
+			if b.Name == "rpc" { // Celery runs no chord on rpc://, so the platform's task cannot succeed there
 				if celeryOut.ExcType != "NotImplementedError" || !strings.Contains(celeryOut.Message, "does not support chords") {
 					t.Errorf("the Celery side's result %s, want the chord refused", results[0])
 				}
@@ -297,20 +294,8 @@ func deref(p *int) int {
 // result backend tells.
 func checkIngress(t *testing.T, svc *service, ids []string, tracked bool) {
 	t.Helper()
-	var page struct {
-		Executions []struct {
-			ID             string `json:"execution_id"`
-			IdempotencyKey string `json:"idempotency_key"`
-			Backend        string `json:"backend"`
-			Ingress        string `json:"ingress"`
-			BackendRef     string `json:"backend_ref"`
-		} `json:"executions"`
-	}
-	if err := json.Unmarshal(svc.api(t, "GET", "/api/v2/workflows/executions?workflow=workflow-execution", "", 200), &page); err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]string{ids[0]: "celery", ids[1]: "hatchet"}
-	for _, e := range page.Executions {
+	for _, e := range executions(t, svc) {
 		if want[e.IdempotencyKey] != e.Backend || e.Ingress != "front_door" {
 			t.Errorf("execution %+v, want one per task on its backend, from the front door", e)
 		}

@@ -287,3 +287,28 @@ func (w *CeleryWorker) WebhookCalls(t testing.TB) []string {
 	}
 	return lines
 }
+
+// ResultBackend is a Celery result backend a test opens fresh.
+type ResultBackend struct {
+	// Name is its kind: rpc, db or redis.
+	Name string
+	// Open returns its URL, as CELERY_RESULT_BACKEND names it.
+	Open func(t testing.TB) string
+}
+
+// ResultBackends are the three result backends a Celery caller of the
+// platform may read: rpc://, a fresh database (CeleryPostgresBackend) and
+// Redis database redisDB, emptied (CeleryRedisBackend).
+func ResultBackends(redisDB int) []ResultBackend {
+	return []ResultBackend{
+		{"rpc", func(testing.TB) string { return "rpc://" }},
+		{"db", CeleryPostgresBackend},
+		{"redis", func(t testing.TB) string {
+			u, err := CeleryRedisBackend(context.Background(), RedisAddr(t), redisDB)
+			if err != nil {
+				t.Fatalf("testenv: %v", err)
+			}
+			return u
+		}},
+	}
+}

@@ -36,23 +36,9 @@ func TestStoreResultReadByPython(t *testing.T) {
 		`{"exc_module": "celery.exceptions", "exc_type": "WorkflowFailed", "message": "run failed: step x"}`,
 		`{"exc_module": "celery.exceptions", "exc_type": "TaskRevokedError", "message": "revoked"}`,
 	}
-	backends := []struct {
-		name    string
-		backend func(t *testing.T) string
-	}{
-		{"rpc", func(*testing.T) string { return "rpc://" }},
-		{"db", func(t *testing.T) string { return testenv.CeleryPostgresBackend(t) }},
-		{"redis", func(t *testing.T) string {
-			u, err := testenv.CeleryRedisBackend(t.Context(), testenv.RedisAddr(t), 13)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}},
-	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			vhost, backend := testenv.AMQPVHost(t), b.backend(t)
+	for _, b := range testenv.ResultBackends(13) {
+		t.Run(b.Name, func(t *testing.T) {
+			vhost, backend := testenv.AMQPVHost(t), b.Open(t)
 			ctx := testContext(t, 2*time.Minute)
 			c, err := celerybridge.Dial(ctx, vhost, celerybridge.WithResultBackend(backend))
 			if err != nil {
