@@ -79,6 +79,8 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 		return []any{fmt.Sprintf("org_%s%d", side, i/2%4), "wf-fd", fmt.Sprintf("ex-%d", i), files}
 	})
 	began := time.Now()
+	// Each wait allows the whole run at a slow 2 tasks a second, 5 minutes at least.
+	bound := max(5*time.Minute, time.Duration(total)*500*time.Millisecond)
 	succeeded := func() (celery, hatchet int) {
 		var c, h int
 		err := meta.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE name IS NOT NULL AND worker NOT LIKE 'hatchet-worker@%'),
@@ -90,7 +92,7 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 		return c, h
 	}
 	for i, share := range []int{20, 45, 70} {
-		svc.within(t, 10*time.Minute, func() bool { c, h := succeeded(); return (c+h)*100 >= share*total },
+		svc.within(t, bound, func() bool { c, h := succeeded(); return (c+h)*100 >= share*total },
 			func() string { c, h := succeeded(); return fmt.Sprintf("%d + %d of %d tasks succeeded", c, h, total) })
 		c, h := succeeded()
 		if i == 0 {
@@ -106,7 +108,7 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 		t.Logf("restarted the broker at %d (celery) + %d (hatchet) of %d done, %v in (%v)", c, h, total,
 			time.Since(began).Round(time.Second), time.Since(restarted).Round(time.Millisecond))
 	}
-	svc.within(t, 15*time.Minute, func() bool { c, h := succeeded(); return c+h == total },
+	svc.within(t, bound, func() bool { c, h := succeeded(); return c+h == total },
 		func() string { c, h := succeeded(); return fmt.Sprintf("%d + %d of %d tasks succeeded", c, h, total) })
 	t.Logf("all %d done in %v", total, time.Since(began).Round(time.Second))
 
