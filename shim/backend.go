@@ -64,6 +64,7 @@ type Status struct {
 	OrganizationID string              `json:"organization_id"`
 	Backend        featureflag.Backend `json:"backend"`
 	Reason         featureflag.Reason  `json:"reason"`
+	Ingress        string              `json:"ingress,omitempty"`
 	State          string              `json:"status"`
 	BackendState   string              `json:"backend_status"`
 	BackendRef     string              `json:"backend_ref,omitempty"`
@@ -107,6 +108,6 @@ type FailureInfo struct {
 func (e Execution) Status() Status {
 	return Status{
 		ExecutionID: e.ID, Workflow: e.Workflow, OrganizationID: e.OrganizationID,
-		Backend: e.Backend, Reason: e.Reason, BackendRef: e.BackendRef, CreatedAt: e.CreatedAt,
+		Backend: e.Backend, Reason: e.Reason, Ingress: e.Ingress, BackendRef: e.BackendRef, CreatedAt: e.CreatedAt,
 	}
 }

@@ -302,7 +302,7 @@ func checkIngress(t *testing.T, svc *service, ids []string, tracked bool) {
 		delete(want, e.IdempotencyKey)
 		if e.Backend == "celery" && tracked {
 			var st execStatus
-			svc.within(t, 30*time.Second, func() bool { st = svc.status(t, e.ID); return st.State == "succeeded" },
+			svc.within(t, 30*time.Second, func() bool { st = svc.status(t, e.ID); return st.State == "succeeded" && st.Ingress == "front_door" },
 				func() string {
 					return fmt.Sprintf("the Celery execution of task %s is %+v, want succeeded", e.IdempotencyKey, st)
 				})

@@ -78,6 +78,7 @@ func (s *service) cli(t *testing.T, args ...string) string {
 // execStatus is the part of an execution's status the tests read.
 type execStatus struct {
 	State      string          `json:"status"`
+	Ingress    string          `json:"ingress"`
 	FinishedAt *time.Time      `json:"finished_at"`
 	Result     json.RawMessage `json:"result"`
 }
