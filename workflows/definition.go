@@ -116,6 +116,10 @@ type Task struct {
 	Timeout time.Duration
 	// Retries is how many times Hatchet retries a failed attempt.
 	Retries int
+	// Queued is how long the task may wait to be scheduled before Hatchet
+	// fails it (SCHEDULING_TIMED_OUT); zero is Hatchet's default, 5
+	// minutes.
+	Queued time.Duration
 	// Durable runs the task in the worker's durable slots, apart from the
 	// slots of ordinary tasks; Fn then takes a hatchet.DurableContext. A
 	// task that waits for runs it spawned must be durable, or waiting
@@ -138,6 +142,9 @@ func (d Definition) Build(client *hatchet.Client) (*hatchet.Workflow, error) {
 		topts := []hatchet.TaskOption{hatchet.WithExecutionTimeout(t.Timeout), hatchet.WithRetries(t.Retries)}
 		if t.Retries > 0 {
 			topts = append(topts, hatchet.WithRetryBackoff(2, 60))
+		}
+		if t.Queued > 0 {
+			topts = append(topts, hatchet.WithScheduleTimeout(t.Queued))
 		}
 		parents := make([]*hatchet.Task, 0, len(t.Parents))
 		for _, p := range t.Parents {

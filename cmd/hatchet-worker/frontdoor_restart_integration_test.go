@@ -17,6 +17,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/workflows"
 )
 
 // restartMessages is how many messages TestFrontDoorBrokerRestarts sends
@@ -39,6 +40,7 @@ func restartMessages(t *testing.T) int {
 // again. Every task's result reaches celery_taskmeta, where
 // the platform's callers read it, written by the worker or by the service;
 // no task id has two Hatchet executions, and none kept on Celery has one.
+// The execution's tasks may wait a backlog's time to be scheduled.
 func TestFrontDoorBrokerRestarts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a RabbitMQ node, Python Celery and the service; skipped with -short")
@@ -125,6 +127,21 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 	}
 	if onHatchet != total/2 || keys != onHatchet || celerySide != 0 {
 		t.Errorf("Hatchet executions %d for %d task ids (%d kept on Celery), want %d for as many", onHatchet, keys, celerySide, total/2)
+	}
+	// A backlog of 10,000 waits longer than Hatchet's default 5 minutes
+	// for a slot; the engine must hold the longer bound.
+	rows, err := store.Query(t.Context(), `SELECT "readableId", "scheduleTimeout" FROM "Step" WHERE "readableId" IN ('process-files', 'process-batch')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Task, Wait string }])
+	if err != nil || len(waits) == 0 {
+		t.Fatalf("the engine's steps: %v, %v", waits, err)
+	}
+	for _, w := range waits {
+		if d, err := time.ParseDuration(w.Wait); err != nil || d != workflows.BacklogWait {
+			t.Errorf("%s may wait %s to be scheduled, want %v", w.Task, w.Wait, workflows.BacklogWait)
+		}
 	}
 	t.Logf("front door: %s", metricLines(svc.text(t, "/metrics"), "front_door_messages_total", "front_door_redeliveries_total"))
 }
