@@ -30,6 +30,8 @@ type Dispatch interface {
 	Fallback(dec featureflag.Decision) (featureflag.Decision, bool)
 	// Cancel cancels the execution with id.
 	Cancel(ctx context.Context, id string) (shim.Execution, error)
+	// Status reads the execution with id from its backend.
+	Status(ctx context.Context, id string) (shim.Status, error)
 }
 
 // Forwarder passes a message on unchanged (*celerybridge.Client).

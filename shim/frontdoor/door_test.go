@@ -27,6 +27,7 @@ type fakeDispatch struct {
 
 	cancelErr error // Cancel's answer
 	cancelled []string
+	status    *shim.Status // Status's answer; nil fails
 }
 
 func (f *fakeDispatch) Decide(req shim.ExecuteRequest) (featureflag.Decision, error) {
@@ -59,6 +60,13 @@ func (f *fakeDispatch) handOver(ctx context.Context, req shim.ExecuteRequest, de
 func (f *fakeDispatch) Cancel(_ context.Context, id string) (shim.Execution, error) {
 	f.cancelled = append(f.cancelled, id)
 	return shim.Execution{ID: id}, f.cancelErr
+}
+
+func (f *fakeDispatch) Status(_ context.Context, id string) (shim.Status, error) {
+	if f.status == nil {
+		return shim.Status{}, errors.New("no status")
+	}
+	return *f.status, nil
 }
 
 func (f *fakeDispatch) Fallback(dec featureflag.Decision) (featureflag.Decision, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/unstract/hatchet-worker/shim"
@@ -114,8 +115,10 @@ func (d *Door) writeFinished(ctx context.Context) int {
 // write stores one result. An rpc:// caller whose reply queue is gone
 // gets none, as from a Celery worker.
 func (d *Door) write(ctx context.Context, a Awaited) {
-	r := d.storedResult(a)
-	err := d.store.StoreResult(ctx, r)
+	r, err := d.storedResult(ctx, a)
+	if err == nil {
+		err = d.store.StoreResult(ctx, r)
+	}
 	if errors.Is(err, celerybridge.ErrUnroutable) {
 		d.log.InfoContext(ctx, "front door: the task's caller is gone; result dropped", "task_id", r.TaskID, "err", err)
 		err = nil
@@ -134,7 +137,7 @@ func (d *Door) write(ctx context.Context, a Awaited) {
 }
 
 // storedResult is the Celery result of a finished execution.
-func (d *Door) storedResult(a Awaited) celerybridge.StoredResult {
+func (d *Door) storedResult(ctx context.Context, a Awaited) (celerybridge.StoredResult, error) {
 	e, c := a.Execution, a.Caller
 	r := celerybridge.StoredResult{Name: c.Task, Args: c.Args, Kwargs: c.Kwargs, Queue: c.Queue, Retries: c.Retries,
 		Worker: d.worker, ReplyTo: c.ReplyTo}
@@ -144,7 +147,11 @@ func (d *Door) storedResult(a Awaited) celerybridge.StoredResult {
 	}
 	switch e.State {
 	case shim.StateSucceeded:
-		r.State, r.Value = celerybridge.StateSuccess, d.value(e)
+		output, err := d.output(ctx, e)
+		if err != nil {
+			return r, err
+		}
+		r.State, r.Value = celerybridge.StateSuccess, d.value(e, output)
 	case shim.StateCancelled:
 		r.State, r.Value = celerybridge.StateRevoked, celerybridge.ExceptionValue("TaskRevokedError", "celery.exceptions", "revoked")
 	default:
@@ -154,20 +161,33 @@ func (d *Door) storedResult(a Awaited) celerybridge.StoredResult {
 		}
 		r.State, r.Value = celerybridge.StateFailure, celerybridge.ExceptionValue(ExcWorkflowFailed, ExcModule, msg)
 	}
-	return r
+	return r, nil
 }
 
-// value is the Celery return value of a succeeded execution: its result
-// as the route's legacy task returns it.
-func (d *Door) value(e shim.Execution) json.RawMessage {
+// output is a succeeded execution's result: the one its record keeps, or,
+// for a result too large to keep there, the one its backend shows.
+func (d *Door) output(ctx context.Context, e shim.Execution) (json.RawMessage, error) {
+	if len(e.Result) > 0 {
+		return e.Result, nil
+	}
+	st, err := d.dispatch.Status(ctx, e.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read the result of execution %s: %w", e.ID, err)
+	}
+	return st.Result, nil
+}
+
+// value is the Celery return value of a succeeded execution with output:
+// the output as the route's legacy task returns it.
+func (d *Door) value(e shim.Execution, output json.RawMessage) json.RawMessage {
 	rt := d.byName[e.Workflow]
 	if rt.Legacy == nil || rt.Legacy.Result == nil {
-		return e.Result
+		return output
 	}
-	v, err := rt.Legacy.Result(e.Result)
+	v, err := rt.Legacy.Result(output)
 	if err != nil {
 		d.log.Warn("front door: result as the legacy task returns it", "execution_id", e.ID, "err", err)
-		return e.Result
+		return output
 	}
 	return v
 }

@@ -83,8 +83,10 @@ func (f *fakeResultStore) StoreResult(_ context.Context, r celerybridge.StoredRe
 
 // TestWriteResults stores each finished execution's Celery result once, in
 // the legacy task's terms: the value its route returns, a failure as a
-// WorkflowFailed exception, a cancellation as Celery's revoke. A result the
-// backend refuses is tried again; one whose caller is gone is dropped.
+// WorkflowFailed exception, a cancellation as Celery's revoke. A result too
+// large for the record is read from the run's backend. A result the
+// backend refuses, or that cannot be read now, is tried again; one whose
+// caller is gone is dropped.
 func TestWriteResults(t *testing.T) {
 	done := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	output := `{"successful_files": 1, "failed_files": 0, "results": {"a.pdf": {"processed_results": {}}}, "errors": null,
@@ -93,6 +95,8 @@ func TestWriteResults(t *testing.T) {
 		return shim.Execution{ID: id, Workflow: workflows.WorkflowExecutionName,
 			Outcome: shim.Outcome{State: state, FinishedAt: &done, Error: fail, Result: json.RawMessage(output)}}
 	}
+	large := execution("e-large", shim.StateSucceeded, nil)
+	large.Result = nil // too large for the record: read from its backend
 	tests := []struct {
 		name      string
 		execution shim.Execution
@@ -100,22 +104,27 @@ func TestWriteResults(t *testing.T) {
 		want      celerybridge.State
 		wantValue string
 		written   bool
+		status    *shim.Status // the backend's answer for a result not in the record
 	}{
 		{"succeeded", execution("e-ok", shim.StateSucceeded, nil), nil, celerybridge.StateSuccess,
-			`{"successful_files": 1, "failed_files": 0, "results": {"a.pdf": {"processed_results": {}}}, "errors": {}}`, true},
+			`{"successful_files": 1, "failed_files": 0, "results": {"a.pdf": {"processed_results": {}}}, "errors": {}}`, true, nil},
 		{"failed", execution("e-fail", shim.StateFailed, &shim.FailureInfo{Message: "plan: no files", Traceback: "tb"}), nil,
-			celerybridge.StateFailure, `{"exc_type": "WorkflowFailed", "exc_module": "hatchet_worker", "exc_message": ["plan: no files"]}`, true},
+			celerybridge.StateFailure, `{"exc_type": "WorkflowFailed", "exc_module": "hatchet_worker", "exc_message": ["plan: no files"]}`, true, nil},
 		{"cancelled", execution("e-stop", shim.StateCancelled, nil), nil, celerybridge.StateRevoked,
-			`{"exc_type": "TaskRevokedError", "exc_module": "celery.exceptions", "exc_message": ["revoked"]}`, true},
-		{"backend down", execution("e-down", shim.StateSucceeded, nil), errors.New("redis down"), "", "", false},
-		{"caller gone", execution("e-gone", shim.StateSucceeded, nil), celerybridge.ErrUnroutable, "", "", true},
+			`{"exc_type": "TaskRevokedError", "exc_module": "celery.exceptions", "exc_message": ["revoked"]}`, true, nil},
+		{"backend down", execution("e-down", shim.StateSucceeded, nil), errors.New("redis down"), "", "", false, nil},
+		{"caller gone", execution("e-gone", shim.StateSucceeded, nil), celerybridge.ErrUnroutable, "", "", true, nil},
+		{"a large result, from its backend", large, nil, celerybridge.StateSuccess,
+			`{"successful_files": 1, "failed_files": 0, "results": {"a.pdf": {"processed_results": {}}}, "errors": {}}`, true,
+			&shim.Status{State: shim.StateSucceeded, Result: json.RawMessage(output)}},
+		{"a large result, its backend down", large, nil, "", "", false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			results := &memResults{finished: map[string]shim.Execution{tt.execution.ID: tt.execution}}
 			store := &fakeResultStore{fail: map[string]error{"t-" + tt.execution.ID: tt.storeErr}}
 			routes := workflows.Routes(workflows.Registry(workflows.Deps{Log: slog.Default()}))
-			d := New(routes, nil, nil, nil, nil, slog.Default(), WithResults(results, store))
+			d := New(routes, nil, &fakeDispatch{status: tt.status}, nil, nil, slog.Default(), WithResults(results, store))
 			caller := Caller{TaskID: "t-" + tt.execution.ID, Task: workflows.TaskAsyncExecuteBin, Queue: "celery", ReplyTo: "reply-1"}
 			if err := results.Await(context.Background(), tt.execution.ID, caller); err != nil {
 				t.Fatal(err)
