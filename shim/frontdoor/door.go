@@ -132,6 +132,8 @@ func (d *Door) request(queue string, m amqp.Delivery) (shim.ExecuteRequest, Call
 		return shim.ExecuteRequest{}, Caller{}, "the message links further work (callbacks, chain or chord)"
 	case !t.ETA.IsZero():
 		return shim.ExecuteRequest{}, Caller{}, "the message has an eta"
+	case !t.Expires.IsZero(): // Celery's workers revoke it when it expires unrun
+		return shim.ExecuteRequest{}, Caller{}, "the message has an expiry"
 	}
 	input, org, err := rt.Legacy.Input(t.Args, t.Kwargs)
 	if err != nil {

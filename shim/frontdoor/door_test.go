@@ -142,6 +142,8 @@ func TestHandle(t *testing.T) {
 		}(), wantFwd: true},
 		{name: "an eta", msg: taskMessage("t-6", workflows.TaskAsyncExecuteBin, `["org_1", "wf-1", "ex-1", `+files+`]`, `{}`,
 			amqp.Table{"eta": "2026-12-02T15:00:00+00:00"}), wantFwd: true},
+		{name: "an expiry", msg: taskMessage("t-6e", workflows.TaskAsyncExecuteBin, `["org_1", "wf-1", "ex-1", `+files+`]`, `{}`,
+			amqp.Table{"expires": "2026-12-02T15:00:00+00:00"}), wantFwd: true},
 		{name: "no settings for the workflow", msg: call("t-7", "wf-2", `{}`), wantFwd: true},
 		{name: "human in the loop", msg: call("t-8", "wf-1", `{"hitl_queue_name": "review"}`), wantFwd: true},
 		{name: "hatchet down, fallback allowed", msg: call("t-9", "wf-1", `{}`), execErr: unavailable, fallback: true, wantRun: true, wantFwd: true, wantKept: true},
