@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
@@ -395,5 +397,58 @@ func TestFrontDoorRevoke(t *testing.T) {
 	}
 	if m := `front_door_revokes_total{outcome="cancelled"} 1`; !strings.Contains(svc.text(t, "/metrics"), m) {
 		t.Errorf("metrics lack %s", m)
+	}
+}
+
+// TestFrontDoorForwardsUnchanged publishes, to the platform's queue taken
+// by the front door (the flags sending everything to Hatchet), a task with
+// no route, an async_execute_bin the front door cannot read (a pickle) and
+// one with an eta: each reaches the twin queue byte for byte, body,
+// headers and properties.
+func TestFrontDoorForwardsUnchanged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the service; skipped with -short")
+	}
+	vhost := testenv.AMQPVHost(t)
+	docs, files := frontDoorFiles(t)
+	startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor_bytes"), "CELERY_BROKER_URL="+vhost,
+		"FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE="+frontDoorSettings(t), "USE_TASK_ABSTRACTION=true",
+		"DOCUMENTS_ROOTS="+docs, `LLM_ADAPTERS={"default": {"base_url": "http://127.0.0.1:9/v1", "model": "stub"}}`)
+	args, _ := json.Marshal([]any{[]any{"org_fd", "wf-fd", "ex-bytes", files}, map[string]any{}, map[string]any{"callbacks": nil, "errbacks": nil, "chain": nil, "chord": nil}})
+	task := func(id, name string, eta any) amqp.Publishing {
+		return amqp.Publishing{
+			Headers: amqp.Table{"lang": "py", "task": name, "id": id, "eta": eta, "expires": nil, "retries": int32(0), "root_id": id,
+				"parent_id": nil, "argsrepr": "(…)", "kwargsrepr": "{}", "origin": "gen1@host", "ignore_result": false},
+			ContentType: "application/json", ContentEncoding: "utf-8", DeliveryMode: amqp.Persistent, CorrelationId: id,
+			ReplyTo: "caller-reply", Body: args,
+		}
+	}
+	pickled := task("id-pickle", "async_execute_bin", nil)
+	pickled.ContentType, pickled.ContentEncoding, pickled.Body = "application/x-python-serialize", "binary", []byte{0x80, 0x04, 0x95, '[', '{'}
+	sent := []amqp.Publishing{task("id-unknown", "unknown.task", nil), pickled, task("id-eta", "async_execute_bin", "2099-01-01T00:00:00+00:00")}
+
+	conn, err := amqp.Dial(vhost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range sent {
+		if err := ch.PublishWithContext(t.Context(), "", "celery", false, false, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]amqp.Delivery{}
+	for range sent {
+		d := testenv.TakeMessage(t, ch, "celery.legacy", 30*time.Second)
+		got[d.CorrelationId] = d
+	}
+	for _, m := range sent {
+		if !testenv.SameMessage(got[m.CorrelationId], m) {
+			t.Errorf("%s reached the twin changed:\n got %+v\nwant %+v", m.CorrelationId, got[m.CorrelationId], m)
+		}
 	}
 }

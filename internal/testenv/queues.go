@@ -3,7 +3,9 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -45,4 +47,33 @@ func DeleteQueuesAfter(t testing.TB, names ...string) {
 			t.Errorf("testenv: %v", err)
 		}
 	})
+}
+
+// SameMessage reports whether d carries sent unchanged: its body, headers
+// and every property a publisher sets.
+func SameMessage(d amqp.Delivery, sent amqp.Publishing) bool {
+	return reflect.DeepEqual(d.Headers, sent.Headers) && string(d.Body) == string(sent.Body) &&
+		d.ContentType == sent.ContentType && d.ContentEncoding == sent.ContentEncoding && d.DeliveryMode == sent.DeliveryMode &&
+		d.Priority == sent.Priority && d.CorrelationId == sent.CorrelationId && d.ReplyTo == sent.ReplyTo &&
+		d.Expiration == sent.Expiration && d.MessageId == sent.MessageId && d.Type == sent.Type && d.AppId == sent.AppId &&
+		d.Timestamp.Equal(sent.Timestamp)
+}
+
+// TakeMessage takes the next message off queue on ch, waiting up to d for
+// one to arrive.
+func TakeMessage(t testing.TB, ch *amqp.Channel, queue string, d time.Duration) amqp.Delivery {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; {
+		m, ok, err := ch.Get(queue, true)
+		if err != nil {
+			t.Fatalf("testenv: take a message off %s: %v", queue, err)
+		}
+		if ok {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testenv: no message reached %s in %v", queue, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -4,7 +4,6 @@ package celerybridge_test
 
 import (
 	"context"
-	"reflect"
 	"testing"
 	"time"
 
@@ -81,28 +80,8 @@ func TestForwardKeepsTheMessage(t *testing.T) {
 	if err := ch.PublishWithContext(t.Context(), "", queue, false, false, sent); err != nil {
 		t.Fatal(err)
 	}
-	var got amqp.Delivery
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		d, ok, err := ch.Get(queue+".legacy", true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			got = d
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing reached the twin queue in 20 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	want := sent
-	same := reflect.DeepEqual(got.Headers, want.Headers) && string(got.Body) == string(want.Body) &&
-		got.ContentType == want.ContentType && got.ContentEncoding == want.ContentEncoding && got.DeliveryMode == want.DeliveryMode &&
-		got.Priority == want.Priority && got.CorrelationId == want.CorrelationId && got.ReplyTo == want.ReplyTo &&
-		got.Expiration == want.Expiration && got.MessageId == want.MessageId && got.Type == want.Type && got.AppId == want.AppId &&
-		got.Timestamp.Equal(want.Timestamp)
+	got, want := testenv.TakeMessage(t, ch, queue+".legacy", 20*time.Second), sent
+	same := testenv.SameMessage(got, want)
 	if !same {
 		t.Errorf("forwarded\n got %+v\nwant %+v", got, want)
 	}
