@@ -427,15 +427,7 @@ func TestFrontDoorForwardsUnchanged(t *testing.T) {
 	pickled.ContentType, pickled.ContentEncoding, pickled.Body = "application/x-python-serialize", "binary", []byte{0x80, 0x04, 0x95, '[', '{'}
 	sent := []amqp.Publishing{task("id-unknown", "unknown.task", nil), pickled, task("id-eta", "async_execute_bin", "2099-01-01T00:00:00+00:00")}
 
-	conn, err := amqp.Dial(vhost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close() }()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := testenv.Channel(t, vhost)
 	for _, m := range sent {
 		if err := ch.PublishWithContext(t.Context(), "", "celery", false, false, m); err != nil {
 			t.Fatal(err)

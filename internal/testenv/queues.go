@@ -77,3 +77,19 @@ func TakeMessage(t testing.TB, ch *amqp.Channel, queue string, d time.Duration) 
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Channel opens a channel on a connection of its own to the broker at
+// brokerURL, both closed when the test ends.
+func Channel(t testing.TB, brokerURL string) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(brokerURL)
+	if err != nil {
+		t.Fatalf("testenv: dial %s: %v", brokerURL, err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("testenv: open channel: %v", err)
+	}
+	return ch
+}

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
@@ -91,35 +89,18 @@ func TestStoreResultReadByPython(t *testing.T) {
 // waiting for them to be sent.
 func takeTasks(t *testing.T, vhost string, n int) []celerybridge.Task {
 	t.Helper()
-	conn, err := amqp.Dial(vhost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close() }()
-	ch, err := conn.Channel()
-	if err != nil {
+	ch := testenv.Channel(t, vhost)
+	// Declared as Python declares it, so it is there before Python starts.
+	if _, err := ch.QueueDeclare("awaited", true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	var tasks []celerybridge.Task
-	for deadline := time.Now().Add(time.Minute); len(tasks) < n; {
-		d, ok, err := ch.Get("awaited", true)
-		switch {
-		case err != nil && time.Now().After(deadline):
-			t.Fatalf("take tasks: %v", err)
-		case err != nil: // not declared yet: python is starting
-			if ch, err = conn.Channel(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		case !ok:
-			time.Sleep(20 * time.Millisecond)
-		default:
-			task, err := celerybridge.DecodeTask(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks = append(tasks, task)
+	for len(tasks) < n {
+		task, err := celerybridge.DecodeTask(testenv.TakeMessage(t, ch, "awaited", time.Minute))
+		if err != nil {
+			t.Fatal(err)
 		}
+		tasks = append(tasks, task)
 	}
 	return tasks
 }
