@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
@@ -103,4 +105,30 @@ func takeTasks(t *testing.T, vhost string, n int) []celerybridge.Task {
 		tasks = append(tasks, task)
 	}
 	return tasks
+}
+
+// TestStoreResultPlainTable stores a result in a celery_taskmeta made by
+// Celery without result_extended (no request columns): the row is written
+// without them and reads back.
+func TestStoreResultPlainTable(t *testing.T) {
+	backend := testenv.CeleryPostgresBackend(t)
+	ctx := testContext(t, 30*time.Second)
+	db, err := pgx.Connect(ctx, "postgresql://"+strings.TrimPrefix(backend, "db+postgresql://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close(context.Background()) }()
+	if _, err := db.Exec(ctx, `CREATE SEQUENCE task_id_sequence; CREATE TABLE celery_taskmeta (id integer NOT NULL PRIMARY KEY,
+		task_id varchar(155) UNIQUE, status varchar(50), result bytea, date_done timestamp, traceback text)`); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, celerybridge.WithResultBackend(backend))
+	r := celerybridge.Result{TaskID: "t-plain", State: celerybridge.StateSuccess, Value: json.RawMessage(`{"n": 1}`)}
+	if err := c.StoreResult(ctx, celerybridge.StoredResult{Result: r, Name: "x", Args: json.RawMessage(`[1]`)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Lookup(ctx, "t-plain")
+	if err != nil || got.State != celerybridge.StateSuccess || string(got.Value) != `{"n": 1}` {
+		t.Errorf("read back %+v, %v; want SUCCESS {\"n\": 1}", got, err)
+	}
 }
