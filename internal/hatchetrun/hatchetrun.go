@@ -144,17 +144,12 @@ func CountChildren(ctx context.Context, client *hatchet.Client, runID string, si
 // its children did, as the run gathered it. After a crash the engine's read
 // model can go on showing some of the children unfinished.
 func Gathered(output json.RawMessage) (Children, bool) {
-	var raw map[string]any
-	if json.Unmarshal(output, &raw) != nil {
-		return Children{}, false
-	}
-	out, ok := countsOf(raw)
+	out, ok := countsIn(output)
 	if !ok {
 		return Children{}, false
 	}
 	var c Children
-	c.add(rest.V1TaskStatusCOMPLETED, *out.SuccessfulFiles)
-	c.add(rest.V1TaskStatusFAILED, *out.FailedFiles)
+	c.addCounts(out)
 	return c, true
 }
 
@@ -180,6 +175,11 @@ func (c *Children) addRun(r rest.V1TaskSummary) {
 		c.add(r.Status, n)
 		return
 	}
+	c.addCounts(out)
+}
+
+// addCounts counts a batch's succeeded and failed items.
+func (c *Children) addCounts(out batchCounts) {
 	c.add(rest.V1TaskStatusCOMPLETED, *out.SuccessfulFiles)
 	c.add(rest.V1TaskStatusFAILED, *out.FailedFiles)
 }
@@ -191,6 +191,11 @@ func countsOf(output map[string]any) (batchCounts, bool) {
 	if err != nil {
 		return batchCounts{}, false
 	}
+	return countsIn(raw)
+}
+
+// countsIn is countsOf for an output as JSON.
+func countsIn(raw []byte) (batchCounts, bool) {
 	var out batchCounts
 	if json.Unmarshal(raw, &out) == nil && out.SuccessfulFiles != nil && out.FailedFiles != nil {
 		return out, true
