@@ -94,10 +94,6 @@ const dateDoneLayout = "2006-01-02T15:04:05.000000"
 // _get_result_meta, with task_id as the key-value and rpc:// backends add
 // it), extended with the request's fields.
 func resultMeta(r StoredResult) ([]byte, error) {
-	value := r.Value
-	if len(bytes.TrimSpace(value)) == 0 {
-		value = json.RawMessage("null")
-	}
 	var tb any
 	if r.Traceback != "" {
 		tb = r.Traceback
@@ -115,7 +111,7 @@ func resultMeta(r StoredResult) ([]byte, error) {
 		Retries   int             `json:"retries"`
 		Queue     string          `json:"queue"`
 		TaskID    string          `json:"task_id"`
-	}{r.State, value, tb, []any{}, r.DateDone.UTC().Format(dateDoneLayout), r.Name, orNull(r.Args), orNull(r.Kwargs),
+	}{r.State, orNull(r.Value), tb, []any{}, r.DateDone.UTC().Format(dateDoneLayout), r.Name, orNull(r.Args), orNull(r.Kwargs),
 		r.Worker, r.Retries, r.Queue, r.TaskID}
 	raw, err := json.Marshal(meta)
 	if err != nil {
@@ -124,8 +120,9 @@ func resultMeta(r StoredResult) ([]byte, error) {
 	return raw, nil
 }
 
+// orNull is raw, or JSON null when it holds nothing.
 func orNull(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		return json.RawMessage("null")
 	}
 	return raw
