@@ -122,7 +122,7 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 	s.d = shim.NewDispatcher(catalog, featureflag.NewRouter(s.flags, routing...), store, backends, shim.WithMetrics(s.reg),
 		shim.WithHistory(store))
 	srv := api.NewServer(s.d, api.WithTokens(token), api.WithMaxBody(4096), api.WithMetrics(s.reg),
-		api.WithFlags(func() any { return s.flags.Snapshot() }))
+		api.WithFlags(s.flags, featureflag.BackendHatchet))
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	hs := httptest.NewServer(mux)
@@ -502,7 +502,7 @@ func TestAPIContract(t *testing.T) {
 		if w["hatchet_workflow"] != workflows.DocumentProcessingName || legacy["task"] != workflows.TaskProcessFileBatch || w["routes_to"] == nil {
 			t.Errorf("workflow entry = %v", w)
 		}
-		if code, body := s.do(t, "GET", "/api/v2/flags", token, nil); code != 200 || body["Source"] == nil && body["source"] == nil {
+		if code, body := s.do(t, "GET", "/api/v2/flags", token, nil); code != 200 || body["task_queue_backend"] != "hatchet" || body["flags"] == nil {
 			t.Errorf("flags = %d %v", code, body)
 		}
 	})

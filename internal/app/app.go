@@ -291,7 +291,7 @@ func (s *service) startShim(ctx, bgCtx context.Context, defs []workflows.Definit
 	tokens := s.cfg.Shim.Tokens()
 	srv := api.NewServer(d, api.WithTokens(tokens...), api.WithMaxBody(s.cfg.Shim.MaxBodyBytes),
 		api.WithLogger(s.log), api.WithMetrics(s.ops.Registry),
-		api.WithFlags(func() any { return flagsView(s.flags, s.cfg.Routing.Backend) }))
+		api.WithFlags(s.flags, s.cfg.Routing.Backend))
 	srv.Register(s.mux)
 	s.ops.AddCheck("shim", srv.Ready)
 	if err := s.mountConsole(d, tokens); err != nil {
@@ -355,11 +355,6 @@ func (s *service) pruneExecutions(ctx context.Context, retention time.Duration) 
 		case <-t.C:
 		}
 	}
-}
-
-// flagsView is GET /api/v2/flags: the effective flags and their source.
-func flagsView(flags *featureflag.Flags, backend featureflag.Backend) any {
-	return map[string]any{"task_queue_backend": backend, "flags": flags.Snapshot()}
 }
 
 func (s *service) listen() error {

@@ -30,7 +30,14 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 // flags in force, with their last reload error.
 type SummaryResponse struct {
 	shim.Summary
-	Flags any `json:"flags"`
+	Flags FlagsResponse `json:"flags"`
+}
+
+// FlagsResponse is GET /api/v2/flags: the backend TASK_QUEUE_BACKEND names
+// and the flags in force; empty when the server shows none (WithFlags).
+type FlagsResponse struct {
+	TaskQueueBackend featureflag.Backend   `json:"task_queue_backend,omitempty"`
+	Flags            *featureflag.Snapshot `json:"flags,omitempty"`
 }
 
 // summary is GET /api/v2/migration/summary.
@@ -48,11 +55,12 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) error {
 }
 
 // flagsNow is the flags view GET /api/v2/flags shows.
-func (s *Server) flagsNow() any {
+func (s *Server) flagsNow() FlagsResponse {
 	if s.flags == nil {
-		return map[string]string{"source": "none"}
+		return FlagsResponse{}
 	}
-	return s.flags()
+	snap := s.flags.Snapshot()
+	return FlagsResponse{TaskQueueBackend: s.pinned, Flags: &snap}
 }
 
 // DefaultWindow is the summary's window when none is given.

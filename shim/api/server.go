@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/bearer"
 	"github.com/unstract/hatchet-worker/shim"
 )
@@ -18,7 +19,8 @@ import (
 // and maps errors to a status and a JSON body, for every path.
 type Server struct {
 	d        *shim.Dispatcher
-	flags    func() any
+	flags    *featureflag.Flags
+	pinned   featureflag.Backend
 	tokens   bearer.Tokens
 	maxBody  int64
 	log      *slog.Logger
@@ -43,8 +45,11 @@ func WithMaxBody(n int64) Option { return func(s *Server) { s.maxBody = n } }
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
-// WithFlags sets the function whose value GET /api/v2/flags returns.
-func WithFlags(f func() any) Option { return func(s *Server) { s.flags = f } }
+// WithFlags shows flags, and backend (TASK_QUEUE_BACKEND), at
+// GET /api/v2/flags and in the migration summary.
+func WithFlags(flags *featureflag.Flags, backend featureflag.Backend) Option {
+	return func(s *Server) { s.flags, s.pinned = flags, backend }
+}
 
 // WithMetrics registers shim_requests_rejected_total on reg.
 func WithMetrics(reg prometheus.Registerer) Option {
@@ -74,7 +79,10 @@ var endpoints = map[string]string{
 	"/api/v2/migration/summary":                http.MethodGet,
 }
 
-// Register adds the API routes to mux, and a JSON 404 for every path no
+// openapiPath serves the API's OpenAPI document; it needs no token.
+const openapiPath = "/api/v2/openapi.json"
+
+// Register adds the API routes and its OpenAPI document to mux, and a JSON 404 for every path no
 // other handler on mux serves.
 func (s *Server) Register(mux *http.ServeMux) {
 	handlers := map[string]handlerFunc{
@@ -90,6 +98,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle(method+" "+path, s.auth(handlers[path]))
 		mux.Handle(path, s.serve(methodNotAllowed(method)))
 	}
+	mux.Handle("GET "+openapiPath, s.serve(s.openapi))
+	mux.Handle(openapiPath, s.serve(methodNotAllowed(http.MethodGet)))
 	mux.Handle("/api/v2/", s.auth(notFound))
 	mux.Handle("/", s.serve(notFound))
 }
