@@ -12,6 +12,7 @@ import (
 	"github.com/unstract/hatchet-worker/helpers/llm"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/api"
+	"github.com/unstract/hatchet-worker/shim/api/apitest"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
 )
@@ -57,8 +58,9 @@ func TestUnknownAdapterRefused(t *testing.T) {
 				`","outputs":[{"name":"n","prompt":"p"}],"llm_adapter_id":"default"}}`
 			req := httptest.NewRequest(http.MethodPost, "/api/v2/workflows/execute", strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
+			apitest.MustNew(t, api.Document()).Handler(t, mux).ServeHTTP(rec, req)
 			if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `unknown llm_adapter_id \"default\"`) {
 				t.Fatalf("got %d %s, want 422 naming the adapter", rec.Code, rec.Body)
 			}

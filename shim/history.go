@@ -173,6 +173,9 @@ func (d *Dispatcher) Executions(ctx context.Context, q ListQuery) (Page, error) 
 	for i := range es {
 		es[i].Result = nil // a page stays small; GET the execution for its result
 	}
+	if es == nil {
+		es = []Execution{} // an empty page lists [], not null
+	}
 	p := Page{Executions: es}
 	if len(es) > q.Limit {
 		p.Executions = es[:q.Limit]

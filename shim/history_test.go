@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -70,5 +71,16 @@ func TestSummary(t *testing.T) {
 	}
 	if _, err := newFixture(toCelery, false).d.Executions(context.Background(), ListQuery{}); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("no history: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestEmptyPage checks that a page with no executions lists [], not null.
+func TestEmptyPage(t *testing.T) {
+	p, err := newFixture(toCelery, false, WithHistory(fixedHistory{})).d.Executions(context.Background(), ListQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(p); string(b) != `{"executions":[]}` {
+		t.Errorf("empty page = %s, want {\"executions\":[]}", b)
 	}
 }

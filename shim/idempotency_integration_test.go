@@ -176,6 +176,7 @@ func executeRaw(base string, body []byte) reply {
 		return reply{body: map[string]any{"error": err.Error()}}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return reply{body: map[string]any{"error": err.Error()}}

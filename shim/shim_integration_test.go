@@ -30,10 +30,12 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/helpers/extract"
+	"github.com/unstract/hatchet-worker/internal/ops"
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/api"
+	"github.com/unstract/hatchet-worker/shim/api/apitest"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
 	"github.com/unstract/hatchet-worker/workflows"
@@ -58,6 +60,9 @@ type stack struct {
 	store    *store.Postgres
 	storeURL string // the store's database
 	celeryDB string // the Celery result backend (db+postgresql://…)
+	// contract checks every exchange with the shim against its OpenAPI
+	// document.
+	contract *apitest.Contract
 }
 
 func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
@@ -125,7 +130,11 @@ func newStack(t testing.TB, routing ...featureflag.RouterOption) *stack {
 		api.WithFlags(s.flags, featureflag.BackendHatchet))
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	hs := httptest.NewServer(mux)
+	st := ops.New()
+	st.AddCheck("shim", s.d.Ready)
+	api.RegisterOps(mux, st)
+	s.contract = apitest.MustNew(t, api.Document())
+	hs := httptest.NewServer(s.contract.Handler(t, mux))
 	t.Cleanup(hs.Close)
 	s.url = hs.URL
 	s.llm = llmSrv.BaseURL()
@@ -194,6 +203,9 @@ func (s *stack) do(t testing.TB, method, path, auth string, body []byte) (int, m
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -537,6 +549,10 @@ func TestAPIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("history and operations", func(t *testing.T) {
+		testHistoryAndOps(t, s)
+	})
+
 	t.Run("celery down", func(t *testing.T) {
 		s.writeFlags(t, `{"use_task_abstraction": false}`)
 		s.waitFlags(t, func(r featureflag.Rules) bool { return !r.UseTaskAbstraction })
@@ -549,6 +565,49 @@ func TestAPIContract(t *testing.T) {
 			t.Fatalf("got %d %v, want 503", code, body)
 		}
 	})
+
+	s.contract.RequireCoverage(t)
+}
+
+// testHistoryAndOps pages through the executions the earlier subtests made,
+// reads the summary, and reads the endpoints that need no token.
+func testHistoryAndOps(t *testing.T, s *stack) {
+	code, first := s.do(t, "GET", "/api/v2/workflows/executions?organization_id=org-idem&limit=1", token, nil)
+	cursor, _ := first["next_cursor"].(string)
+	if code != http.StatusOK || cursor == "" {
+		t.Fatalf("first page = %d %v, want one execution and a cursor", code, first)
+	}
+	code, next := s.do(t, "GET", "/api/v2/workflows/executions?organization_id=org-idem&limit=1&cursor="+url.QueryEscape(cursor), token, nil)
+	if page, _ := next["executions"].([]any); code != http.StatusOK || len(page) != 1 || next["next_cursor"] != nil {
+		t.Errorf("second page = %d %v, want the other execution and no cursor", code, next)
+	}
+	filtered := "/api/v2/workflows/executions?workflow=" + workflows.DocumentProcessingName + "&backend=celery&status=succeeded&since=1h"
+	if code, body := s.do(t, "GET", filtered, token, nil); code != http.StatusOK || len(body["executions"].([]any)) == 0 {
+		t.Errorf("filtered list = %d %v", code, body)
+	}
+	if code, body := s.do(t, "GET", "/api/v2/migration/summary?window=1h", token, nil); code != http.StatusOK || body["flags"] == nil {
+		t.Errorf("summary = %d %v", code, body)
+	}
+	for _, path := range []string{"/api/v2/workflows/executions?limit=0", "/api/v2/workflows/executions?status=done",
+		"/api/v2/workflows/executions?cursor=nope", "/api/v2/migration/summary?window=-1h"} {
+		if code, body := s.do(t, "GET", path, token, nil); code != http.StatusUnprocessableEntity {
+			t.Errorf("GET %s = %d %v, want 422", path, code, body)
+		}
+	}
+	for path, want := range map[string]int{"/api/v2/openapi.json": 200, "/healthz": 200, "/readyz": 200} {
+		if code, body := s.do(t, "GET", path, "", nil); code != want {
+			t.Errorf("GET %s = %d %v, want %d", path, code, body, want)
+		}
+	}
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(metrics, []byte("go_goroutines")) {
+		t.Errorf("GET /metrics = %d", resp.StatusCode)
+	}
 }
 
 // TestFallback routes to Hatchet when Celery is down and fallback is on.
@@ -732,7 +791,7 @@ func serveRoute(t *testing.T, rt route.Route, backends map[featureflag.Backend]s
 	router := featureflag.NewRouter(nil, featureflag.WithPin(featureflag.BackendCelery))
 	mux := http.NewServeMux()
 	api.NewServer(shim.NewDispatcher(catalog, router, store, backends), api.WithTokens(token)).Register(mux)
-	hs := httptest.NewServer(mux)
+	hs := httptest.NewServer(apitest.MustNew(t, api.Document()).Handler(t, mux))
 	t.Cleanup(hs.Close)
 	return hs.URL, dbURL
 }

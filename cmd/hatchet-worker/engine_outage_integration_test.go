@@ -114,7 +114,9 @@ func (s *service) post(t *testing.T, body string) (int, string) {
 	}
 	req.Header.Set("Authorization", "Bearer "+shimToken)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	client := apiClient(t)
+	client.Timeout = time.Minute
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err.Error()
 	}

@@ -84,7 +84,7 @@ func restartUnderBurst(t *testing.T, env ...string) {
 		"LOG_LEVEL=warn",
 		"SHIM_LOST_AFTER=" + outageLostAfter.String(),
 	}, env...)...)
-	b := &burst{url: "http://" + svc.addr, codes: map[int]int{}}
+	b := &burst{url: "http://" + svc.addr, client: apiClient(t), codes: map[int]int{}}
 	total := outageClients * outagePerClient
 	restarts := make(chan struct{}, len(outageRestartsAt))
 	restarted := make(chan time.Duration, len(outageRestartsAt))
@@ -145,6 +145,7 @@ func restartUnderBurst(t *testing.T, env ...string) {
 // burst drives the shim's execute and status endpoints from many clients.
 type burst struct {
 	url        string
+	client     *http.Client
 	onAccepted func(n int64)
 
 	mu       sync.Mutex
@@ -215,9 +216,12 @@ func (b *burst) call(method, path string, body []byte) (int, []byte, error) {
 		return 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+shimToken)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	resp, err := b.client.Do(req.WithContext(ctx))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -121,7 +121,10 @@ func (s *service) api(t *testing.T, method, path, body string, want int) []byte 
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+shimToken)
-	resp, err := http.DefaultClient.Do(req)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

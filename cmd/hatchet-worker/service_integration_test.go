@@ -157,7 +157,7 @@ func (s *service) token(t *testing.T) string {
 
 func (s *service) get(t *testing.T, path string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get("http://" + s.addr + path)
+	resp, err := apiClient(t).Get("http://" + s.addr + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func (s *service) get(t *testing.T, path string) (int, map[string]any) {
 // text returns the body of GET path.
 func (s *service) text(t *testing.T, path string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + s.addr + path)
+	resp, err := apiClient(t).Get("http://" + s.addr + path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api"
+	"github.com/unstract/hatchet-worker/shim/api/apitest"
 )
 
 const runsToken = "runs-token"
@@ -52,10 +54,10 @@ func fakeShim(t *testing.T) (getenv func(string) string, reads *atomic.Int64) {
 		}
 	})
 	mux.HandleFunc("GET /api/v2/workflows/executions", func(w http.ResponseWriter, r *http.Request) {
-		es := []shim.Execution{{ID: "bad", Workflow: "document-processing-v2", Backend: "celery", CreatedAt: created,
-			Outcome: shim.Outcome{State: shim.StateFailed, FinishedAt: &finished, DurationSeconds: 1.5, Error: bad}}}
+		es := []shim.Execution{{ID: "bad", Workflow: "document-processing-v2", Backend: "celery", Reason: "global", CreatedAt: created,
+			Ingress: shim.IngressAPI, Outcome: shim.Outcome{State: shim.StateFailed, FinishedAt: &finished, DurationSeconds: 1.5, Error: bad}}}
 		if r.URL.Query().Get("status") == "succeeded" {
-			es = nil
+			es = []shim.Execution{}
 		}
 		writeJSON(w, 200, shim.Page{Executions: es})
 	})
@@ -66,13 +68,14 @@ func fakeShim(t *testing.T) (getenv func(string) string, reads *atomic.Int64) {
 		}
 		writeJSON(w, 202, map[string]string{"execution_id": r.PathValue("id"), "backend": "celery", "status": "cancelling"})
 	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The fake answers as the document says the service does.
+	srv := httptest.NewServer(apitest.MustNew(t, api.Document()).Handler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+runsToken {
 			writeJSON(w, 401, map[string]any{"error": map[string]string{"code": "unauthorized", "message": "bad token"}})
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}))
+	})))
 	t.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	env := map[string]string{"SERVICE_ADDR": addr, "SHIM_API_TOKEN": runsToken}

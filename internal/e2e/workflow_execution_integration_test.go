@@ -33,6 +33,7 @@ import (
 	"github.com/unstract/hatchet-worker/internal/testenv/hatchettest"
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/api"
+	"github.com/unstract/hatchet-worker/shim/api/apitest"
 	"github.com/unstract/hatchet-worker/shim/backend/celery"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 	"github.com/unstract/hatchet-worker/shim/route"
@@ -385,7 +386,7 @@ func checkListed(t *testing.T, d *shim.Dispatcher) {
 	req := httptest.NewRequest(http.MethodGet, "/api/v2/workflows", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, req)
+	apitest.MustNew(t, api.Document()).Handler(t, mux).ServeHTTP(rec, req)
 	want := `"workflow":"workflow-execution","hatchet_workflow":"workflow-execution","legacy":{"task":"async_execute_bin"`
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
 		t.Errorf("GET /api/v2/workflows = %d %s\nwant it to hold %s", rec.Code, rec.Body, want)

@@ -13,13 +13,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unstract/hatchet-worker/internal/ops"
+
+	"github.com/unstract/hatchet-worker/shim/api/apitest"
 )
 
 func TestRegisterOps(t *testing.T) {
 	st := ops.New()
 	mux := http.NewServeMux()
 	RegisterOps(mux, st)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(apitest.MustNew(t, Document()).Handler(t, mux))
 	defer srv.Close()
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "test_things_total", Help: "things"})
 	st.Registry.MustRegister(c)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/shim"
+	"github.com/unstract/hatchet-worker/shim/api/apitest"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -45,7 +46,7 @@ func TestTokens(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+tt.sent)
 			}
 			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
+			apitest.MustNew(t, Document()).Handler(t, mux).ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("status %d, want %d (body %s)", rec.Code, tt.want, rec.Body)
 			}
@@ -89,7 +90,7 @@ func TestErrorResponses(t *testing.T) {
 			}
 			before := testutil.ToFloat64(srv.rejected.WithLabelValues(tt.code))
 			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
+			apitest.MustNew(t, Document()).Handler(t, mux).ServeHTTP(rec, req)
 			var body struct {
 				Error APIError `json:"error"`
 			}

@@ -53,7 +53,7 @@ func exchange(t *testing.T, h http.Handler, method, path, auth, body string) api
 // TestDocumentServed checks that the document is valid OpenAPI 3.1 and
 // that GET /api/v2/openapi.json serves it, with no token, as JSON.
 func TestDocumentServed(t *testing.T) {
-	c := apitest.MustLoad(t)
+	c := apitest.MustNew(t, api.Document())
 	x := exchange(t, server(t), http.MethodGet, "/api/v2/openapi.json", "", "")
 	if x.Status != http.StatusOK {
 		t.Fatalf("GET /api/v2/openapi.json = %d %s", x.Status, x.Answer)
@@ -65,7 +65,7 @@ func TestDocumentServed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("served document: %v", err)
 	}
-	if got, want := served.Unexercised(), apitest.MustLoad(t).Unexercised(); strings.Join(got, ",") != strings.Join(want, ",") {
+	if got, want := served.Unexercised(), apitest.MustNew(t, api.Document()).Unexercised(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("served document's operations %v, want %v", got, want)
 	}
 }
@@ -101,7 +101,7 @@ func TestCheck(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&tt.x)
 			}
-			err := apitest.MustLoad(t).Check(tt.x)
+			err := apitest.MustNew(t, api.Document()).Check(tt.x)
 			switch {
 			case tt.breaks == "" && err != nil:
 				t.Errorf("Check: %v", err)
@@ -116,7 +116,7 @@ func TestCheck(t *testing.T) {
 // against a copy of the document with one response field changed.
 func TestChangedDocumentFails(t *testing.T) {
 	x := exchange(t, server(t), "GET", "/api/v2/flags", token, "")
-	if err := apitest.MustLoad(t).Check(x); err != nil {
+	if err := apitest.MustNew(t, api.Document()).Check(x); err != nil {
 		t.Fatalf("the document itself: %v", err)
 	}
 	edits := map[string][2]string{
@@ -145,7 +145,7 @@ func TestChangedDocumentFails(t *testing.T) {
 // valid request to it got a documented answer.
 func TestCoverage(t *testing.T) {
 	h := server(t)
-	c := apitest.MustLoad(t)
+	c := apitest.MustNew(t, api.Document())
 	ts := httptest.NewServer(c.Handler(t, h))
 	defer ts.Close()
 	client := &http.Client{Timeout: 10 * time.Second}
