@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path"
 	"slices"
 	"sync"
@@ -81,6 +82,7 @@ type Exchange struct {
 //   - a path or method it does not list must answer 404 or 405 with the
 //     Error body.
 func (c *Contract) Check(x Exchange) error {
+	x.Request = asServed(x.Request)
 	route, params, err := c.router.FindRoute(x.Request)
 	if err != nil {
 		return c.checkUnlisted(x, err)
@@ -234,6 +236,14 @@ func (tr *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		tr.t.Errorf("apitest: %v", err)
 	}
 	return resp, nil
+}
+
+// asServed returns r as a server sees it: a client's absolute URL cut to
+// its path and query, which the document's server ("/") matches.
+func asServed(r *http.Request) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.URL = &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	return r2
 }
 
 // withBody returns a shallow copy of r that reads body.

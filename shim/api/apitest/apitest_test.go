@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,31 +143,37 @@ func TestChangedDocumentFails(t *testing.T) {
 }
 
 // TestCoverage checks that an operation counts as exercised only once a
-// valid request to it got a documented answer.
+// valid request to it got a documented answer, whether the contract checks
+// at the server (Handler) or at the client (Client).
 func TestCoverage(t *testing.T) {
-	h := server(t)
-	c := apitest.MustNew(t, api.Document())
-	ts := httptest.NewServer(c.Handler(t, h))
-	defer ts.Close()
-	client := &http.Client{Timeout: 10 * time.Second}
-	for _, path := range []string{"/api/v2/flags", "/api/v2/nothing"} {
-		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	sides := map[string]func(c *apitest.Contract, h http.Handler) (*httptest.Server, *http.Client){
+		"server": func(c *apitest.Contract, h http.Handler) (*httptest.Server, *http.Client) {
+			return httptest.NewServer(c.Handler(t, h)), &http.Client{Timeout: 10 * time.Second}
+		},
+		"client": func(c *apitest.Contract, h http.Handler) (*httptest.Server, *http.Client) {
+			return httptest.NewServer(h), c.Client(t)
+		},
 	}
-	missing := c.Unexercised()
-	for _, op := range missing {
-		if op == "getFlags" {
-			t.Errorf("getFlags exercised but listed as unexercised: %v", missing)
-		}
-	}
-	if len(missing) == 0 {
-		t.Error("every operation counted as exercised after two requests")
+	for name, side := range sides {
+		t.Run(name, func(t *testing.T) {
+			c := apitest.MustNew(t, api.Document())
+			ts, client := side(c, server(t))
+			defer ts.Close()
+			for _, path := range []string{"/api/v2/flags", "/api/v2/nothing"} {
+				req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			missing := c.Unexercised()
+			if slices.Contains(missing, "getFlags") || len(missing) != len(apitest.MustNew(t, api.Document()).Unexercised())-1 {
+				t.Errorf("after GET /api/v2/flags and an unknown path, unexercised = %v: want all but getFlags", missing)
+			}
+		})
 	}
 }
 
