@@ -1,40 +1,72 @@
 package console
 
-import "net/http"
+import (
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+)
 
 // loginPage shows the login form; a logged-in browser goes to the overview.
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	if ck, err := r.Cookie(cookieName); c.tokens.Open() || err == nil && c.hasSession(ck.Value) {
+	if ck, err := r.Cookie(cookieName); c.tokens.Open() || err == nil && c.hasSession(r.Context(), ck.Value) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
 	c.render(w, r, http.StatusOK, "login", page{Title: "Log in"})
 }
 
-func (c *Console) hasSession(id string) bool {
-	_, ok := c.sessions.get(id, c.now())
-	return ok
+// hasSession reports whether id is a live session; a store that cannot
+// answer counts as none (the login page then shows).
+func (c *Console) hasSession(ctx context.Context, id string) bool {
+	_, ok, err := c.session(ctx, id)
+	return ok && err == nil
 }
 
-// login checks the posted token and starts a session.
+// login checks the posted token and starts a session. An address whose
+// logins were refused loginLimit times within loginWindow is refused with
+// 429 and Retry-After, whatever it posts, on every replica.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if c.tokens.Open() {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
+	ctx, addr, now := r.Context(), clientAddr(r), c.now()
+	n, oldest, err := c.sessions.LoginsRefused(ctx, addr, now.Add(-loginWindow))
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
+	if n >= loginLimit {
+		wait := oldest.Add(loginWindow).Sub(now).Seconds()
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait)))))
+		c.log.WarnContext(ctx, "console: login refused, too many attempts", "remote", addr, "refused", n)
+		c.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Log in", Data: "Too many refused logins from this address; try again in a minute."})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if !c.tokens.Valid(r.PostFormValue("token")) {
-		c.log.InfoContext(r.Context(), "console: login refused", "remote", r.RemoteAddr)
+		if err := c.sessions.RefuseLogin(ctx, addr, now, loginWindow); err != nil {
+			c.unavailable(w, r, err)
+			return
+		}
+		c.log.InfoContext(ctx, "console: login refused", "remote", addr)
 		c.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Data: "That token is not accepted."})
 		return
 	}
-	id, s := c.sessions.create(c.now())
+	id, s, err := c.newSession(ctx)
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
 	http.SetCookie(w, sessionCookie(r, id, s.expires))
-	c.log.InfoContext(r.Context(), "console: login", "remote", r.RemoteAddr)
+	c.log.InfoContext(ctx, "console: login", "remote", addr)
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 
-// logout ends the session when the form carries its CSRF token.
+// logout ends the session, on every replica, when the form carries its
+// CSRF token.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s session) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if !c.tokens.Open() && !sameSecret(r.PostFormValue("csrf"), s.csrf) {
@@ -42,8 +74,28 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	if id, ok := r.Context().Value(sessionKey{}).(string); ok {
-		c.sessions.end(id)
+		if err := c.sessions.EndSession(r.Context(), hashID(id)); err != nil {
+			c.unavailable(w, r, err)
+			return
+		}
 	}
 	http.SetCookie(w, sessionCookie(r, "", c.now()))
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+// unavailable answers 503 when the session store cannot be read or written.
+func (c *Console) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	c.log.ErrorContext(r.Context(), "console: session store unavailable", "err", err)
+	c.render(w, r, http.StatusServiceUnavailable, "error", page{Title: "Unavailable",
+		Data: "The console's session store is unavailable; try again shortly."})
+}
+
+// clientAddr is the address logins are limited by: the connection's peer.
+// Behind a proxy that is the proxy, so limit there too.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -35,7 +35,7 @@ type Console struct {
 	tokens   bearer.Tokens
 	flags    func() FlagState
 	log      *slog.Logger
-	sessions *sessions
+	sessions Sessions
 	pages    map[string]*template.Template
 	now      func() time.Time
 }
@@ -62,7 +62,7 @@ var pageNames = []string{"login", "overview", "executions", "execution", "flags"
 
 // New returns the console over d, with its templates parsed.
 func New(d *shim.Dispatcher, opts ...Option) (*Console, error) {
-	c := &Console{d: d, log: slog.Default(), sessions: newSessions(), pages: map[string]*template.Template{}, now: time.Now}
+	c := &Console{d: d, log: slog.Default(), sessions: newMemSessions(), pages: map[string]*template.Template{}, now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
@@ -120,13 +120,19 @@ func (c *Console) auth(h pageHandler) http.Handler {
 			return
 		}
 		ck, err := r.Cookie(cookieName)
-		if err == nil {
-			if s, ok := c.sessions.get(ck.Value, c.now()); ok {
-				h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, ck.Value)), s)
-				return
-			}
+		if err != nil {
+			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+			return
 		}
-		http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+		s, ok, err := c.session(r.Context(), ck.Value)
+		switch {
+		case err != nil:
+			c.unavailable(w, r, err)
+		case !ok:
+			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+		default:
+			h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, ck.Value)), s)
+		}
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,11 +39,18 @@ func (fakeHistory) Series(context.Context, time.Time, time.Duration) ([]shim.Poi
 // the fake history; it returns its URL.
 func newTestConsole(t *testing.T, tokens ...string) string {
 	t.Helper()
+	url, _ := serveConsole(t, WithTokens(tokens...))
+	return url
+}
+
+// serveConsole serves a console with opts and returns its URL and itself.
+func serveConsole(t *testing.T, opts ...Option) (string, *Console) {
+	t.Helper()
 	d := shim.NewDispatcher(route.Catalog{}, nil, nil, nil, shim.WithHistory(fakeHistory{}))
-	c, err := New(d, WithTokens(tokens...), WithFlags(func() FlagState {
+	c, err := New(d, append([]Option{WithFlags(func() FlagState {
 		return FlagState{Backend: featureflag.BackendHatchet, Snapshot: featureflag.Snapshot{Source: "env",
 			LastError: &featureflag.ReloadError{Error: "flags.json: bad JSON", At: time.Now()}}}
-	}))
+	})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +58,7 @@ func newTestConsole(t *testing.T, tokens ...string) string {
 	c.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, c
 }
 
 // browser is an HTTP client with cookies that does not follow redirects.
@@ -128,6 +136,74 @@ func TestLoginLogout(t *testing.T) {
 	}
 	if resp, _ := send(t, b, "GET", base+"/console/", nil); resp.StatusCode != 303 {
 		t.Errorf("after logout the overview answers %d, want a redirect to login", resp.StatusCode)
+	}
+}
+
+// TestSessionsShared checks that consoles sharing their Sessions (replicas
+// sharing a store) honour each other's logins and logouts.
+func TestSessionsShared(t *testing.T) { testSessionsShared(t, newMemSessions()) }
+
+// TestLoginLimit checks the login limit of consoles sharing their Sessions.
+func TestLoginLimit(t *testing.T) { testLoginLimit(t, newMemSessions()) }
+
+// testSessionsShared checks that two consoles sharing shared honour each
+// other's logins and logouts.
+func testSessionsShared(t *testing.T, shared Sessions) {
+	a, _ := serveConsole(t, WithTokens(testToken), WithSessions(shared))
+	b, _ := serveConsole(t, WithTokens(testToken), WithSessions(shared))
+	br := browser(t)
+	if resp, _ := send(t, br, "POST", a+"/console/login", url.Values{"token": {testToken}}); resp.StatusCode != 303 {
+		t.Fatalf("login on A: %d", resp.StatusCode)
+	}
+	u, _ := url.Parse(a + "/console/")
+	saved := br.Jar.Cookies(u)
+	if len(saved) != 1 {
+		t.Fatalf("cookies after login: %v", saved)
+	}
+	// The jar keys cookies by host, and both servers are 127.0.0.1.
+	_, body := send(t, br, "GET", b+"/console/", nil)
+	csrf := between(body, `name="csrf" value="`, `"`)
+	if csrf == "" {
+		t.Fatalf("B does not know A's session:\n%s", body)
+	}
+	if resp, _ := send(t, br, "POST", b+"/console/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != 303 {
+		t.Fatalf("logout on B: %d", resp.StatusCode)
+	}
+	// A browser that kept the cookie: A must refuse it now.
+	replay := browser(t)
+	replay.Jar.SetCookies(u, saved)
+	if resp, _ := send(t, replay, "GET", a+"/console/", nil); resp.StatusCode != 303 {
+		t.Errorf("a session ended on B still opens A's overview: %d", resp.StatusCode)
+	}
+}
+
+// testLoginLimit checks that the 11th refused login within a minute from
+// one address is answered 429 with Retry-After, even with the right token,
+// on both consoles sharing shared, until the first refusal ages out.
+func testLoginLimit(t *testing.T, shared Sessions) {
+	now := time.Now()
+	a, ca := serveConsole(t, WithTokens(testToken), WithSessions(shared))
+	b, cb := serveConsole(t, WithTokens(testToken), WithSessions(shared))
+	ca.now = func() time.Time { return now }
+	cb.now = ca.now
+	br := browser(t)
+	for i := range loginLimit {
+		base := []string{a, b}[i%2]
+		if resp, _ := send(t, br, "POST", base+"/console/login", url.Values{"token": {"wrong"}}); resp.StatusCode != 401 {
+			t.Fatalf("refused login %d: %d, want 401", i+1, resp.StatusCode)
+		}
+		now = now.Add(time.Second)
+	}
+	for _, base := range []string{a, b} {
+		resp, _ := send(t, br, "POST", base+"/console/login", url.Values{"token": {testToken}})
+		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != http.StatusTooManyRequests || retry < 1 || retry > 60 {
+			t.Errorf("login after %d refusals: %d, Retry-After %q; want 429 and 1-60 s", loginLimit, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	now = now.Add(loginWindow - time.Duration(loginLimit-1)*time.Second) // the first refusal has aged out
+	if resp, _ := send(t, br, "POST", a+"/console/login", url.Values{"token": {testToken}}); resp.StatusCode != 303 {
+		t.Errorf("login once the first refusal aged out: %d, want 303", resp.StatusCode)
 	}
 }
 

@@ -48,7 +48,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency
 	ON hatchet_worker.executions (workflow, organization_id, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_created
-	ON hatchet_worker.executions (created_at)` + outcomeSchema + platformSchema + frontDoorSchema
+	ON hatchet_worker.executions (created_at)` + outcomeSchema + platformSchema + frontDoorSchema + sessionsSchema
 
 // legacyLease is the lease of a claimed record whose lease_until is NULL.
 const legacyLease = "60 seconds"
