@@ -10,6 +10,7 @@ type dispatchMetrics struct {
 	finished  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 	inFlight  *prometheus.GaugeVec
+	leading   prometheus.Gauge
 }
 
 // newDispatchMetrics creates the series and registers them on reg when it
@@ -39,11 +40,15 @@ func newDispatchMetrics(reg prometheus.Registerer) *dispatchMetrics {
 		}, []string{"workflow", "backend"}),
 		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "shim_executions_in_flight",
-			Help: "Accepted executions not yet seen to end, by backend, as of the last tracking pass.",
+			Help: "Accepted executions not yet seen to end, by backend, as of the last tracking pass (set by the replica that tracks).",
 		}, []string{"backend"}),
+		leading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shim_tracker_leader",
+			Help: "1 while this replica leads outcome tracking for the replicas sharing its store, else 0.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.accepted, m.unknown, m.finished, m.duration, m.inFlight)
+		reg.MustRegister(m.decisions, m.accepted, m.unknown, m.finished, m.duration, m.inFlight, m.leading)
 	}
 	return m
 }

@@ -42,7 +42,22 @@ type Tracker struct {
 	interval time.Duration
 	batch    int
 	failing  map[featureflag.Backend]bool // backends whose last pass failed
+	leader   Leader
+	leading  prometheus.Gauge
+	leads    bool // whether the last pass led
 }
+
+// Leader elects the one replica of those sharing a store that tracks
+// outcomes (*store.Leader, a PostgreSQL advisory lock).
+type Leader interface {
+	// Lead reports whether this process leads now, taking the lead when it
+	// is free.
+	Lead(ctx context.Context) (bool, error)
+}
+
+// WithLeader makes the tracker pass only while l says this process leads,
+// so replicas sharing a store track once between them (default: always).
+func WithLeader(l Leader) TrackerOption { return func(t *Tracker) { t.leader = l } }
 
 // TrackerOption configures a Tracker.
 type TrackerOption func(*Tracker)
@@ -57,8 +72,8 @@ func WithTrackBatch(n int) TrackerOption { return func(t *Tracker) { t.batch = n
 // NewTracker returns a Tracker of d's executions, which it reads from store
 // (d's store) and records through d, with d's metrics and logger.
 func NewTracker(d *Dispatcher, store TrackStore, opts ...TrackerOption) *Tracker {
-	t := &Tracker{backends: d.backends, finisher: d.finisher, log: d.log, inFlight: d.metrics.inFlight, store: store, interval: DefaultTrackInterval, batch: DefaultTrackBatch,
-		failing: map[featureflag.Backend]bool{}}
+	t := &Tracker{backends: d.backends, finisher: d.finisher, log: d.log, inFlight: d.metrics.inFlight, leading: d.metrics.leading,
+		store: store, interval: DefaultTrackInterval, batch: DefaultTrackBatch, failing: map[featureflag.Backend]bool{}}
 	for _, o := range opts {
 		o(t)
 	}
@@ -80,9 +95,13 @@ func (t *Tracker) Run(ctx context.Context) error {
 }
 
 // Pass follows one batch of unfinished executions per backend, then
-// updates the in-flight gauge. Passes of one Tracker must not overlap (Run
-// makes them one after the other).
+// updates the in-flight gauge; with a Leader, only while this process
+// leads. Passes of one Tracker must not overlap (Run makes them one after
+// the other).
 func (t *Tracker) Pass(ctx context.Context) {
+	if !t.lead(ctx) {
+		return
+	}
 	for _, name := range t.followers() {
 		err := t.follow(ctx, name, t.backends[name].(Follower))
 		t.report(ctx, name, err)
@@ -95,6 +114,26 @@ func (t *Tracker) Pass(ctx context.Context) {
 	for name := range t.backends {
 		t.inFlight.WithLabelValues(string(name)).Set(float64(n[name]))
 	}
+}
+
+// lead reports whether this process tracks now, logging each change.
+func (t *Tracker) lead(ctx context.Context) bool {
+	if t.leader == nil {
+		return true
+	}
+	leads, err := t.leader.Lead(ctx)
+	t.report(ctx, "leader", err)
+	if leads != t.leads {
+		t.leads = leads
+		t.log.InfoContext(ctx, "outcome tracking: lead changed", "leads", leads)
+	}
+	t.leading.Set(0)
+	if leads {
+		t.leading.Set(1)
+	} else {
+		t.inFlight.Reset() // the leader reports the fleet's
+	}
+	return leads
 }
 
 // followers lists the backends that can be followed, by name.

@@ -230,3 +230,43 @@ func TestObserve(t *testing.T) {
 		t.Errorf("a Celery result finished the Hatchet execution %s", h.ID)
 	}
 }
+
+// switchLeader leads while on is true.
+type switchLeader struct{ on bool }
+
+func (l *switchLeader) Lead(context.Context) (bool, error) { return l.on, nil }
+
+// TestTrackerLeads checks that a tracker with a Leader passes only while it
+// leads, shows it in shim_tracker_leader, and leaves the in-flight gauge to
+// the leader.
+func TestTrackerLeads(t *testing.T) {
+	f := newTrackFixture(10)
+	leader := &switchLeader{}
+	f.tr = NewTracker(f.d, f.store, WithLeader(leader))
+	id := f.accept(t, 2)[0]
+	f.celery.set(id, StateSucceeded)
+	steps := []struct {
+		leads        bool
+		wantFinished bool
+		wantGauge    float64
+		wantInFlight int // series of shim_executions_in_flight
+	}{
+		{false, false, 0, 0},
+		{true, true, 1, 2},
+		{false, true, 0, 0},
+	}
+	for i, s := range steps {
+		leader.on = s.leads
+		f.tr.Pass(context.Background())
+		e, _ := f.store.Get(context.Background(), id)
+		if e.Finished() != s.wantFinished {
+			t.Errorf("step %d (leads %v): finished %v, want %v", i, s.leads, e.Finished(), s.wantFinished)
+		}
+		if got := testutil.ToFloat64(f.d.metrics.leading); got != s.wantGauge {
+			t.Errorf("step %d: shim_tracker_leader = %v, want %v", i, got, s.wantGauge)
+		}
+		if got := testutil.CollectAndCount(f.d.metrics.inFlight); got != s.wantInFlight {
+			t.Errorf("step %d: %d in-flight series, want %d", i, got, s.wantInFlight)
+		}
+	}
+}

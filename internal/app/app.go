@@ -322,15 +322,26 @@ func (s *service) mountConsole(d *shim.Dispatcher, tokens []string) error {
 	return nil
 }
 
-// track starts outcome tracking on bgCtx, and hands it the rpc:// results
-// as they arrive.
+// track starts outcome tracking on bgCtx, led by one replica of those
+// sharing the store, and hands it the rpc:// results as they arrive.
 func (s *service) track(bgCtx context.Context, d *shim.Dispatcher) {
-	tracker := shim.NewTracker(d, s.store, shim.WithTrackInterval(s.cfg.Shim.TrackInterval), shim.WithTrackBatch(s.cfg.Shim.TrackBatch))
+	leader := s.store.Leader("outcome-tracking", trackTakeover*s.cfg.Shim.TrackInterval)
+	tracker := shim.NewTracker(d, s.store, shim.WithTrackInterval(s.cfg.Shim.TrackInterval), shim.WithTrackBatch(s.cfg.Shim.TrackBatch),
+		shim.WithLeader(leader))
 	if s.deps.Celery != nil {
 		s.deps.Celery.OnResult(celery.Observed(tracker.Observe))
 	}
-	s.bg.Go(func() error { return tracker.Run(bgCtx) })
+	s.bg.Go(func() error {
+		defer leader.Close()
+		return tracker.Run(bgCtx)
+	})
 }
+
+// trackTakeover is how many tracking intervals a replica that does not
+// lead waits between attempts to take the lead: a dead leader's work is
+// taken over within this many intervals, and the replicas that wait add
+// about one database round trip per this many intervals each.
+const trackTakeover = 3
 
 // pruneInterval is how often execution records past retention are deleted.
 const pruneInterval = time.Hour
