@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"sync"
 	"time"
 
@@ -57,16 +58,26 @@ func (l *Leader) Lead(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("lead: %w", err)
 	}
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil || !got {
+	if err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil || !got {
 		conn.Release()
 		if err != nil {
 			return false, fmt.Errorf("lead: %w", err)
 		}
 		return false, nil
 	}
+	// A leader that stops asking (hung, or cut off from the database)
+	// loses the lock when the server ends its idle session; a server
+	// before PostgreSQL 14 has no such timeout, and keeps it until the
+	// connection is seen to be gone.
+	_, _ = conn.Exec(ctx, `SELECT set_config('idle_session_timeout', $1, false)`, strconv.FormatInt(l.fence().Milliseconds(), 10))
 	l.conn = conn
 	return true, nil
 }
+
+// fence is how long the lock's session may stay silent before the server
+// ends it: two retries, and at least two minutes, so a slow pass never
+// loses it.
+func (l *Leader) fence() time.Duration { return max(2*l.retry, 2*time.Minute) }
 
 // drop closes the lock's connection, which lets the lock go.
 func (l *Leader) drop() {
