@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -31,10 +32,17 @@ func AMQPVHost(t testing.TB) string {
 	return u.String()
 }
 
+// rabbitmqctl runs rabbitmqctl against the test broker: TEST_RABBITMQCTL
+// names the command when that broker is not the machine's own node (a
+// wrapper that passes -n and the node's environment).
 func rabbitmqctl(args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "rabbitmqctl", args...).CombinedOutput()
+	ctl := os.Getenv("TEST_RABBITMQCTL")
+	if ctl == "" {
+		ctl = "rabbitmqctl"
+	}
+	out, err := exec.CommandContext(ctx, ctl, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("rabbitmqctl %v: %w\n%s", args, err, out)
 	}
