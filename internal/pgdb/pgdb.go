@@ -42,7 +42,9 @@ func create(ctx context.Context, dbURL string) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created concurrently
+	// Created concurrently: duplicate_database, or, when both CREATEs ran
+	// at the same moment, the catalog's unique index.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505" && pgErr.ConstraintName == "pg_database_datname_index") {
 		return nil
 	}
 	if err != nil {

@@ -51,3 +51,29 @@ func TestEnsureCreatesOnceAndKeeps(t *testing.T) {
 		t.Error("want an error for an unreachable server")
 	}
 }
+
+// TestEnsureConcurrently checks that replicas starting at once all find
+// the database one of them created.
+func TestEnsureConcurrently(t *testing.T) {
+	admin := testenv.PostgresURL(t)
+	const name = "hw_test_pgdb_concurrent"
+	if err := testenv.DropDatabase(context.Background(), admin, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := testenv.DropDatabase(context.Background(), admin, name); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		go func() { errs <- pgdb.Ensure(context.Background(), u.String()) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("Ensure at once: %v", err)
+		}
+	}
+}
