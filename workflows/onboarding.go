@@ -13,6 +13,7 @@ import (
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/unstract/hatchet-worker/internal/pgdb"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -209,7 +210,7 @@ CREATE TABLE IF NOT EXISTS platform.memberships (
 
 // EnsurePlatformSchema creates the onboarding tables when they are missing.
 func EnsurePlatformSchema(ctx context.Context, pool *pgxpool.Pool) error {
-	if _, err := pool.Exec(ctx, platformSchema); err != nil {
+	if err := pgdb.CreateSchema(ctx, pool, platformSchema); err != nil {
 		return fmt.Errorf("platform schema: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/unstract/hatchet-worker/internal/pgdb"
 
 	"github.com/hatchet-dev/hatchet/pkg/encryption"
 	"github.com/hatchet-dev/hatchet/pkg/random"
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS hatchet_worker.embedded_keys (
 // loadOrCreateKeys returns the engine's keys stored in the database, creating
 // them on first start. Concurrent first starts agree on one set.
 func loadOrCreateKeys(ctx context.Context, conn *pgx.Conn) (keys, error) {
-	if _, err := conn.Exec(ctx, keysSchema); err != nil {
+	if err := pgdb.CreateSchema(ctx, conn, keysSchema); err != nil {
 		return keys{}, fmt.Errorf("create keys table: %w", err)
 	}
 	k, err := readKeys(ctx, conn)

@@ -52,3 +52,21 @@ func create(ctx context.Context, dbURL string) error {
 	}
 	return nil
 }
+
+// Beginner begins a transaction: a *pgxpool.Pool or a *pgx.Conn.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// CreateSchema runs ddl, CREATE … IF NOT EXISTS statements, one process at
+// a time among those starting on the database at once (replicas): the
+// statements are not safe against themselves running concurrently.
+func CreateSchema(ctx context.Context, db Beginner, ddl string) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('hatchet-worker:schema'))`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, ddl)
+		return err
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 	"github.com/unstract/hatchet-worker/internal/testenv"
@@ -74,6 +75,27 @@ func TestEnsureConcurrently(t *testing.T) {
 	for range cap(errs) {
 		if err := <-errs; err != nil {
 			t.Errorf("Ensure at once: %v", err)
+		}
+	}
+}
+
+// TestCreateSchemaConcurrently checks that replicas starting at once all
+// create one schema without error.
+func TestCreateSchemaConcurrently(t *testing.T) {
+	db := testenv.TestDatabase(t, testenv.CheckoutName("hw_test_pgdb_schema"))
+	pool, err := pgxpool.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	const ddl = `CREATE SCHEMA IF NOT EXISTS racing; CREATE TABLE IF NOT EXISTS racing.things (id int PRIMARY KEY)`
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		go func() { errs <- pgdb.CreateSchema(context.Background(), pool, ddl) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("CreateSchema at once: %v", err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unstract/hatchet-worker/featureflag"
+	"github.com/unstract/hatchet-worker/internal/pgdb"
 	"github.com/unstract/hatchet-worker/shim"
 )
 
@@ -72,24 +73,11 @@ func Open(ctx context.Context, url string) (*Postgres, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execution store: %w", err)
 	}
-	if err := createSchema(ctx, pool); err != nil {
+	if err := pgdb.CreateSchema(ctx, pool, storeSchema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("execution store schema: %w", err)
 	}
 	return &Postgres{pool: pool}, nil
-}
-
-// createSchema creates the schema once between the replicas that start
-// at the same moment: PostgreSQL's CREATE … IF NOT EXISTS is not safe
-// against itself, so each waits its turn on an advisory lock.
-func createSchema(ctx context.Context, pool *pgxpool.Pool) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('hatchet-worker:schema'))`); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, storeSchema)
-		return err
-	})
 }
 
 // Prune deletes the records created before cutoff and returns how many it
