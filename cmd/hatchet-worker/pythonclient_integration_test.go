@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/workflows"
 )
 
 // pythonCeleryOrg is the organisation the flags of TestPythonClient keep
@@ -68,9 +69,11 @@ var pythonTestArgs = []string{"-m", "unittest", "discover", "-v", "-s", "clients
 // test's own), flags that send pythonCeleryOrg to Celery, the others to
 // Hatchet and honour use_abstraction, an LLM stub, a document both backends
 // read, and a listener that never answers (for executions that run until
-// cancelled). No worker declares celery_api_deployments, so
-// api-deployment-execution sent to Celery is refused 503. It returns the
-// Python tests' environment (see clients/python/tests/service.py).
+// cancelled). The queue of workflow-execution's legacy task exists with no
+// worker on it, so such executions sent to Celery are accepted and stay
+// queued; no queue of api-deployment-execution's exists, so those are
+// refused 503. It returns the Python tests' environment (see
+// clients/python/tests/service.py).
 func pythonClientService(t *testing.T) []string {
 	t.Helper()
 	vhost, llm := testenv.AMQPVHost(t), testenv.NewLLMServer(t, "")
@@ -85,8 +88,11 @@ func pythonClientService(t *testing.T) []string {
 			t.Fatal(err)
 		}
 	}
-	testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryQueues("file_processing"),
+	testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryQueues(workflows.QueueFileProcessing),
 		testenv.WithCeleryEnv("FIXTURE_LLM_URL="+llm.BaseURL(), "FIXTURE_OUTPUTS="+frontDoorOutputs))
+	if _, err := testenv.Channel(t, vhost).QueueDeclare(workflows.QueueCelery, true, false, false, false, nil); err != nil {
+		t.Fatalf("declare %s: %v", workflows.QueueCelery, err)
+	}
 	const maxBody = "1048576"
 	svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_pyclient"), "CELERY_BROKER_URL="+vhost,
 		"FEATURE_FLAGS_FILE="+flags, "DOCUMENTS_ROOTS="+docs,
@@ -94,7 +100,8 @@ func pythonClientService(t *testing.T) []string {
 		"SHIM_MAX_BODY_BYTES="+maxBody, "SHIM_TRACK_INTERVAL=200ms")
 	return []string{"SHIM_URL=http://" + svc.addr, "SHIM_API_TOKEN=" + shimToken, "SHIM_TEST_DOCUMENT=" + doc,
 		"SHIM_TEST_CELERY_ORG=" + pythonCeleryOrg, fmt.Sprintf("SHIM_TEST_SILENT_ADDR=127.0.0.1:%d", testenv.SilentPort(t)),
-		"SHIM_TEST_UNROUTED_WORKFLOW=api-deployment-execution", "SHIM_TEST_MAX_BODY_BYTES=" + maxBody}
+		"SHIM_TEST_PARKED_WORKFLOW=" + workflows.WorkflowExecutionName,
+		"SHIM_TEST_UNROUTED_WORKFLOW=" + workflows.APIDeploymentExecutionName, "SHIM_TEST_MAX_BODY_BYTES=" + maxBody}
 }
 
 // runPython runs prog with args in dir, its environment this process's

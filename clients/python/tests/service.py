@@ -11,9 +11,12 @@ both backends working and sets every variable:
   SHIM_TEST_SILENT_ADDR        host:port of a listener that accepts and never
                                answers: a connector check of it runs until
                                it is cancelled (or for two minutes)
-  SHIM_TEST_UNROUTED_WORKFLOW  a workflow whose Celery queue the broker lacks
-                               (no worker declared it): sent to Celery, it
-                               answers 503 backend_unavailable
+  SHIM_TEST_PARKED_WORKFLOW    a workflow taking workflow-execution's input
+                               whose Celery queue exists but has no worker:
+                               sent to Celery it is accepted and stays queued
+  SHIM_TEST_UNROUTED_WORKFLOW  one whose Celery queue the broker lacks (no
+                               worker declared it): sent to Celery, it is
+                               refused 503 backend_unavailable
   SHIM_TEST_MAX_BODY_BYTES     the service's SHIM_MAX_BODY_BYTES (1048576)
 
 Without SHIM_URL the tests that need the service are skipped.
@@ -41,6 +44,7 @@ class Service:
     document: str
     celery_org: str
     silent_addr: str
+    parked_workflow: str
     unrouted_workflow: str
     max_body: int
 
@@ -54,6 +58,7 @@ class Service:
 
         return cls(url=need("SHIM_URL"), token=need("SHIM_API_TOKEN"), document=need("SHIM_TEST_DOCUMENT"),
                    celery_org=need("SHIM_TEST_CELERY_ORG"), silent_addr=need("SHIM_TEST_SILENT_ADDR"),
+                   parked_workflow=need("SHIM_TEST_PARKED_WORKFLOW"),
                    unrouted_workflow=need("SHIM_TEST_UNROUTED_WORKFLOW"),
                    max_body=int(os.environ.get("SHIM_TEST_MAX_BODY_BYTES", "1048576")))
 
@@ -77,6 +82,15 @@ class ServiceTest(unittest.TestCase):
         """document-processing-v2's input for the test document."""
         return {"document_path": self.service.document, "llm_adapter_id": "default",
                 "outputs": [{"name": "total", "prompt": "State the total"}]}
+
+    def execution(self, org: str) -> dict[str, Any]:
+        """workflow-execution's (and api-deployment-execution's) input: the
+        platform's execution of org over the test document."""
+        name = os.path.basename(self.service.document)
+        return {"schema_name": org, "workflow_id": "wf-py", "execution_id": str(uuid.uuid4()),
+                "hash_values_of_files": {"h1": {"file_path": self.service.document, "file_name": name,
+                                                "file_hash": "h1"}},
+                "llm_adapter_id": "default", "outputs": [{"name": "total", "prompt": "State the total"}]}
 
     def await_running(self, status: Callable[[str], Execution], execution_id: str, timeout: float = 60) -> None:
         """Read the execution's status with status until it says running.

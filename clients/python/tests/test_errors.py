@@ -12,7 +12,6 @@ for, which no request can cause on purpose.
 
 from __future__ import annotations
 
-import os
 import threading
 import unittest
 import uuid
@@ -117,7 +116,7 @@ class ErrorCodeTest(ServiceTest):
         with FaultRelay(self.service.url) as relay:
             shim = hw.Client(relay.url, self.service.token, retries=2, backoff=0.01)
             with self.assertRaises(hw.BackendUnavailable) as caught:
-                shim.execute(self.service.unrouted_workflow, self._execution(org), organization_id=org,
+                shim.execute(self.service.unrouted_workflow, self.execution(org), organization_id=org,
                              idempotency_key=key, use_abstraction=False)
             self.assertCode(hw.BackendUnavailable, 503, caught.exception)
             self.assertEqual([s.status for s in relay.requests("POST", EXECUTE)], [503, 503, 503])
@@ -134,15 +133,6 @@ class ErrorCodeTest(ServiceTest):
                 hw.Client(relay.url, self.service.token, backoff=0.01).status(accepted.execution_id)
             self.assertCode(hw.InternalError, 500, caught.exception)
             self.assertEqual(len(relay.requests("GET")), 1)
-
-    def _execution(self, org: str) -> dict[str, Any]:
-        """workflow-execution's (and api-deployment-execution's) input over
-        the test document."""
-        name = os.path.basename(self.service.document)
-        return {"schema_name": org, "workflow_id": "wf-py", "execution_id": str(uuid.uuid4()),
-                "hash_values_of_files": {"h1": {"file_path": self.service.document, "file_name": name,
-                                                "file_hash": "h1"}},
-                "llm_adapter_id": "default", "outputs": [{"name": "total", "prompt": "State the total"}]}
 
     @staticmethod
     def _burst(n: int, call: Any) -> list[Any]:

@@ -96,7 +96,7 @@ class RetryTest(ServiceTest):
 
         org = unique("org_py_pages")
         for _ in range(3):
-            self.client().execute("document-processing-v2", self.document(), organization_id=org,
+            self.client().execute(self.service.parked_workflow, self.execution(org), organization_id=org,
                                   use_abstraction=False)
         self.relay.fail(502, "", "bad gateway", path="cursor=")
         self.assertEqual(len(list(self.shim.executions(organization_id=org, limit=2))), 3)
