@@ -18,7 +18,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 python3-redis ca-certificates chromium)
+packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 python3-redis python3-venv ca-certificates chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -114,5 +114,5 @@ else
 	log "go not found: cannot build minio (the document storage tests need it)"
 fi
 
-/usr/bin/python3 -c 'import celery, sqlalchemy, psycopg2, redis' || { log "python3-celery not importable by /usr/bin/python3"; exit 1; }
+/usr/bin/python3 -c 'import celery, sqlalchemy, psycopg2, redis, ensurepip' || { log "python3-celery or python3-venv not importable by /usr/bin/python3"; exit 1; }
 log "ready: postgres 127.0.0.1:5432, rabbitmq 127.0.0.1:5672, celery $(/usr/bin/python3 -c 'import celery; print(celery.__version__)')"
