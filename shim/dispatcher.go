@@ -397,7 +397,7 @@ func (d *Dispatcher) Status(ctx context.Context, id string) (Status, error) {
 		d.finisher.noteUnknown(ctx, e, st)
 	}
 	if err == nil && st.Final() && !e.Finished() {
-		d.finisher.finish(ctx, e, st)
+		e = d.finisher.finish(ctx, e, st)
 	}
 	if err == nil && e.Finished() && st.FinishedAt == nil {
 		st.FinishedAt = e.FinishedAt // the time tracking saw the end (rpc:// replies carry none)

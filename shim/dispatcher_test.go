@@ -406,3 +406,22 @@ func TestExecuteAs(t *testing.T) {
 		t.Errorf("Decide of an unknown workflow = %v", err)
 	}
 }
+
+// TestStatusFinishedAtFirstRead checks that the read that first sees an
+// execution end, from a backend that gives no end time (rpc:// replies),
+// already shows when it ended.
+func TestStatusFinishedAtFirstRead(t *testing.T) {
+	f := newFixture(toCelery, false)
+	a, err := f.d.Execute(context.Background(), request("legacy", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.celery.state = StateSucceeded
+	st, err := f.d.Status(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateSucceeded || st.FinishedAt == nil {
+		t.Errorf("first read of the end: status %s, finished_at %v; want succeeded with a time", st.State, st.FinishedAt)
+	}
+}

@@ -37,16 +37,18 @@ func (f finisher) noteUnknown(ctx context.Context, e Execution, st Status) {
 // finish records st, a terminal status, as e's outcome; the call that
 // records it counts it in shim_executions_finished_total and
 // shim_execution_duration_seconds and logs it. A store error is logged:
-// tracking or the next status read records it later.
-func (f finisher) finish(ctx context.Context, e Execution, st Status) {
+// tracking or the next status read records it later. It returns the
+// record, or e when it could not be written.
+func (f finisher) finish(ctx context.Context, e Execution, st Status) Execution {
 	rec, first, err := f.store.Finish(ctx, e, outcomeOf(st))
 	if err != nil {
 		f.log.WarnContext(ctx, "record execution outcome", "execution_id", e.ID, "err", err)
-		return
+		return e
 	}
 	if first {
 		f.counted(ctx, rec)
 	}
+	return rec
 }
 
 // counted counts and logs rec, an execution whose outcome was just recorded.

@@ -136,8 +136,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if ae.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	writeError(w, ae)
 }
+
+// retryAfter is the Retry-After of a 503, in seconds: about the time a
+// reconnecting backend or store takes to come back.
+const retryAfter = "5"
 
 // methodNotAllowed answers requests to a known path with the wrong method.
 func methodNotAllowed(allow string) handlerFunc {

@@ -369,7 +369,7 @@ func (h *Backend) Cancel(ctx context.Context, e shim.Execution) error {
 	err := hatchetrun.Cancel(ctx, h.client, e.BackendRef)
 	switch {
 	case errors.Is(err, hatchetrun.ErrBadID):
-		return shim.Fail(shim.ErrNotCancellable, err, "no Hatchet run recorded yet")
+		return shim.Fail(shim.ErrConflict, err, "the execution's Hatchet run is not recorded yet; retry shortly")
 	case err != nil:
 		return shim.Fail(shim.ErrUnavailable, err, "%v", err)
 	}
