@@ -312,9 +312,11 @@ func (s *service) startShim(ctx, bgCtx context.Context, defs []workflows.Definit
 
 // mountConsole serves the migration console over d at /console.
 func (s *service) mountConsole(d *shim.Dispatcher, tokens []string) error {
-	con, err := console.New(d, console.WithTokens(tokens...), console.WithLogger(s.log), console.WithSessions(s.store), console.WithFlags(func() console.FlagState {
-		return console.FlagState{Backend: s.cfg.Routing.Backend, Snapshot: s.flags.Snapshot()}
-	}))
+	proxies, _ := s.cfg.Shim.Proxies() // checked by config.Load
+	con, err := console.New(d, console.WithTokens(tokens...), console.WithLogger(s.log), console.WithSessions(s.store),
+		console.WithTrustedProxies(proxies...), console.WithFlags(func() console.FlagState {
+			return console.FlagState{Backend: s.cfg.Routing.Backend, Snapshot: s.flags.Snapshot()}
+		}))
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

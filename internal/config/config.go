@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -178,6 +179,26 @@ type Shim struct {
 	// TrackBatch is how many unfinished executions per backend one pass
 	// of outcome tracking reads at most.
 	TrackBatch int `env:"SHIM_TRACK_BATCH" envDefault:"500"`
+	// TrustedProxies are the networks (comma-separated CIDRs) of the
+	// proxies in front of the service, whose X-Forwarded-For the console's
+	// login limit believes.
+	TrustedProxies string `env:"SHIM_TRUSTED_PROXIES"`
+}
+
+// Proxies parses TrustedProxies.
+func (s Shim) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for v := range strings.SplitSeq(s.TrustedProxies, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a network such as 10.0.0.0/8: %w", v, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Tokens are the accepted shim tokens: SHIM_API_TOKEN split at commas, so
@@ -693,6 +714,9 @@ func (c *Config) validateShim(p *problems) {
 	}
 	if c.Shim.TrackBatch < 1 || c.Shim.TrackBatch > 10000 {
 		p.add("SHIM_TRACK_BATCH=%d: must be between 1 and 10000", c.Shim.TrackBatch)
+	}
+	if _, err := c.Shim.Proxies(); err != nil {
+		p.add("SHIM_TRUSTED_PROXIES: %v", err)
 	}
 	if r := c.Shim.Retention; r != 0 && r < time.Hour {
 		p.add("SHIM_RETENTION=%s: must be 0 (keep forever) or at least 1h", r)

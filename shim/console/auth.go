@@ -5,7 +5,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // loginPage shows the login form; a logged-in browser goes to the overview.
@@ -32,7 +34,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
-	ctx, addr, now := r.Context(), clientAddr(r), c.now()
+	ctx, addr, now := r.Context(), c.clientAddr(r), c.now()
 	n, oldest, err := c.sessions.LoginsRefused(ctx, addr, now.Add(-loginWindow))
 	if err != nil {
 		c.unavailable(w, r, err)
@@ -90,12 +92,31 @@ func (c *Console) unavailable(w http.ResponseWriter, r *http.Request, err error)
 		Data: "The console's session store is unavailable; try again shortly."})
 }
 
-// clientAddr is the address logins are limited by: the connection's peer.
-// Behind a proxy that is the proxy, so limit there too.
-func clientAddr(r *http.Request) string {
+// clientAddr is the address logins are limited by: the connection's
+// peer, or, when the peer is a trusted proxy (WithTrustedProxies), the
+// address that proxy saw, the last of X-Forwarded-For.
+func (c *Console) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !c.trusted(peer) {
+		return host
+	}
+	forwarded := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	if last, err := netip.ParseAddr(strings.TrimSpace(forwarded[len(forwarded)-1])); err == nil {
+		return last.String()
 	}
 	return host
+}
+
+// trusted reports whether ip is one of the trusted proxies.
+func (c *Console) trusted(ip netip.Addr) bool {
+	for _, p := range c.proxies {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -36,6 +37,7 @@ type Console struct {
 	flags    func() FlagState
 	log      *slog.Logger
 	sessions Sessions
+	proxies  []netip.Prefix
 	pages    map[string]*template.Template
 	now      func() time.Time
 }
@@ -56,6 +58,13 @@ func WithFlags(f func() FlagState) Option { return func(c *Console) { c.flags = 
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *Console) { c.log = l } }
+
+// WithTrustedProxies names the proxies in front of the console
+// (SHIM_TRUSTED_PROXIES): behind one, logins are limited by the client
+// address it puts last in X-Forwarded-For, not by the proxy's own.
+func WithTrustedProxies(networks ...netip.Prefix) Option {
+	return func(c *Console) { c.proxies = networks }
+}
 
 // pageNames are the templates, each rendered inside layout.html.
 var pageNames = []string{"login", "overview", "executions", "execution", "flags", "error"}

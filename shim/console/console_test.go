@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -270,4 +271,36 @@ func ids(body string, prefixes ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestLoginLimitBehindProxy checks whose address the login limit counts:
+// behind a trusted proxy, the client's in X-Forwarded-For; otherwise the
+// peer's, whatever X-Forwarded-For says.
+func TestLoginLimitBehindProxy(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []Option
+		another int // status of a login with the right token from another forwarded address
+	}{
+		{"trusted proxy", []Option{WithTrustedProxies(netip.MustParsePrefix("127.0.0.0/8"))}, http.StatusSeeOther},
+		{"untrusted peer", nil, http.StatusTooManyRequests},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base, _ := serveConsole(t, append([]Option{WithTokens(testToken)}, tt.opts...)...)
+			br := browser(t)
+			for i := range loginLimit {
+				resp, _ := send(t, br, "POST", base+"/console/login", url.Values{"token": {"wrong"}}, "X-Forwarded-For", "198.51.100.1, 203.0.113.7")
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("refused login %d: %d", i+1, resp.StatusCode)
+				}
+			}
+			if resp, _ := send(t, br, "POST", base+"/console/login", url.Values{"token": {testToken}}, "X-Forwarded-For", "203.0.113.7"); resp.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("the refused address: %d, want 429", resp.StatusCode)
+			}
+			if resp, _ := send(t, br, "POST", base+"/console/login", url.Values{"token": {testToken}}, "X-Forwarded-For", "203.0.113.8"); resp.StatusCode != tt.another {
+				t.Errorf("another forwarded address: %d, want %d", resp.StatusCode, tt.another)
+			}
+		})
+	}
 }
