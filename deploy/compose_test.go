@@ -30,8 +30,19 @@ const hatchetModule = "github.com/hatchet-dev/hatchet"
 // the only environment (the test's own environment must not leak in).
 func loadProject(t *testing.T, env ...string) (*types.Project, error) {
 	t.Helper()
+	return loadFiles(t, []string{"compose.yaml"}, env...)
+}
+
+// loadFiles loads the compose files, each over the ones before, as
+// `docker compose -f … -f …` does.
+func loadFiles(t *testing.T, files []string, env ...string) (*types.Project, error) {
+	t.Helper()
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, filepath.Join(root, f))
+	}
 	opts, err := cli.NewProjectOptions(
-		[]string{filepath.Join(root, "compose.yaml")},
+		paths,
 		cli.WithWorkingDirectory(root),
 		cli.WithEnv(env),
 	)
@@ -507,4 +518,44 @@ func publishedPort(t *testing.T, s types.ServiceConfig, container uint32) string
 	}
 	t.Fatalf("%s publishes no port %d", s.Name, container)
 	return ""
+}
+
+// TestComposeReplicas loads compose.replicas.yaml over compose.yaml: the
+// replicas publish no port of their own, shim-proxy is the way in once they
+// are healthy, and the replicas believe its X-Forwarded-For.
+func TestComposeReplicas(t *testing.T) {
+	for _, tt := range []struct {
+		env  []string
+		want int
+	}{{nil, 3}, {[]string{"HATCHET_WORKER_REPLICAS=5"}, 5}} {
+		p, err := loadFiles(t, []string{"compose.yaml", "compose.replicas.yaml"}, append(requiredEnv, tt.env...)...)
+		if err != nil {
+			t.Fatalf("load compose.yaml with compose.replicas.yaml: %v", err)
+		}
+		w := service(t, p, "hatchet-worker")
+		if w.Deploy == nil || w.Deploy.Replicas == nil || *w.Deploy.Replicas != tt.want {
+			t.Errorf("env %v: hatchet-worker deploy %+v, want %d replicas", tt.env, w.Deploy, tt.want)
+		}
+		if len(w.Ports) != 0 {
+			t.Errorf("replicas publish ports %+v; only one of them could bind a fixed host port", w.Ports)
+		}
+		if _, err := (config.Shim{TrustedProxies: env(w, "SHIM_TRUSTED_PROXIES")}).Proxies(); err != nil || env(w, "SHIM_TRUSTED_PROXIES") == "" {
+			t.Errorf("SHIM_TRUSTED_PROXIES=%q: %v", env(w, "SHIM_TRUSTED_PROXIES"), err)
+		}
+		proxy := service(t, p, "shim-proxy")
+		if d, ok := proxy.DependsOn["hatchet-worker"]; !ok || d.Condition != types.ServiceConditionHealthy {
+			t.Errorf("shim-proxy depends on %+v, want hatchet-worker healthy", proxy.DependsOn)
+		}
+		if len(proxy.Ports) != 1 || proxy.Ports[0].Target != 8090 || proxy.Ports[0].Published != "8090" {
+			t.Errorf("shim-proxy ports %+v, want 8090:8090", proxy.Ports)
+		}
+		if proxy.HealthCheck == nil || len(proxy.HealthCheck.Test) == 0 || !strings.Contains(proxy.Image, ":") || strings.HasSuffix(proxy.Image, ":latest") {
+			t.Errorf("shim-proxy: image %q (want a pinned tag), health check %+v", proxy.Image, proxy.HealthCheck)
+		}
+		for _, v := range proxy.Volumes {
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("shim-proxy mounts %s: %v", v.Source, err)
+			}
+		}
+	}
 }
