@@ -47,7 +47,7 @@ func BenchmarkTrackingFleet(b *testing.B) {
 }
 
 // fleetIntervals is how many tracking intervals each fleet runs for.
-const fleetIntervals = 4
+const fleetIntervals = 8
 
 // fleetCost is what tracking cost per interval.
 type fleetCost struct{ xact, lists float64 }

@@ -45,6 +45,7 @@ const fleetLease = 80 * time.Second
 type fleet struct {
 	engine   *service
 	api      string // the engine's REST API
+	celery   *testenv.CeleryWorker
 	replicas []*service
 	org      string // organisation of this fleet's requests
 }
@@ -82,7 +83,7 @@ func startFleet(t *testing.T) *fleet {
 		"HATCHET_EMBEDDED_GRPC_PORT="+freePort(t), "HATCHET_EMBEDDED_API_PORT="+apiPort, "HATCHET_CLIENT_NAMESPACE=engine-host_")
 	vhost := testenv.AMQPVHost(t)
 	backend := testenv.CeleryPostgresBackend(t)
-	testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryQueues("file_processing"),
+	celery := testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryQueues("file_processing"),
 		testenv.WithCeleryBackend(backend))
 	llm := testenv.NewLLMServer(t, "")
 	llm.SetDelay(time.Second) // Hatchet tasks are under way when a replica dies
@@ -91,7 +92,7 @@ func startFleet(t *testing.T) *fleet {
 		"CELERY_BROKER_URL=" + vhost, "CELERY_RESULT_BACKEND=" + backend,
 		"DOCUMENTS_ROOTS=" + filepath.Join(root, "examples"), "FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE=true",
 		"SHIM_TRACK_INTERVAL=500ms", `LLM_ADAPTERS={"default": {"base_url": "` + llm.BaseURL() + `", "model": "m"}}`}
-	f := &fleet{engine: eng, api: "http://127.0.0.1:" + apiPort, org: "org-fleet"}
+	f := &fleet{engine: eng, api: "http://127.0.0.1:" + apiPort, celery: celery, org: "org-fleet"}
 	for range 3 {
 		f.replicas = append(f.replicas, launchService(t, bin, env...))
 	}
@@ -214,6 +215,11 @@ func (f *fleet) testKill(t *testing.T, n int) {
 	}
 	if got, want := f.hatchetRuns(t, f.org), (n+1)/2; got != want {
 		t.Errorf("%d Hatchet runs for %d Hatchet executions: none may run twice", got, want)
+	}
+	for i := 1; i < n; i += 2 { // the Celery ones: each task id received once
+		if got := strings.Count(f.celery.Log(), "["+ids[i]+"] received"); got != 1 {
+			t.Errorf("Celery execution %s: the worker received its task %d times, want once", ids[i], got)
+		}
 	}
 	t.Logf("%d requests, %d executions, slowest client %v", n, len(seen), slowest.Round(time.Millisecond))
 }

@@ -339,10 +339,10 @@ func (s *service) track(bgCtx context.Context, d *shim.Dispatcher) {
 	})
 }
 
-// trackTakeover is how many tracking intervals a replica that does not
-// lead waits between attempts to take the lead: a dead leader's work is
-// taken over within this many intervals, and the replicas that wait add
-// about one database round trip per this many intervals each.
+// trackTakeover is how many tracking intervals a replica waits before it
+// waits for the lead again after a wait failed (the database restarting).
+// Replicas that do not lead wait in the database, so they take over at
+// their next pass once the leader is gone.
 const trackTakeover = 3
 
 // pruneInterval is how often execution records past retention are deleted.

@@ -13,22 +13,25 @@ import (
 
 // Leader is one process's claim to lead a job that the processes sharing
 // the store must run once between them: a PostgreSQL session advisory lock,
-// held on a connection of its own. A process that dies, or loses its
-// connection, lets the lock go; the next process to ask takes it over.
-// It needs session-level connections (no transaction-pooling proxy).
+// held on a connection of its own. A process that does not hold it waits
+// for it in the database (one blocked statement, no polling), so it takes
+// over the moment the leader stops, dies or loses its connection. It needs
+// session-level connections (no transaction-pooling proxy).
 type Leader struct {
 	pool  *pgxpool.Pool
 	key   int64
 	retry time.Duration
 
-	mu     sync.Mutex // guards the fields below
-	conn   *pgxpool.Conn
-	tried  time.Time
-	closed bool
+	mu      sync.Mutex // guards the fields below
+	conn    *pgxpool.Conn
+	waiting bool  // a wait for the lock is under way
+	failed  error // why the last wait ended without the lock
+	stop    context.CancelFunc
+	closed  bool
 }
 
-// Leader returns the claim to lead the job called name. A process that
-// does not hold it asks again at most every retry.
+// Leader returns the claim to lead the job called name. A wait for the lock
+// that fails (the database restarting) is tried again after retry.
 func (s *Postgres) Leader(name string, retry time.Duration) *Leader {
 	h := fnv.New64a()
 	h.Write([]byte("hatchet-worker:" + name)) //nolint:errcheck // hash.Hash never fails
@@ -36,7 +39,8 @@ func (s *Postgres) Leader(name string, retry time.Duration) *Leader {
 }
 
 // Lead reports whether this process leads now: it checks that the lock's
-// connection is alive, or, at most every retry, tries to take the lock.
+// connection is alive; without the lock it starts waiting for it, in the
+// background, and returns false (with the last wait's error, if it failed).
 func (l *Leader) Lead(ctx context.Context) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -49,29 +53,57 @@ func (l *Leader) Lead(ctx context.Context) (bool, error) {
 		}
 		l.drop()
 	}
-	if time.Since(l.tried) < l.retry {
-		return false, nil
+	if !l.waiting {
+		l.waiting = true
+		wctx, stop := context.WithCancel(context.Background())
+		l.stop = stop
+		go l.wait(wctx)
 	}
-	l.tried = time.Now()
+	err := l.failed
+	l.failed = nil
+	return false, err
+}
+
+// wait blocks in the database until this process holds the lock, then
+// keeps its connection; a failed wait is tried again after retry.
+func (l *Leader) wait(ctx context.Context) {
+	conn, err := l.lock(ctx)
+	if err != nil && ctx.Err() == nil {
+		select {
+		case <-time.After(l.retry):
+		case <-ctx.Done():
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waiting = false
+	switch {
+	case l.closed && conn != nil:
+		l.conn = conn
+		l.drop()
+	case err != nil && ctx.Err() == nil:
+		l.failed = err
+	case err == nil:
+		l.conn = conn
+	}
+}
+
+// lock takes a connection and waits on it for the lock.
+func (l *Leader) lock(ctx context.Context) (*pgxpool.Conn, error) {
 	conn, err := l.pool.Acquire(ctx)
 	if err != nil {
-		return false, fmt.Errorf("lead: %w", err)
+		return nil, fmt.Errorf("lead: %w", err)
 	}
-	var got bool
-	if err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil || !got {
-		conn.Release()
-		if err != nil {
-			return false, fmt.Errorf("lead: %w", err)
-		}
-		return false, nil
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, l.key); err != nil {
+		_ = conn.Hijack().Close(context.Background()) // a cancelled wait may leave the lock queued on it
+		return nil, fmt.Errorf("lead: %w", err)
 	}
 	// A leader that stops asking (hung, or cut off from the database)
 	// loses the lock when the server ends its idle session; a server
 	// before PostgreSQL 14 has no such timeout, and keeps it until the
 	// connection is seen to be gone.
 	_, _ = conn.Exec(ctx, `SELECT set_config('idle_session_timeout', $1, false)`, strconv.FormatInt(l.fence().Milliseconds(), 10))
-	l.conn = conn
-	return true, nil
+	return conn, nil
 }
 
 // fence is how long the lock's session may stay silent before the server
@@ -87,12 +119,14 @@ func (l *Leader) drop() {
 	l.conn = nil
 }
 
-// Close lets the lead go, for the next process to take, and never leads
-// again.
+// Close lets the lead go, or stops waiting for it, and never leads again.
 func (l *Leader) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
+	if l.stop != nil {
+		l.stop()
+	}
 	if l.conn != nil {
 		l.drop()
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // TestLeader checks that of three replicas sharing a store one leads at a
-// time, and that another takes over, within its retry, when the leader
-// stops or loses its connection.
+// time, and that another takes over when the leader stops, is killed or
+// loses its connection.
 func TestLeader(t *testing.T) {
 	first, dbURL := openStore(t, "hw_test_store_leader")
 	replicas := []*store.Postgres{first}
