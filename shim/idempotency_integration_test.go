@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	celerybackend "github.com/unstract/hatchet-worker/shim/backend/celery"
 
 	"github.com/google/uuid"
-	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/unstract/hatchet-worker/featureflag"
@@ -259,21 +257,15 @@ func hatchetRoute(t *testing.T) (idemShim, func(*testing.T, string) int) {
 // waiting for its run index to catch up.
 func engineRuns(t *testing.T, conn *engine.Conn, filter string) int {
 	t.Helper()
-	tenant, err := loaderutils.GetConfFromJWT(conn.Embedded.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := url.Values{"since": {time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, "only_tasks": {"false"},
-		"additional_metadata": {filter}}
-	u := conn.Embedded.APIURL + "/api/v1/stable/tenants/" + tenant.TenantId + "/workflow-runs?" + q.Encode()
+	runs := func() int { return len(testenv.HatchetRuns(t, conn.Embedded.APIURL, conn.Embedded.Token, filter)) }
 	n := 0
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
-		if n = len(listRuns(t, u, conn.Embedded.Token)); n > 0 {
+		if n = runs(); n > 0 {
 			break
 		}
 	}
 	time.Sleep(time.Second) // a second run, if any, is listed by now
-	return max(n, len(listRuns(t, u, conn.Embedded.Token)))
+	return max(n, runs())
 }
 
 // startWorker runs connector-validation on the engine for the test.

@@ -646,8 +646,7 @@ func TestDashboardFindsRunsByMetadata(t *testing.T) {
 		}
 	}
 	conn := hatchettest.Engine(t)
-	tenant, err := loaderutils.GetConfFromJWT(conn.Embedded.Token)
-	if err != nil || tenant.TenantId != conn.TenantID {
+	if tenant, err := loaderutils.GetConfFromJWT(conn.Embedded.Token); err != nil || tenant.TenantId != conn.TenantID {
 		t.Fatalf("tenant %v (%v), conn.TenantID %q", tenant, err, conn.TenantID)
 	}
 	tests := []struct {
@@ -661,9 +660,7 @@ func TestDashboardFindsRunsByMetadata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.filter, func(t *testing.T) {
-			q := url.Values{"since": {time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, "only_tasks": {"false"},
-				"additional_metadata": {tt.filter}}
-			runs := listRuns(t, conn.Embedded.APIURL+"/api/v1/stable/tenants/"+tenant.TenantId+"/workflow-runs?"+q.Encode(), conn.Embedded.Token)
+			runs := testenv.HatchetRuns(t, conn.Embedded.APIURL, conn.Embedded.Token, tt.filter)
 			matching := 0
 			for _, r := range runs {
 				if r.Metadata["source"] == "shim" && r.Metadata["route_reason"] == "global" &&
@@ -677,31 +674,6 @@ func TestDashboardFindsRunsByMetadata(t *testing.T) {
 			}
 		})
 	}
-}
-
-// dashboardRun is the part of a run row the dashboard shows that we check.
-type dashboardRun struct {
-	Metadata map[string]string `json:"additionalMetadata"`
-	Status   string            `json:"status"`
-}
-
-func listRuns(t *testing.T, u, token string) []dashboardRun {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Rows []dashboardRun `json:"rows"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(raw, &body) != nil {
-		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, raw)
-	}
-	return body.Rows
 }
 
 // dashboardURL is HATCHET_DASHBOARD_URL in these tests.

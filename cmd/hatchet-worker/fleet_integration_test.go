@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hatchet-dev/hatchet/pkg/config/loader/loaderutils"
-
 	"github.com/unstract/hatchet-worker/internal/testenv"
 )
 
@@ -284,32 +282,11 @@ func final(state string) bool {
 	return false
 }
 
-// hatchetRuns counts the engine's runs of document-processing-v2 for org,
-// as the dashboard lists them.
+// hatchetRuns counts the engine's runs for org, as the dashboard lists
+// them.
 func (f *fleet) hatchetRuns(t *testing.T, org string) int {
 	t.Helper()
-	token := f.engine.token(t)
-	claims, err := loaderutils.GetConfFromJWT(token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := url.Values{"since": {time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, "only_tasks": {"false"},
-		"additional_metadata": {"organization_id:" + org}, "limit": {"10000"}}
-	req, _ := http.NewRequest(http.MethodGet, f.api+"/api/v1/stable/tenants/"+claims.TenantId+"/workflow-runs?"+q.Encode(), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Rows []json.RawMessage `json:"rows"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &body) != nil {
-		t.Fatalf("list runs: %d %s", resp.StatusCode, raw)
-	}
-	return len(body.Rows)
+	return len(testenv.HatchetRuns(t, f.api, f.engine.token(t), "organization_id:"+org))
 }
 
 // form posts values (or GETs path when values is nil) on the replica from
