@@ -95,7 +95,7 @@ func (l *Leader) lock(ctx context.Context) (*pgxpool.Conn, error) {
 		return nil, fmt.Errorf("lead: %w", err)
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, l.key); err != nil {
-		_ = conn.Hijack().Close(context.Background()) // a cancelled wait may leave the lock queued on it
+		closeConn(conn) // not back to the pool: a cancelled wait may leave the lock queued on it
 		return nil, fmt.Errorf("lead: %w", err)
 	}
 	// A leader that stops asking (hung, or cut off from the database)
@@ -113,10 +113,16 @@ func (l *Leader) fence() time.Duration { return max(2*l.retry, 2*time.Minute) }
 
 // drop closes the lock's connection, which lets the lock go.
 func (l *Leader) drop() {
+	closeConn(l.conn)
+	l.conn = nil
+}
+
+// closeConn takes c out of its pool and closes it, waiting at most 5 s for
+// a server that does not answer.
+func closeConn(c *pgxpool.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = l.conn.Hijack().Close(ctx)
-	l.conn = nil
+	_ = c.Hijack().Close(ctx)
 }
 
 // Close lets the lead go, or stops waiting for it, and never leads again.
