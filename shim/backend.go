@@ -75,6 +75,8 @@ type Status struct {
 	// a workflow execution, its files: total, done, failed…); absent when
 	// none.
 	Progress *hatchetrun.Children `json:"progress,omitempty"`
+	// CancelRequestedAt is when a cancel was last sent to its backend.
+	CancelRequestedAt *time.Time `json:"cancel_requested_at,omitempty"`
 	// PlatformReport is what the platform was told of the execution
 	// (platform_reported, platform_error); absent when nothing was reported.
 	*PlatformReport
@@ -109,5 +111,6 @@ func (e Execution) Status() Status {
 	return Status{
 		ExecutionID: e.ID, Workflow: e.Workflow, OrganizationID: e.OrganizationID,
 		Backend: e.Backend, Reason: e.Reason, Ingress: e.Ingress, BackendRef: e.BackendRef, CreatedAt: e.CreatedAt,
+		CancelRequestedAt: e.CancelRequestedAt,
 	}
 }

@@ -50,6 +50,9 @@ type Outcomes interface {
 	Finish(ctx context.Context, e Execution, o Outcome) (Execution, bool, error)
 	// Progress records the state of an unfinished execution.
 	Progress(ctx context.Context, id string, o Outcome) error
+	// RequestCancel records that a cancel of the unfinished execution was
+	// sent to its backend now.
+	RequestCancel(ctx context.Context, id string) error
 }
 
 // Store is the dispatcher's store: claims, outcomes, and whether it
@@ -449,6 +452,9 @@ func (d *Dispatcher) Cancel(ctx context.Context, id string) (Execution, error) {
 		return e, Fail(ErrUnavailable, err, "%s backend is unavailable", e.Backend)
 	case err != nil:
 		return e, err
+	}
+	if err := d.store.RequestCancel(ctx, e.ID); err != nil {
+		d.log.WarnContext(ctx, "record cancel request; tracking will not repeat it", "execution_id", e.ID, "err", err)
 	}
 	d.log.InfoContext(ctx, "execution cancel requested", "execution_id", e.ID, "backend", e.Backend)
 	return e, nil

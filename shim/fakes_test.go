@@ -203,6 +203,16 @@ func (m *memStore) Finish(_ context.Context, e Execution, o Outcome) (Execution,
 	return r.e, true, nil
 }
 
+func (m *memStore) RequestCancel(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.recs[id]; ok && !r.e.Finished() {
+		now := time.Now()
+		r.e.CancelRequestedAt = &now
+	}
+	return nil
+}
+
 func (m *memStore) Progress(_ context.Context, id string, o Outcome) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

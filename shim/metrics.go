@@ -11,6 +11,8 @@ type dispatchMetrics struct {
 	duration  *prometheus.HistogramVec
 	inFlight  *prometheus.GaugeVec
 	leading   prometheus.Gauge
+	// cancelsRepeated counts cancels tracking sent again.
+	cancelsRepeated *prometheus.CounterVec
 }
 
 // newDispatchMetrics creates the series and registers them on reg when it
@@ -42,13 +44,17 @@ func newDispatchMetrics(reg prometheus.Registerer) *dispatchMetrics {
 			Name: "shim_executions_in_flight",
 			Help: "Accepted executions not yet seen to end, by backend, as of the last tracking pass (set by the replica that tracks).",
 		}, []string{"backend"}),
+		cancelsRepeated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shim_cancels_repeated_total",
+			Help: "Cancels outcome tracking sent again because the execution still ran after its cancel, by backend.",
+		}, []string{"backend"}),
 		leading: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "shim_tracker_leader",
 			Help: "1 while this replica leads outcome tracking for the replicas sharing its store, else 0.",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.accepted, m.unknown, m.finished, m.duration, m.inFlight, m.leading)
+		reg.MustRegister(m.decisions, m.accepted, m.unknown, m.finished, m.duration, m.inFlight, m.leading, m.cancelsRepeated)
 	}
 	return m
 }

@@ -24,6 +24,8 @@ type Execution struct {
 	CreatedAt      time.Time           `json:"created_at"`
 	// Ingress is how the request came in: IngressAPI or IngressFrontDoor.
 	Ingress string `json:"ingress"`
+	// CancelRequestedAt is when a cancel was last sent to its backend.
+	CancelRequestedAt *time.Time `json:"cancel_requested_at,omitempty"`
 	Outcome
 }
 

@@ -38,6 +38,7 @@ func runContract(t *testing.T, open func(t *testing.T) contractStore) {
 		{"unknown is noted once", contractUnknown},
 		{"an unknown id is ErrNotFound", contractNotFound},
 		{"unfinished lists what has not ended", contractUnfinished},
+		{"a cancel request is kept until the end", contractCancelRequest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
@@ -134,6 +135,33 @@ func contractFinish(t *testing.T, s contractStore) {
 	got, err := s.Get(ctx, c.ID)
 	if err != nil || got.State != shim.StateSucceeded || got.BackendRef != "run-1" {
 		t.Errorf("Get = %+v, %v; want succeeded with ref run-1 (an outcome never changes)", got, err)
+	}
+}
+
+func contractCancelRequest(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	c := mustClaim(t, s, newExecution("k"), time.Minute, shim.ClaimNew)
+	if err := s.SetRef(ctx, c, "run-1"); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	if err := s.RequestCancel(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.Unfinished(ctx, featureflag.BackendCelery, 10)
+	if err != nil || len(es) != 1 || es[0].CancelRequestedAt == nil || es[0].CancelRequestedAt.Before(before) {
+		t.Fatalf("Unfinished after RequestCancel = %+v, %v; want the execution with its cancel time", es, err)
+	}
+	end := time.Now()
+	if _, _, err := s.Finish(ctx, c.Execution, shim.Outcome{State: shim.StateCancelled, FinishedAt: &end}); err != nil {
+		t.Fatal(err)
+	}
+	asked := *es[0].CancelRequestedAt
+	if err := s.RequestCancel(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, c.ID); err != nil || got.CancelRequestedAt == nil || !got.CancelRequestedAt.Equal(asked) {
+		t.Errorf("Get after a cancel request on an ended execution = %+v, %v; want the first request kept", got.CancelRequestedAt, err)
 	}
 }
 

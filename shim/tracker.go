@@ -44,6 +44,7 @@ type Tracker struct {
 	failing  map[featureflag.Backend]bool // backends whose last pass failed
 	leader   Leader
 	leading  prometheus.Gauge
+	cancels  *prometheus.CounterVec
 	leads    bool // whether the last pass led
 }
 
@@ -73,7 +74,8 @@ func WithTrackBatch(n int) TrackerOption { return func(t *Tracker) { t.batch = n
 // (d's store) and records through d, with d's metrics and logger.
 func NewTracker(d *Dispatcher, store TrackStore, opts ...TrackerOption) *Tracker {
 	t := &Tracker{backends: d.backends, finisher: d.finisher, log: d.log, inFlight: d.metrics.inFlight, leading: d.metrics.leading,
-		store: store, interval: DefaultTrackInterval, batch: DefaultTrackBatch, failing: map[featureflag.Backend]bool{}}
+		cancels: d.metrics.cancelsRepeated,
+		store:   store, interval: DefaultTrackInterval, batch: DefaultTrackBatch, failing: map[featureflag.Backend]bool{}}
 	for _, o := range opts {
 		o(t)
 	}
@@ -174,11 +176,36 @@ func (t *Tracker) record(ctx context.Context, e Execution, st Status) {
 			t.finisher.noteUnknown(ctx, e, st)
 		}
 		t.finisher.finish(ctx, e, st)
+		return
 	case st.State != e.State:
 		if err := t.store.Progress(ctx, e.ID, outcomeOf(st)); err != nil {
 			t.log.WarnContext(ctx, "record execution progress", "execution_id", e.ID, "err", err)
 		}
 	}
+	t.cancelAgain(ctx, e)
+}
+
+// cancelRepeat is how long an execution may run on after a cancel before
+// tracking sends the cancel again: a cancel can miss work its backend
+// starts at that moment (Hatchet's next step of a DAG, as a step ends).
+const cancelRepeat = 10 * time.Second
+
+// cancelAgain sends e's cancel again when e was asked to cancel at least
+// cancelRepeat ago and still runs; repeating a cancel is harmless.
+func (t *Tracker) cancelAgain(ctx context.Context, e Execution) {
+	if e.CancelRequestedAt == nil || time.Since(*e.CancelRequestedAt) < cancelRepeat {
+		return
+	}
+	log := t.log.With("execution_id", e.ID, "backend", e.Backend, "asked", e.CancelRequestedAt.Format(time.RFC3339))
+	if err := t.backends[e.Backend].Cancel(ctx, e); err != nil {
+		log.WarnContext(ctx, "cancel again", "err", err)
+		return
+	}
+	if err := t.store.RequestCancel(ctx, e.ID); err != nil {
+		log.WarnContext(ctx, "record cancel request", "err", err)
+	}
+	t.cancels.WithLabelValues(string(e.Backend)).Inc()
+	log.InfoContext(ctx, "execution still runs after its cancel; cancel sent again")
 }
 
 // report logs a pass's failure when a backend starts failing, and its

@@ -270,3 +270,44 @@ func TestTrackerLeads(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerCancelsAgain checks that an execution still running
+// cancelRepeat after its cancel gets the cancel again, once per
+// cancelRepeat, and one that ended gets none.
+func TestTrackerCancelsAgain(t *testing.T) {
+	f := newTrackFixture(10)
+	ids := f.accept(t, 2)
+	for _, id := range ids {
+		f.celery.set(id, StateRunning)
+		if _, err := f.d.Cancel(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.celery.set(ids[1], StateCancelled)
+	steps := []struct {
+		name    string
+		age     time.Duration // how long ago the cancels were asked for
+		cancels int64         // the backend's cancels so far: 2 by the API
+	}{
+		{"just asked", 0, 2},
+		{"asked long ago", cancelRepeat + time.Second, 3},
+		{"asked again just now", 0, 3},
+	}
+	for _, s := range steps {
+		for _, id := range ids {
+			f.store.mu.Lock()
+			if r := f.store.recs[id]; r.e.CancelRequestedAt != nil && s.age > 0 {
+				at := time.Now().Add(-s.age)
+				r.e.CancelRequestedAt = &at
+			}
+			f.store.mu.Unlock()
+		}
+		f.tr.Pass(context.Background())
+		if got := f.celery.cancels.Load(); got != s.cancels {
+			t.Errorf("%s: %d cancels, want %d", s.name, got, s.cancels)
+		}
+	}
+	if got := testutil.ToFloat64(f.d.metrics.cancelsRepeated.WithLabelValues("celery")); got != 1 {
+		t.Errorf("shim_cancels_repeated_total = %v, want 1", got)
+	}
+}

@@ -24,14 +24,15 @@ ALTER TABLE hatchet_worker.executions
 	ADD COLUMN IF NOT EXISTS traceback text,
 	ADD COLUMN IF NOT EXISTS result bytea,
 	ADD COLUMN IF NOT EXISTS checked_at timestamptz,
-	ADD COLUMN IF NOT EXISTS ingress text NOT NULL DEFAULT 'api';
+	ADD COLUMN IF NOT EXISTS ingress text NOT NULL DEFAULT 'api',
+	ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz;
 CREATE INDEX IF NOT EXISTS executions_unfinished
 	ON hatchet_worker.executions (backend, checked_at NULLS FIRST, created_at)
 	WHERE finished_at IS NULL AND backend_ref <> ''`
 
 // executionColumns are the columns scanExecution reads, in its order.
 const executionColumns = `id::text, workflow, organization_id, idempotency_key, backend, reason, backend_ref, created_at,
-	state, backend_state, started_at, finished_at, error_type, error_message, traceback, result, ingress`
+	state, backend_state, started_at, finished_at, error_type, error_message, traceback, result, ingress, cancel_requested_at`
 
 // scanExecution reads one row of executionColumns.
 func scanExecution(row pgx.Row) (shim.Execution, error) {
@@ -39,7 +40,7 @@ func scanExecution(row pgx.Row) (shim.Execution, error) {
 	var key, errType, errMsg, tb *string
 	var result []byte
 	err := row.Scan(&e.ID, &e.Workflow, &e.OrganizationID, &key, &e.Backend, &e.Reason, &e.BackendRef, &e.CreatedAt,
-		&e.State, &e.BackendState, &e.StartedAt, &e.FinishedAt, &errType, &errMsg, &tb, &result, &e.Ingress)
+		&e.State, &e.BackendState, &e.StartedAt, &e.FinishedAt, &errType, &errMsg, &tb, &result, &e.Ingress, &e.CancelRequestedAt)
 	if err != nil {
 		return shim.Execution{}, err
 	}
@@ -117,6 +118,17 @@ func (s *Postgres) Unfinished(ctx context.Context, backend featureflag.Backend, 
 		return nil, storeErr("read unfinished executions", err)
 	}
 	return out, nil
+}
+
+// RequestCancel records that a cancel of the unfinished execution with id
+// was sent to its backend now, so tracking sends it again while the
+// execution runs on.
+func (s *Postgres) RequestCancel(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE hatchet_worker.executions SET cancel_requested_at = now() WHERE id = $1 AND finished_at IS NULL`, id)
+	if err != nil {
+		return storeErr("record cancel request", err)
+	}
+	return nil
 }
 
 // InFlight counts the accepted, unfinished executions of each backend.
