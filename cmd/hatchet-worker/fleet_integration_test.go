@@ -57,9 +57,10 @@ type fleet struct {
 //   - 30 concurrent requests with one idempotency key give one execution
 //     and one Hatchet run;
 //   - mixed Celery and Hatchet requests, with one replica killed by SIGKILL
-//     at 40 %: every accepted execution ends, none ran twice, and clients
-//     that retried on another replica with their key got one execution,
-//     within the claim lease.
+//     at 40 %: every accepted execution ends, no Hatchet one ran twice, a
+//     Celery one twice only when its request died between the broker's
+//     confirm and recording it, and clients that retried on another replica
+//     with their key got one execution, within the claim lease.
 func TestFleet(t *testing.T) {
 	t.Parallel()
 	f := startFleet(t)
@@ -214,12 +215,34 @@ func (f *fleet) testKill(t *testing.T, n int) {
 	if got, want := f.hatchetRuns(t, f.org), (n+1)/2; got != want {
 		t.Errorf("%d Hatchet runs for %d Hatchet executions: none may run twice", got, want)
 	}
-	for i := 1; i < n; i += 2 { // the Celery ones: each task id received once
-		if got := strings.Count(f.celery.Log(), "["+ids[i]+"] received"); got != 1 {
-			t.Errorf("Celery execution %s: the worker received its task %d times, want once", ids[i], got)
+	// Each Celery task is received once, except one whose request died
+	// between the broker's confirm and recording it: the claim's takeover
+	// sends it again (a Celery message cannot be looked up; README, Known
+	// limits). Those are counted, never more than one extra each.
+	twice := 0
+	for i := 1; i < n; i += 2 {
+		got := strings.Count(f.celery.Log(), "["+ids[i]+"] received")
+		tookOver := f.tookOver(ids[i])
+		switch {
+		case got == 2 && tookOver:
+			twice++
+		case got != 1:
+			t.Errorf("Celery execution %s: the worker received its task %d times (claim taken over: %v), want once", ids[i], got, tookOver)
 		}
 	}
-	t.Logf("%d requests, %d executions, slowest client %v", n, len(seen), slowest.Round(time.Millisecond))
+	t.Logf("%d requests, %d executions, slowest client %v; %d Celery tasks sent again after their claim's takeover",
+		n, len(seen), slowest.Round(time.Millisecond), twice)
+}
+
+// tookOver reports whether a live replica took over the claim of
+// execution id from a request that died.
+func (f *fleet) tookOver(id string) bool {
+	for _, r := range f.replicas[:2] {
+		if strings.Contains(r.log.String(), `"msg":"stale claim taken over","execution_id":"`+id+`"`) {
+			return true
+		}
+	}
+	return false
 }
 
 // request is a document-processing execute body with key, on Hatchet or
