@@ -327,7 +327,7 @@ func (s *service) mountConsole(d *shim.Dispatcher, tokens []string) error {
 // track starts outcome tracking on bgCtx, led by one replica of those
 // sharing the store, and hands it the rpc:// results as they arrive.
 func (s *service) track(bgCtx context.Context, d *shim.Dispatcher) {
-	leader := s.store.Leader("outcome-tracking", trackTakeover*s.cfg.Shim.TrackInterval)
+	leader := s.store.Leader("outcome-tracking", leadRetryIntervals*s.cfg.Shim.TrackInterval)
 	tracker := shim.NewTracker(d, s.store, shim.WithTrackInterval(s.cfg.Shim.TrackInterval), shim.WithTrackBatch(s.cfg.Shim.TrackBatch),
 		shim.WithLeader(leader))
 	if s.deps.Celery != nil {
@@ -339,11 +339,12 @@ func (s *service) track(bgCtx context.Context, d *shim.Dispatcher) {
 	})
 }
 
-// trackTakeover is how many tracking intervals a replica waits before it
-// waits for the lead again after a wait failed (the database restarting).
+// leadRetryIntervals is how many tracking intervals a replica lets pass
+// before it waits for the lead again after a wait failed (the database
+// restarting).
 // Replicas that do not lead wait in the database, so they take over at
 // their next pass once the leader is gone.
-const trackTakeover = 3
+const leadRetryIntervals = 3
 
 // pruneInterval is how often execution records past retention are deleted.
 const pruneInterval = time.Hour
