@@ -86,7 +86,8 @@ class Client:
     def cancel(self, execution_id: str) -> CancelRequested:
         """Ask the execution's backend to cancel it: a Hatchet run is
         cancelled, a Celery task revoked (one already running finishes).
-        NotCancellable when it already ended."""
+        NotCancellable when it already ended; InProgress when it was
+        accepted a moment ago and its run is not recorded yet: call again."""
         return CancelRequested.parse(self.request("POST", _execution_path(execution_id) + "/cancel"))
 
     def executions(self, workflow: str | None = None, backend: str | None = None, status: str | None = None,
