@@ -33,6 +33,7 @@ func engineOutage(t *testing.T) time.Duration {
 // stop and one accepted after the restart both succeed; and once /readyz is
 // 200 again the first execute is accepted within 2 s.
 func TestEngineOutage(t *testing.T) {
+	t.Parallel() // waits out the outage on an engine of its own: beside the other long tests, CI stays short
 	bin := buildBinary(t)
 	outage := engineOutage(t)
 	engineEnv := []string{"DATABASE_URL=" + database(t, "hw_test_outage_engine"), "CELERY_ENABLED=false",

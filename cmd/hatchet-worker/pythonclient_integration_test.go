@@ -38,6 +38,7 @@ func TestPythonClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service, a Celery worker and the Python client's tests; skipped with -short")
 	}
+	t.Parallel() // on a service, vhost and databases of its own
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

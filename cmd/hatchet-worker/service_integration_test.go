@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -88,7 +89,7 @@ func launchService(t *testing.T, bin string, env ...string) *service {
 		"SHIM_API_TOKEN="+shimToken,
 	)
 	if !hasKey(env, "PLATFORM_DATABASE_URL") {
-		s.cmd.Env = append(s.cmd.Env, "PLATFORM_DATABASE_URL="+hatchettest.DatabaseURL(t, "hw_test_cmd_platform"))
+		s.cmd.Env = append(s.cmd.Env, "PLATFORM_DATABASE_URL="+hatchettest.DatabaseURL(t, platformDB(t)))
 	}
 	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -105,6 +106,16 @@ func launchService(t *testing.T, bin string, env ...string) *service {
 	})
 	return s
 }
+
+// platformDB names the test's own platform database, so that tests
+// running in parallel never drop each other's.
+func platformDB(t *testing.T) string {
+	name := notIdentifier.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	return "hw_plat_" + name[:min(len(name), 40)]
+}
+
+// notIdentifier matches what a database name of platformDB leaves out.
+var notIdentifier = regexp.MustCompile(`[^a-z0-9_]`)
 
 // hasKey reports whether env (KEY=VALUE entries) sets key.
 func hasKey(env []string, key string) bool {
