@@ -82,8 +82,8 @@ var endpoints = map[string]string{
 // openapiPath serves the API's OpenAPI document; it needs no token.
 const openapiPath = "/api/v2/openapi.json"
 
-// Register adds the API routes and its OpenAPI document to mux, and a JSON 404 for every path no
-// other handler on mux serves.
+// Register adds the API routes and its OpenAPI document to mux, and a JSON
+// 404 for every path no other handler on mux serves.
 func (s *Server) Register(mux *http.ServeMux) {
 	handlers := map[string]handlerFunc{
 		"/api/v2/workflows/execute":                s.execute,
