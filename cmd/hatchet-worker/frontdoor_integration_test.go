@@ -172,6 +172,7 @@ func TestFrontDoorResults(t *testing.T) {
 	}
 	for _, b := range testenv.ResultBackends(14) {
 		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel() // each backend on a vhost, databases and a worker of its own
 			vhost, backend := testenv.AMQPVHost(t), b.Open(t)
 			docs, files := frontDoorFiles(t)
 			llm, api := testenv.NewLLMServer(t, ""), testenv.StartPlatformAPI(t)
@@ -183,7 +184,7 @@ func TestFrontDoorResults(t *testing.T) {
 			if err := os.WriteFile(flags, []byte("use_task_abstraction: true\ndeny_orgs: [org_celery]\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor_results"), "CELERY_BROKER_URL="+vhost,
+			svc := startService(t, buildBinary(t), "DATABASE_URL="+database(t, "hw_test_frontdoor_results_"+b.Name), "CELERY_BROKER_URL="+vhost,
 				"CELERY_RESULT_BACKEND="+backend, "FRONT_DOOR=celery:async_execute_bin", "WORKFLOW_SETTINGS_FILE="+frontDoorSettings(t),
 				"FEATURE_FLAGS_FILE="+flags, "DOCUMENTS_ROOTS="+docs, "SHIM_TRACK_INTERVAL=200ms",
 				"PLATFORM_INTERNAL_API_URL="+api.URL, "PLATFORM_INTERNAL_API_KEY="+api.Key,
