@@ -62,6 +62,7 @@ type Status struct {
 	ExecutionID    string              `json:"execution_id"`
 	Workflow       string              `json:"workflow"`
 	OrganizationID string              `json:"organization_id"`
+	IdempotencyKey string              `json:"idempotency_key,omitempty"`
 	Backend        featureflag.Backend `json:"backend"`
 	Reason         featureflag.Reason  `json:"reason"`
 	Ingress        string              `json:"ingress,omitempty"`
@@ -109,7 +110,7 @@ type FailureInfo struct {
 // outcome or its backend add theirs.
 func (e Execution) Status() Status {
 	return Status{
-		ExecutionID: e.ID, Workflow: e.Workflow, OrganizationID: e.OrganizationID,
+		ExecutionID: e.ID, Workflow: e.Workflow, OrganizationID: e.OrganizationID, IdempotencyKey: e.IdempotencyKey,
 		Backend: e.Backend, Reason: e.Reason, Ingress: e.Ingress, BackendRef: e.BackendRef, CreatedAt: e.CreatedAt,
 		CancelRequestedAt: e.CancelRequestedAt,
 	}

@@ -425,3 +425,16 @@ func TestStatusFinishedAtFirstRead(t *testing.T) {
 		t.Errorf("first read of the end: status %s, finished_at %v; want succeeded with a time", st.State, st.FinishedAt)
 	}
 }
+
+// TestStatusNamesItsKey checks that a status names the idempotency key its
+// execution was requested with, as the list does.
+func TestStatusNamesItsKey(t *testing.T) {
+	f := newFixture(toCelery, false)
+	a, err := f.d.Execute(context.Background(), request("legacy", "upload-4711"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.d.Status(context.Background(), a.ID); err != nil || st.IdempotencyKey != "upload-4711" {
+		t.Errorf("status key %q (%v), want upload-4711", st.IdempotencyKey, err)
+	}
+}

@@ -288,7 +288,8 @@ func (b *fakeBackend) Status(_ context.Context, e Execution) (Status, error) {
 	if b.statusErr != nil {
 		return Status{}, b.statusErr
 	}
-	st := Status{ExecutionID: e.ID, Backend: e.Backend, BackendRef: e.BackendRef, State: b.state}
+	st := e.Status() // as the real backends build theirs
+	st.State = b.state
 	if st.BackendRef == "" {
 		st.BackendRef = b.found
 	}
