@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -32,19 +33,29 @@ func AMQPVHost(t testing.TB) string {
 	return u.String()
 }
 
-// rabbitmqctl runs rabbitmqctl against the test broker: TEST_RABBITMQCTL
-// names the command when that broker is not the machine's own node (a
-// wrapper that passes -n and the node's environment).
-func rabbitmqctl(args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+// RabbitMQCtl runs rabbitmqctl with args against the test broker and
+// returns its standard output: TEST_RABBITMQCTL names the command when
+// that broker is not the machine's own node (a wrapper that passes -n and
+// the node's environment).
+func RabbitMQCtl(ctx context.Context, args ...string) ([]byte, error) {
 	ctl := os.Getenv("TEST_RABBITMQCTL")
 	if ctl == "" {
 		ctl = "rabbitmqctl"
 	}
-	out, err := exec.CommandContext(ctx, ctl, args...).CombinedOutput()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, ctl, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return fmt.Errorf("rabbitmqctl %v: %w\n%s", args, err, out)
+		return out, fmt.Errorf("rabbitmqctl %v: %w\n%s%s", args, err, out, stderr.Bytes())
 	}
-	return nil
+	return out, nil
+}
+
+// rabbitmqctl runs RabbitMQCtl with a minute's bound.
+func rabbitmqctl(args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := RabbitMQCtl(ctx, args...)
+	return err
 }

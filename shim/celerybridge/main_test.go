@@ -22,19 +22,19 @@ type fixture struct {
 	drop    func()
 	err     error
 	queue   string
-	backend func() (string, func(), error)
+	backend func(t testing.TB) (string, func(), error)
 }
 
 // redisDB is the Redis database of the redis:// fixture, used by no other test.
 const redisDB = 11
 
 var (
-	rpcFixture = &fixture{queue: "cb-rpc-" + runID, backend: func() (string, func(), error) { return "rpc://", func() {}, nil }}
-	dbFixture  = &fixture{queue: "cb-db-" + runID, backend: func() (string, func(), error) {
-		return testenv.CreateCeleryDatabase(context.Background(), testenv.DefaultPostgresURL)
+	rpcFixture = &fixture{queue: "cb-rpc-" + runID, backend: func(testing.TB) (string, func(), error) { return "rpc://", func() {}, nil }}
+	dbFixture  = &fixture{queue: "cb-db-" + runID, backend: func(t testing.TB) (string, func(), error) {
+		return testenv.CreateCeleryDatabase(context.Background(), testenv.PostgresURL(t))
 	}}
-	redisFixture = &fixture{queue: "cb-redis-" + runID, backend: func() (string, func(), error) {
-		backend, err := testenv.CeleryRedisBackend(context.Background(), testenv.DefaultRedisAddr, redisDB)
+	redisFixture = &fixture{queue: "cb-redis-" + runID, backend: func(t testing.TB) (string, func(), error) {
+		backend, err := testenv.CeleryRedisBackend(context.Background(), testenv.RedisAddr(t), redisDB)
 		return backend, func() {}, err
 	}}
 )
@@ -42,16 +42,15 @@ var (
 // start launches the fixture's worker once per test binary.
 func (f *fixture) start(t *testing.T) *testenv.CeleryWorker {
 	t.Helper()
-	testenv.AMQPURL(t)
-	testenv.PostgresURL(t)
+	broker := testenv.AMQPURL(t)
 	f.once.Do(func() {
 		var backend string
-		if backend, f.drop, f.err = f.backend(); f.err != nil {
+		if backend, f.drop, f.err = f.backend(t); f.err != nil {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		f.worker, f.err = testenv.LaunchCeleryWorker(ctx, testenv.WithCeleryBackend(backend),
+		f.worker, f.err = testenv.LaunchCeleryWorker(ctx, testenv.WithCeleryBroker(broker), testenv.WithCeleryBackend(backend),
 			testenv.WithCeleryQueues(f.queue), testenv.WithCeleryConcurrency(8))
 	})
 	if f.err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
 )
 
@@ -97,7 +98,7 @@ func closeWhen(t *testing.T, ctx context.Context, name string, cond func() bool)
 }
 
 func closeConnections(ctx context.Context, t *testing.T, name string) int {
-	raw, err := exec.CommandContext(ctx, "rabbitmqctl", "list_connections", "pid", "client_properties", "-q", "--no-table-headers").Output()
+	raw, err := testenv.RabbitMQCtl(ctx, "list_connections", "pid", "client_properties", "-q", "--no-table-headers")
 	if err != nil {
 		t.Errorf("list connections: %v", err)
 		return 0
@@ -108,8 +109,8 @@ func closeConnections(ctx context.Context, t *testing.T, name string) int {
 		if !strings.Contains(props, `"`+name+`"`) {
 			continue
 		}
-		if out, err := exec.CommandContext(ctx, "rabbitmqctl", "close_connection", pid, "test: burst").CombinedOutput(); err != nil {
-			t.Errorf("close %s: %v\n%s", pid, err, out)
+		if _, err := testenv.RabbitMQCtl(ctx, "close_connection", pid, "test: burst"); err != nil {
+			t.Errorf("close %s: %v", pid, err)
 			continue
 		}
 		n++
