@@ -129,12 +129,10 @@ func (t *Tracker) lead(ctx context.Context) bool {
 		t.leads = leads
 		t.log.InfoContext(ctx, "outcome tracking: lead changed", "leads", leads)
 	}
-	t.leading.Set(0)
-	if leads {
-		t.leading.Set(1)
-	} else {
+	if !leads {
 		t.inFlight.Reset() // the leader reports the fleet's
 	}
+	t.leading.Set(map[bool]float64{false: 0, true: 1}[leads])
 	return leads
 }
 
