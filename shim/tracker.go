@@ -129,10 +129,13 @@ func (t *Tracker) lead(ctx context.Context) bool {
 		t.leads = leads
 		t.log.InfoContext(ctx, "outcome tracking: lead changed", "leads", leads)
 	}
-	if !leads {
+	leading := 0.0
+	if leads {
+		leading = 1
+	} else {
 		t.inFlight.Reset() // the leader reports the fleet's
 	}
-	t.leading.Set(map[bool]float64{false: 0, true: 1}[leads])
+	t.leading.Set(leading)
 	return leads
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
+	"github.com/unstract/hatchet-worker/shim"
 )
 
 // fleetRequests is how many mixed requests TestFleet sends through the
@@ -289,20 +290,11 @@ func (f *fleet) untilOn(t *testing.T, pick func(try int) *service, body string, 
 func (f *fleet) waitFinal(t *testing.T, id string) {
 	t.Helper()
 	r := f.replicas[0]
-	r.within(t, 3*time.Minute, func() bool { return final(r.status(t, id).State) },
+	r.within(t, 3*time.Minute, func() bool { return shim.Status{State: r.status(t, id).State}.Final() },
 		func() string { return "execution " + id + " is " + r.status(t, id).State })
 	if st := r.status(t, id); st.State != "succeeded" {
 		t.Errorf("execution %s ended %s, want succeeded", id, st.State)
 	}
-}
-
-// final reports whether state is one an execution ends in.
-func final(state string) bool {
-	switch state {
-	case "succeeded", "failed", "cancelled", "unknown":
-		return true
-	}
-	return false
 }
 
 // hatchetRuns counts the engine's runs for org, as the dashboard lists
