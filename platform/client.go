@@ -90,6 +90,8 @@ type call struct {
 	out any
 	// retrying, when set, is told of each failed attempt that will be retried.
 	retrying func(err error)
+	// retryFor, when set, replaces the client's retry budget.
+	retryFor time.Duration
 	// applied, when set, is asked before a retry whether the platform took
 	// the call after all (its answer was lost); a call that is not
 	// idempotent then is not sent again.
@@ -106,7 +108,11 @@ func (cl *Client) do(ctx context.Context, c call) error {
 			return fmt.Errorf("platform %s %s: encode body: %w", c.method, c.path, err)
 		}
 	}
-	deadline := time.Now().Add(cl.retryFor)
+	budget := cl.retryFor
+	if c.retryFor > 0 {
+		budget = c.retryFor
+	}
+	deadline := time.Now().Add(budget)
 	for attempt := 1; ; attempt++ {
 		apiErr := cl.once(ctx, c, body)
 		if apiErr == nil {
@@ -173,7 +179,9 @@ func (cl *Client) once(ctx context.Context, c call, body []byte) *APIError {
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode >= 300 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return fail(resp.StatusCode, errorText(resp.Status, raw))
+		apiErr := fail(resp.StatusCode, errorText(resp.Status, raw))
+		apiErr.StatusLine, apiErr.Body = resp.Status, workerView(raw)
+		return apiErr
 	}
 	if c.out == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -209,6 +217,16 @@ func errorText(status string, raw []byte) string {
 		return t
 	}
 	return status
+}
+
+// workerView is an error body as the platform's workers quote it: its
+// first 500 characters, then "... (truncated)".
+func workerView(raw []byte) string {
+	text := []rune(strings.ToValidUTF8(string(raw), "\uFFFD"))
+	if len(text) > workerBody {
+		return string(text[:workerBody]) + "... (truncated)"
+	}
+	return string(text)
 }
 
 // backoff is the wait before attempt+1: doubling from 500 ms up to 10 s,

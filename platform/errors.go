@@ -22,6 +22,10 @@ type APIError struct {
 	Status int
 	// Message is the platform's error text, or the network error's.
 	Message string
+	// StatusLine is the answer's status ("404 Not Found"), and Body its body as
+	// the platform's workers read it (at most 500 characters); both empty
+	// for a network error.
+	StatusLine, Body string
 	// Attempts is how many times the call was sent.
 	Attempts int
 }
@@ -48,3 +52,50 @@ func (e *APIError) Unwrap() error {
 	}
 	return ErrUnavailable
 }
+
+// workerBody is how much of an error body the platform's workers keep
+// (base_client.py, _safe_get_response_text).
+const workerBody = 500
+
+// WorkerText is the failure as the platform's own workers word it
+// (workers/shared/clients/base_client.py, _make_request): what their
+// exception says of the same answer.
+func (e *APIError) WorkerText() string {
+	switch {
+	case e.Status == 0:
+		return "Request connection error: " + e.Message
+	case e.Status == 401:
+		return "Authentication failed with internal API: " + e.Body
+	case e.Status >= 500:
+		return "Server error: " + e.StatusLine + ": " + e.Body
+	case e.Status >= 400 && e.Status != 408 && e.Status != 429:
+		return "Client error: " + e.StatusLine + ": " + e.Body
+	default:
+		return "Request failed: " + e.StatusLine + ": " + e.Body
+	}
+}
+
+// ContextFailure starts the error of an execution whose record the
+// internal API did not give: the platform's workers fail the execution
+// with it (workers/general/tasks.py, async_execute_bin_general).
+const ContextFailure = "Failed to get execution context: "
+
+// ContextError is the failure of an execution whose record the internal
+// API did not give; its text is the platform workers' own.
+type ContextError struct {
+	// Err is the failed read.
+	Err error
+}
+
+// Error is ContextFailure followed by the read's failure, as the
+// platform's workers word it.
+func (e *ContextError) Error() string {
+	var apiErr *APIError
+	if errors.As(e.Err, &apiErr) {
+		return ContextFailure + apiErr.WorkerText()
+	}
+	return ContextFailure + e.Err.Error()
+}
+
+// Unwrap returns the failed read.
+func (e *ContextError) Unwrap() error { return e.Err }

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -161,18 +162,27 @@ func (r *Reporter) record(ctx context.Context, ex Execution, files bool) (execut
 	return rec, err
 }
 
+// statusCall is the execution's update_status call with body.
+func statusCall(ex Execution, body map[string]any) call {
+	return call{method: "POST", path: "v1/workflow-execution/" + url.PathEscape(ex.ExecutionID) + "/update_status/", body: body}
+}
+
 func (r *Reporter) updateStatus(ctx context.Context, ex Execution, what string, body map[string]any, isFinal bool) error {
-	path := "v1/workflow-execution/" + url.PathEscape(ex.ExecutionID) + "/update_status/"
-	return r.report(ctx, ex, what, call{method: "POST", path: path, body: body}, isFinal)
+	return r.report(ctx, ex, what, statusCall(ex, body), isFinal)
 }
 
 // Started reports that attempt (1 the first) of the execution started over
 // files: EXECUTING with attempts, the file batch that creates the file
 // executions (once: not when the platform already has them), and EXECUTING
 // with total_files. An execution the platform already holds as final is
-// left alone.
+// left alone. A record the platform refuses for the execution itself
+// (unknown, or a 4xx other than for the key) is a *ContextError, with
+// which the platform's workers fail the execution.
 func (r *Reporter) Started(ctx context.Context, ex Execution, attempt int, files []File) error {
 	rec, err := r.record(ctx, ex, true)
+	if refusedExecution(err) {
+		return &ContextError{Err: err}
+	}
 	if err != nil {
 		return err
 	}
@@ -193,6 +203,13 @@ func (r *Reporter) Started(ctx context.Context, ex Execution, attempt int, files
 		}
 	}
 	return r.updateStatus(ctx, ex, "EXECUTING total_files", map[string]any{"status": StatusExecuting, "total_files": len(files)}, false)
+}
+
+// refusedExecution reports a call the platform refused because of the
+// execution it names, not because of the service's key (401, 403).
+func refusedExecution(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && errors.Is(err, ErrRefused) && apiErr.Status != 401 && apiErr.Status != 403
 }
 
 // batchApplied reports whether the platform holds the execution's file
@@ -351,6 +368,20 @@ func (r *Reporter) Failed(ctx context.Context, ex Execution, cause error) error 
 	return r.finish(ctx, ex, StatusError, map[string]any{"status": StatusError, "error_message": cause.Error()})
 }
 
+// workerRetryFor is how long the platform's workers retry a call
+// (INTERNAL_API_RETRY_ATTEMPTS 3, backoff factor 1: 1, 2 and 4 s).
+const workerRetryFor = 8 * time.Second
+
+// FailedWithoutContext reports the failure of an execution whose record
+// the internal API did not give (a *ContextError), as the platform's
+// workers do: ERROR with the error's text and FAILURE as the pipeline's
+// last run, with no read of the record first, each call retried only as
+// long as theirs. Their failures are logged and returned.
+func (r *Reporter) FailedWithoutContext(ctx context.Context, ex Execution, cause error) error {
+	body := map[string]any{"status": StatusError, "error_message": cause.Error()}
+	return r.end(ctx, ex, StatusError, body, workerRetryFor)
+}
+
 func (r *Reporter) finish(ctx context.Context, ex Execution, status string, body map[string]any) error {
 	rec, err := r.record(ctx, ex, false)
 	if err != nil {
@@ -360,7 +391,15 @@ func (r *Reporter) finish(ctx context.Context, ex Execution, status string, body
 		r.observer(Event{Execution: ex, Report: rec.Execution.Status, Final: true})
 		return nil
 	}
-	if err := r.updateStatus(ctx, ex, status, body, false); err != nil {
+	return r.end(ctx, ex, status, body, 0)
+}
+
+// end sends the final status and the pipeline's last run; retryFor, when
+// set, bounds each call's retries.
+func (r *Reporter) end(ctx context.Context, ex Execution, status string, body map[string]any, retryFor time.Duration) error {
+	c := statusCall(ex, body)
+	c.retryFor = retryFor
+	if err := r.report(ctx, ex, status, c, false); err != nil {
 		return err
 	}
 	if ex.PipelineID != "" {
@@ -369,7 +408,8 @@ func (r *Reporter) finish(ctx context.Context, ex Execution, status string, body
 			pipeline = PipelineFailure
 		}
 		path := "v1/pipeline/" + url.PathEscape(ex.PipelineID) + "/"
-		if err := r.report(ctx, ex, "pipeline "+pipeline, call{method: "PUT", path: path, body: map[string]any{"status": pipeline, "is_end": true}}, false); err != nil {
+		c := call{method: "PUT", path: path, body: map[string]any{"status": pipeline, "is_end": true}, retryFor: retryFor}
+		if err := r.report(ctx, ex, "pipeline "+pipeline, c, false); err != nil {
 			return err
 		}
 	}

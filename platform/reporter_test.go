@@ -340,3 +340,73 @@ func TestReporterLostAnswer(t *testing.T) {
 		t.Errorf("%d file batches sent; execution %+v", batches, e)
 	}
 }
+
+func TestWorkerText(t *testing.T) {
+	cases := []struct {
+		name string
+		err  platform.APIError
+		want string
+	}{
+		{"wrong key", platform.APIError{Status: 401, StatusLine: "401 Unauthorized", Body: `{"error":"Invalid"}`}, `Authentication failed with internal API: {"error":"Invalid"}`},
+		{"refused", platform.APIError{Status: 404, StatusLine: "404 Not Found", Body: `{"error":"gone"}`}, `Client error: 404 Not Found: {"error":"gone"}`},
+		{"rate limited", platform.APIError{Status: 429, StatusLine: "429 Too Many Requests", Body: "slow"}, "Request failed: 429 Too Many Requests: slow"},
+		{"server error", platform.APIError{Status: 503, StatusLine: "503 Service Unavailable", Body: "down"}, "Server error: 503 Service Unavailable: down"},
+		{"network", platform.APIError{Message: "dial tcp 127.0.0.1:1: connection refused"}, "Request connection error: dial tcp 127.0.0.1:1: connection refused"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.err.WorkerText(); got != c.want {
+				t.Errorf("WorkerText() = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestStartedWithoutContext reports the start of an execution the
+// platform does not know: the error is the platform workers' own, and
+// FailedWithoutContext reports the failure of a known one without reading
+// its record, as they do.
+func TestStartedWithoutContext(t *testing.T) {
+	p := testenv.StartPlatformAPI(t)
+	r := newReporter(t, p, p.Key)
+	ctx := context.Background()
+	err := r.Started(ctx, platform.Execution{OrganizationID: "org_a", WorkflowID: "wf-1", ExecutionID: "8b0e3f3c-6c1e-4a8e-9a57-6b4a1e0a0b01"}, 1, files)
+	want := `Failed to get execution context: Client error: 404 Not Found: {"error":"WorkflowExecution not found"}`
+	var noContext *platform.ContextError
+	if !errors.As(err, &noContext) || !errors.Is(err, platform.ErrRefused) || strings.TrimSpace(err.Error()) != want {
+		t.Fatalf("Started of an unknown execution: %v, want a ContextError saying %q", err, want)
+	}
+
+	ex := platform.Execution{OrganizationID: "org_a", WorkflowID: "wf-1", ExecutionID: p.CreateExecution("org_a", "wf-1"), PipelineID: p.CreatePipeline("org_a")}
+	before := len(p.Calls())
+	if err := r.FailedWithoutContext(ctx, ex, errors.New(want)); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := p.Execution(ex.ExecutionID); e.Status != "ERROR" || e.ErrorMessage != want {
+		t.Errorf("execution %+v, want ERROR saying %q", e, want)
+	}
+	if pl, _ := p.Pipeline(ex.PipelineID); pl.LastRunStatus != "FAILURE" {
+		t.Errorf("pipeline %+v, want its last run FAILURE", pl)
+	}
+	for _, c := range p.Calls()[before:] {
+		if c.Method == "GET" {
+			t.Errorf("FailedWithoutContext read the record: %s %s", c.Method, c.Path)
+		}
+	}
+}
+
+// TestFailedWithoutContextGivesUp reports a failure while the platform is
+// down: it is retried as briefly as the platform's workers retry it (about
+// 8 s), not for the client's whole budget.
+func TestFailedWithoutContextGivesUp(t *testing.T) {
+	t.Parallel()
+	p := testenv.StartPlatformAPI(t)
+	r := newReporter(t, p, p.Key) // a 20 s budget
+	ex := platform.Execution{OrganizationID: "org_a", WorkflowID: "wf-1", ExecutionID: p.CreateExecution("org_a", "wf-1")}
+	p.Unavailable(time.Minute)
+	start := time.Now()
+	err := r.FailedWithoutContext(context.Background(), ex, errors.New("Failed to get execution context: x"))
+	if !errors.Is(err, platform.ErrUnavailable) || time.Since(start) > 15*time.Second || len(p.Calls()) < 2 {
+		t.Errorf("after %v and %d calls: %v, want ErrUnavailable after a few retries within about 8 s", time.Since(start), len(p.Calls()), err)
+	}
+}

@@ -4,15 +4,16 @@ package workflows
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
@@ -35,6 +36,7 @@ type Reporter interface {
 	FileFinished(ctx context.Context, ex platform.Execution, f platform.File, o platform.FileOutcome) error
 	Finished(ctx context.Context, ex platform.Execution, s platform.Summary) error
 	Failed(ctx context.Context, ex platform.Execution, cause error) error
+	FailedWithoutContext(ctx context.Context, ex platform.Execution, cause error) error
 }
 
 // platformExecution is the execution as the platform knows it; meta is
@@ -49,11 +51,13 @@ func platformFile(f PlannedFile) platform.File {
 }
 
 // started tells the platform the execution started over the plan's files.
-// A failed report does not stop the execution: the reporter logs it and
-// the shim's status shows it.
-func (x *executionTasks) started(ctx hatchet.Context, in ExecutionInput, plan ExecutionPlan) {
+// A record the platform does not give fails the execution, as on the
+// platform's workers (a *platform.ContextError, not retried). Any other
+// failed report does not stop it: the reporter logs it and the shim's
+// status shows it.
+func (x *executionTasks) started(ctx hatchet.Context, in ExecutionInput, plan ExecutionPlan) error {
 	if x.deps.Reporter == nil {
-		return
+		return nil
 	}
 	var files []platform.File
 	for _, batch := range plan.Batches {
@@ -61,7 +65,11 @@ func (x *executionTasks) started(ctx hatchet.Context, in ExecutionInput, plan Ex
 			files = append(files, platformFile(f))
 		}
 	}
-	_ = x.deps.Reporter.Started(ctx, platformExecution(in, ctx.AdditionalMetadata()), ctx.RetryCount()+1, files)
+	err := x.deps.Reporter.Started(ctx, platformExecution(in, ctx.AdditionalMetadata()), ctx.RetryCount()+1, files)
+	if noContext := new(platform.ContextError); errors.As(err, &noContext) {
+		return pkgworker.NewNonRetryableError(noContext)
+	}
+	return nil
 }
 
 // reportFinished tells the platform the execution's final status. A
@@ -87,6 +95,11 @@ func (x *executionTasks) failed(ctx hatchet.Context, in ExecutionInput) (struct{
 		return struct{}{}, nil
 	}
 	errs := ctx.StepRunErrors()
+	ex := platformExecution(in, ctx.AdditionalMetadata())
+	if msg, ok := contextFailure(errs); ok {
+		_ = x.deps.Reporter.FailedWithoutContext(ctx, ex, errors.New(msg)) // logged; the platform's workers go on too
+		return struct{}{}, nil
+	}
 	tasks := make([]string, 0, len(errs))
 	for t := range errs {
 		tasks = append(tasks, t)
@@ -94,21 +107,29 @@ func (x *executionTasks) failed(ctx hatchet.Context, in ExecutionInput) (struct{
 	sort.Strings(tasks)
 	parts := make([]string, len(tasks))
 	for i, t := range tasks {
-		msg := errs[t]
-		var text string
-		if json.Unmarshal([]byte(msg), &text) == nil { // the engine may keep it JSON-quoted
-			msg = text
-		}
-		parts[i] = t + ": " + msg
+		parts[i] = t + ": " + hatchetrun.TaskError(errs[t])
 	}
 	cause := errors.New(strings.Join(parts, "; "))
 	if len(parts) == 0 {
 		cause = errors.New("the execution failed")
 	}
-	if err := x.deps.Reporter.Failed(ctx, platformExecution(in, ctx.AdditionalMetadata()), cause); err != nil {
+	if err := x.deps.Reporter.Failed(ctx, ex, cause); err != nil {
 		return struct{}{}, fmt.Errorf("report the failure: %w", err)
 	}
 	return struct{}{}, nil
+}
+
+// contextFailure finds, among the failed tasks' errors, the failure of an
+// execution whose record the platform did not give (platform.ContextError),
+// and returns it as the platform's workers word it.
+func contextFailure(errs map[string]string) (string, bool) {
+	for _, msg := range errs {
+		msg = hatchetrun.TaskError(msg)
+		if i := strings.Index(msg, platform.ContextFailure); i >= 0 {
+			return msg[i:], true
+		}
+	}
+	return "", false
 }
 
 // reportFileStarted tells the platform a file started; a failed report is

@@ -11,12 +11,14 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
+	"github.com/unstract/hatchet-worker/platform"
 	"github.com/unstract/hatchet-worker/shim/route"
 )
 
@@ -138,14 +140,16 @@ func WorkflowExecution(deps Deps) Definition {
 			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Queued: BacklogWait, Durable: true, Fn: x.run},
 		},
 		Route: &route.Route{
-			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult},
+			Legacy: &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult,
+				Raises: executeBinRaises},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
 		},
 		MoreRoutes: []route.Route{{
-			Name:     APIDeploymentExecutionName,
-			Legacy:   &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult},
+			Name: APIDeploymentExecutionName,
+			Legacy: &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueAPIDeployments, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult,
+				Raises: executeBinRaises},
 			Metadata: executionMetadata,
 			Check:    ExecutionCheck(deps.Documents, deps.LLM),
 			Spawns:   true,
@@ -273,7 +277,9 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 		return ExecutionPlan{}, badInput("%w", err)
 	}
 	progress(ctx, x.deps.Log, "execution planned", "execution_id", in.ExecutionID, "files", plan.Files, "batches", len(plan.Batches))
-	x.started(ctx, in, plan)
+	if err := x.started(ctx, in, plan); err != nil {
+		return ExecutionPlan{}, err
+	}
 	return plan, nil
 }
 
@@ -461,6 +467,17 @@ func executeBinInput(args, kwargs json.RawMessage) (json.RawMessage, string, err
 		return nil, "", errors.New("async_execute_bin: schema_name, workflow_id, execution_id and hash_values_of_files are required")
 	}
 	return input, in.SchemaName, nil
+}
+
+// executeBinRaises is the exception async_execute_bin raises for a run that
+// failed as the platform's task fails: a builtin Exception for an execution
+// whose record the platform did not give (platform.ContextError).
+func executeBinRaises(runError string) (route.Exception, bool) {
+	i := strings.Index(runError, platform.ContextFailure)
+	if i < 0 {
+		return route.Exception{}, false
+	}
+	return route.Exception{Type: "Exception", Module: "builtins", Message: runError[i:]}, true
 }
 
 // executeBinResult is what async_execute_bin returns for an execution's

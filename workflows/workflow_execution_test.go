@@ -187,6 +187,30 @@ func TestExecuteBinRoundTrip(t *testing.T) {
 	}
 }
 
+// TestExecuteBinRaises checks the exception async_execute_bin's Celery
+// caller gets for a failed run: the platform task's own for an execution
+// the platform did not give, the front door's otherwise.
+func TestExecuteBinRaises(t *testing.T) {
+	const context = `Failed to get execution context: Client error: 404 Not Found: {"error":"WorkflowExecution not found"}`
+	tests := []struct {
+		name, runError string
+		want           route.Exception
+		ok             bool
+	}{
+		{"no context", "run: " + context, route.Exception{Type: "Exception", Module: "builtins", Message: context}, true},
+		{"bare", context, route.Exception{Type: "Exception", Module: "builtins", Message: context}, true},
+		{"another failure", "run: spawn 2 batches: engine unavailable", route.Exception{}, false},
+	}
+	raises := executionRoute(t).Legacy.Raises
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, ok := raises(tt.runError); got != tt.want || ok != tt.ok {
+				t.Errorf("Raises(%q) = %+v, %v; want %+v, %v", tt.runError, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
 // TestExecutionCheck checks what the shim refuses before either backend.
 func TestExecutionCheck(t *testing.T) {
 	adapters, err := workflows.NewLLMAdapters(map[string]llm.Adapter{"local": {BaseURL: "http://127.0.0.1:1/v1", Model: "m"}})

@@ -7,15 +7,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
@@ -191,15 +194,20 @@ func TestFrontDoorResults(t *testing.T) {
 				fmt.Sprintf(`LLM_ADAPTERS={"default": {"base_url": %q, "model": "stub"}}`, llm.BaseURL()))
 
 			exCelery, exHatchet := api.CreateExecution("org_celery", "wf-fd"), api.CreateExecution("org_hatchet", "wf-fd")
+			goneCelery, goneHatchet := uuid.NewString(), uuid.NewString() // executions the platform does not know
 			calls, _ := json.Marshal([]any{
 				[]any{[]any{"org_celery", "wf-fd", exCelery, files}, map[string]any{"use_file_history": false}},
 				[]any{[]any{"org_hatchet", "wf-fd", exHatchet, files}, map[string]any{"use_file_history": false}},
+				[]any{[]any{"org_celery", "wf-fd", goneCelery, files}, map[string]any{"use_file_history": false}},
+				[]any{[]any{"org_hatchet", "wf-fd", goneHatchet, files}, map[string]any{"use_file_history": false}},
 			})
 			ids, results := awaitResults(t, backend, vhost, string(calls))
-			if len(keyed(t, svc, ids[0])) != 0 || len(keyed(t, svc, ids[1])) != 1 {
-				t.Fatalf("Hatchet executions: %d keyed by the Celery task, %d by the Hatchet one; want 0 and 1\n%s",
-					len(keyed(t, svc, ids[0])), len(keyed(t, svc, ids[1])), svc.log.String())
+			for i, want := range []int{0, 1, 0, 1} {
+				if n := len(keyed(t, svc, ids[i])); n != want {
+					t.Fatalf("%d Hatchet executions keyed by task %d, want %d\n%s", n, i, want, svc.log.String())
+				}
 			}
+			checkRaisedAlike(t, svc, api, results[2:], goneCelery, goneHatchet)
 			var celeryOut, hatchetOut struct {
 				Value   map[string]any `json:"value"`
 				ExcType string         `json:"exc_type"`
@@ -290,24 +298,25 @@ func deref(p *int) int {
 	return *p
 }
 
-// checkIngress checks the executions of the two tasks TestFrontDoorResults
-// sent, the first kept on Celery, the second run on Hatchet: each listed
-// once with the front door as its ingress and the task id as its key, on
-// its backend; with tracked, the Celery one is seen to succeed, as its
-// result backend tells.
+// checkIngress checks the executions of the tasks TestFrontDoorResults
+// sent, in pairs kept on Celery and run on Hatchet, the first pair to
+// succeed and the second to fail: each listed once with the front door as
+// its ingress and the task id as its key, on its backend; with tracked,
+// each Celery one is seen to end as its result backend tells.
 func checkIngress(t *testing.T, svc *service, ids []string, tracked bool) {
 	t.Helper()
-	want := map[string]string{ids[0]: "celery", ids[1]: "hatchet"}
+	want := map[string]string{ids[0]: "celery", ids[1]: "hatchet", ids[2]: "celery", ids[3]: "hatchet"}
 	for _, e := range executions(t, svc) {
 		if want[e.IdempotencyKey] != e.Backend || e.Ingress != "front_door" {
 			t.Errorf("execution %+v, want one per task on its backend, from the front door", e)
 		}
 		delete(want, e.IdempotencyKey)
 		if e.Backend == "celery" && tracked {
+			end := map[string]string{ids[0]: "succeeded", ids[2]: "failed"}[e.IdempotencyKey]
 			var st execStatus
-			svc.within(t, 30*time.Second, func() bool { st = svc.status(t, e.ID); return st.State == "succeeded" && st.Ingress == "front_door" },
+			svc.within(t, 30*time.Second, func() bool { st = svc.status(t, e.ID); return st.State == end && st.Ingress == "front_door" },
 				func() string {
-					return fmt.Sprintf("the Celery execution of task %s is %+v, want succeeded", e.IdempotencyKey, st)
+					return fmt.Sprintf("the Celery execution of task %s is %+v, want %s", e.IdempotencyKey, st, end)
 				})
 			if e.BackendRef != e.IdempotencyKey {
 				t.Errorf("the Celery execution's ref %s, want its task id %s", e.BackendRef, e.IdempotencyKey)
@@ -317,6 +326,43 @@ func checkIngress(t *testing.T, svc *service, ids []string, tracked bool) {
 	if len(want) > 0 {
 		t.Errorf("no execution listed for %v", want)
 	}
+}
+
+// checkRaisedAlike checks the results of two tasks for executions the
+// platform does not know, the first kept on Celery and the second run on
+// Hatchet: get() raises the same builtin Exception with the same message
+// for both, as the platform's task raises it, and the internal API saw the
+// same calls for both (each distinct call once: the platform's task sends
+// its ERROR twice).
+func checkRaisedAlike(t *testing.T, svc *service, api *testenv.PlatformAPI, results []string, celeryEx, hatchetEx string) {
+	t.Helper()
+	want := `{"exc_module": "builtins", "exc_type": "Exception", "message": "Failed to get execution context: Client error: 404 Not Found: `
+	if results[0] != results[1] || !strings.HasPrefix(results[0], want) {
+		t.Errorf("get() of an execution the platform does not know:\n celery:  %s\n hatchet: %s\nwant both to start %s", results[0], results[1], want)
+	}
+	var celerySaw, hatchetSaw []string
+	svc.within(t, 30*time.Second, func() bool {
+		celerySaw, hatchetSaw = callsFor(api, celeryEx), callsFor(api, hatchetEx)
+		return len(celerySaw) > 1 && reflect.DeepEqual(celerySaw, hatchetSaw)
+	}, func() string {
+		return fmt.Sprintf("the platform saw different calls of executions it does not know:\n celery:  %q\n hatchet: %q", celerySaw, hatchetSaw)
+	})
+}
+
+// callsFor is each distinct call api saw of execution id, sorted, with the
+// id replaced by ID.
+func callsFor(api *testenv.PlatformAPI, id string) []string {
+	seen := map[string]bool{}
+	for _, c := range api.Calls() {
+		if !strings.Contains(c.Path, id) && !strings.Contains(string(c.Body), id) {
+			continue
+		}
+		var body any
+		_ = json.Unmarshal(c.Body, &body)
+		normal, _ := json.Marshal(body) // keys sorted
+		seen[strings.ReplaceAll(fmt.Sprint(c.Method, " ", c.Path, "?", c.Query, " ", c.Status, " ", string(normal)), id, "ID")] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // awaitResults runs await_result.py with calls of async_execute_bin on

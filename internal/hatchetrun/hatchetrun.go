@@ -36,19 +36,24 @@ func Final(s rest.V1TaskStatus) bool {
 // as JSON strings are unquoted.
 func Error(d *rest.V1WorkflowRunDetails) string {
 	if m := d.Run.ErrorMessage; m != nil && *m != "" {
-		return unquote(*m)
+		return TaskError(*m)
 	}
 	var msgs []string
 	for _, t := range d.Tasks {
 		if t.ErrorMessage != nil && *t.ErrorMessage != "" {
-			msgs = append(msgs, TaskName(t)+": "+unquote(*t.ErrorMessage))
+			msgs = append(msgs, TaskFailure(TaskName(t), *t.ErrorMessage))
 		}
 	}
 	return strings.Join(msgs, "; ")
 }
 
-// unquote returns the string a JSON string literal holds, or s itself.
-func unquote(s string) string {
+// TaskFailure is how a failed task shows in a run's error: its name and
+// its message (TaskError).
+func TaskFailure(name, msg string) string { return name + ": " + TaskError(msg) }
+
+// TaskError is a task's error message as the engine hands it back, which
+// may keep it as a JSON string literal: the text itself.
+func TaskError(s string) string {
 	var out string
 	if len(s) >= 2 && s[0] == '"' && json.Unmarshal([]byte(s), &out) == nil {
 		return out

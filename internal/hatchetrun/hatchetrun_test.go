@@ -36,6 +36,18 @@ func TestError(t *testing.T) {
 	}
 }
 
+// TestTaskFailure checks a task's failure as a run's error shows it,
+// whichever way the engine kept the message.
+func TestTaskFailure(t *testing.T) {
+	const text = "Client error: 404 Not Found: {\"error\":\"gone\"}\n"
+	quoted, _ := json.Marshal(text)
+	for _, msg := range []string{text, string(quoted)} {
+		if got := TaskFailure("process-files", msg); got != "process-files: "+text {
+			t.Errorf("TaskFailure(%q) = %q, want the task's name and the text", msg, got)
+		}
+	}
+}
+
 // TestNotYetVisible checks the SDK's 404 text is recognised.
 func TestNotYetVisible(t *testing.T) {
 	if !NotYetVisible(errors.New("failed to get workflow run: got status 404")) || NotYetVisible(nil) || NotYetVisible(errors.New("got status 500")) {

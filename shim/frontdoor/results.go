@@ -9,6 +9,7 @@ import (
 
 	"github.com/unstract/hatchet-worker/shim"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
+	"github.com/unstract/hatchet-worker/shim/route"
 )
 
 // Caller is the Celery caller of a task the front door ran on Hatchet: what
@@ -155,13 +156,28 @@ func (d *Door) storedResult(ctx context.Context, a Awaited) (celerybridge.Stored
 	case shim.StateCancelled:
 		r.State, r.Value = celerybridge.StateRevoked, celerybridge.ExceptionValue("TaskRevokedError", "celery.exceptions", "revoked")
 	default:
-		msg := "the run ended " + e.State
+		exc := d.raised(e)
 		if e.Error != nil {
-			msg, r.Traceback = e.Error.Message, e.Error.Traceback
+			r.Traceback = e.Error.Traceback
 		}
-		r.State, r.Value = celerybridge.StateFailure, celerybridge.ExceptionValue(ExcWorkflowFailed, ExcModule, msg)
+		r.State, r.Value = celerybridge.StateFailure, celerybridge.ExceptionValue(exc.Type, exc.Module, exc.Message)
 	}
 	return r, nil
+}
+
+// raised is the exception a failed execution raises for its caller: the
+// one its route's legacy task raises for the run's error, or WorkflowFailed.
+func (d *Door) raised(e shim.Execution) route.Exception {
+	msg := "the run ended " + e.State
+	if e.Error != nil {
+		msg = e.Error.Message
+	}
+	if lt := d.byName[e.Workflow].Legacy; lt != nil && lt.Raises != nil {
+		if exc, ok := lt.Raises(msg); ok {
+			return exc
+		}
+	}
+	return route.Exception{Type: ExcWorkflowFailed, Module: ExcModule, Message: msg}
 }
 
 // output is a succeeded execution's result: the one its record keeps, or,

@@ -50,6 +50,18 @@ type LegacyTask struct {
 	// Result maps a run's result to the value the task returns, for its
 	// Celery caller; nil returns the run's result as it is.
 	Result func(output json.RawMessage) (json.RawMessage, error) `json:"-"`
+	// Raises maps a failed run's error to the exception the task raises
+	// for its Celery caller; nil, or false, raises the front door's own
+	// WorkflowFailed with the run's error.
+	Raises func(runError string) (Exception, bool) `json:"-"`
+}
+
+// Exception is a Python exception as a Celery result carries it.
+type Exception struct {
+	// Type and Module name its class ("Exception", "builtins").
+	Type, Module string
+	// Message is its argument.
+	Message string
 }
 
 // Call is the execution a legacy task is called for.

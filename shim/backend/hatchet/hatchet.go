@@ -280,7 +280,7 @@ func (h *Backend) records(ctx context.Context, st shim.Status) (shim.Status, boo
 	for name, t := range d.TaskRuns {
 		outputs[name] = t.Output
 		if t.Error != nil && *t.Error != "" {
-			failures = append(failures, name+": "+*t.Error)
+			failures = append(failures, hatchetrun.TaskFailure(name, *t.Error))
 		}
 	}
 	switch runStatus {

@@ -151,7 +151,10 @@ def _batches(hash_values_of_files):
 
 def _report_start(task, org, execution_id, hash_values_of_files, is_api):
     """async_execute_bin's reports before the fan-out (workers/general/tasks.py)."""
-    platform.read_execution(org, execution_id)
+    try:
+        platform.read_execution(org, execution_id)
+    except platform.PlatformError as exc:
+        raise Exception(f"Failed to get execution context: {exc}") from None
     platform.update_status(org, execution_id, "EXECUTING", attempts=task.request.retries + 1)
     files = [{"file_name": name, "file_path": fh.get("file_path", ""), "file_hash": fh.get("file_hash", "")}
              for name, fh in sorted((fh.get("file_name") or os.path.basename(fh.get("file_path", "")) or key, fh)
@@ -174,8 +177,8 @@ def async_execute_bin(self, schema_name, workflow_id, execution_id, hash_values_
     if platform.enabled():
         try:
             _report_start(self, schema_name, execution_id, hash_values_of_files, is_api)
-        except Exception as exc:  # the execution itself failed: ERROR with its text
-            platform.update_status(schema_name, execution_id, "ERROR", error_message=str(exc))
+        except Exception as exc:  # the execution itself failed, and raises as on the platform
+            platform.report_failure(schema_name, execution_id, pipeline_id, str(exc))
             raise
     if not hash_values_of_files:
         return {"successful_files": 0, "failed_files": 0, "results": {}, "errors": {}}

@@ -36,7 +36,25 @@ def enabled():
 
 
 class PlatformError(Exception):
-    """A call the internal API refused, or that failed after its retries."""
+    """A call the internal API refused, or that failed after its retries,
+    worded as the platform's client words it (base_client.py, _make_request)."""
+
+
+# How long the platform's client retries a call: INTERNAL_API_RETRY_ATTEMPTS 3,
+# backoff factor 1 (1, 2 and 4 s).
+WORKER_RETRY_FOR = 8.0
+
+
+def _worker_text(code, reason, text):
+    if len(text) > 500:
+        text = text[:500] + "... (truncated)"
+    if code == 401:
+        return f"Authentication failed with internal API: {text}"
+    if code >= 500:
+        return f"Server error: {code} {reason}: {text}"
+    if code not in (408, 429):
+        return f"Client error: {code} {reason}: {text}"
+    return f"Request failed: {code} {reason}: {text}"
 
 
 def _call(method, path, org, body=None, retry_for=300.0):
@@ -59,15 +77,14 @@ def _call(method, path, org, body=None, retry_for=300.0):
                 raw = resp.read()
                 return json.loads(raw) if raw else {}
         except urllib.error.HTTPError as exc:
-            text = exc.read().decode(errors="replace")
+            failure = _worker_text(exc.code, exc.reason, exc.read().decode(errors="replace"))
             if exc.code not in RETRY_STATUSES:
-                raise PlatformError(f"{method} {path}: {exc.code} {text}") from None
-            failure = f"{method} {path}: {exc.code} {text}"
+                raise PlatformError(failure) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            failure = f"{method} {path}: {exc}"
+            failure = f"Request connection error: {exc}"
         wait = min(0.5 * 2 ** (attempt - 1), 10.0)
         if time.monotonic() + wait > deadline:
-            raise PlatformError(failure + f" (after {attempt} attempts)")
+            raise PlatformError(failure)
         time.sleep(wait)
 
 
@@ -75,10 +92,26 @@ def read_execution(org, execution_id):
     return _call("GET", f"v1/workflow-execution/{execution_id}/?file_execution=true", org)
 
 
-def update_status(org, execution_id, status, **fields):
+def update_status(org, execution_id, status, retry_for=300.0, **fields):
     body = {"status": status}
     body.update({k: v for k, v in fields.items() if v is not None})
-    return _call("POST", f"v1/workflow-execution/{execution_id}/update_status/", org, body)
+    return _call("POST", f"v1/workflow-execution/{execution_id}/update_status/", org, body, retry_for)
+
+
+def report_failure(org, execution_id, pipeline_id, message):
+    """The failure path of async_execute_bin (workers/general/tasks.py): ERROR
+    with the error's text and FAILURE as the pipeline's last run, then the
+    router's ERROR again; a call that fails is logged, as there."""
+    calls = [lambda: update_status(org, execution_id, "ERROR", WORKER_RETRY_FOR, error_message=message)]
+    if pipeline_id:
+        calls.append(lambda: _call("PUT", f"v1/pipeline/{pipeline_id}/", org,
+                                   {"status": "FAILURE", "is_end": True}, WORKER_RETRY_FOR))
+    calls.append(calls[0])
+    for report in calls:
+        try:
+            report()
+        except PlatformError as exc:
+            print(f"Failed to update execution status: {exc}", flush=True)
 
 
 def create_file_batch(org, execution_id, files, is_api):
