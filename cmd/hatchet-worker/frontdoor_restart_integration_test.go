@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/unstract/hatchet-worker/internal/testenv"
 	"github.com/unstract/hatchet-worker/shim/celerybridge"
@@ -48,7 +51,7 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 	t.Parallel() // a long fault test on a broker of its own: beside the others, CI stays short
 	total := restartMessages(t)
 	node := testenv.StartRabbitNode(t)
-	backend := testenv.CeleryPostgresBackend(t)
+	backend, succeededOf := restartBackend(t)
 	docs, files := frontDoorFiles(t)
 	for k := range files {
 		if k != "hash-invoice-0.txt" {
@@ -57,7 +60,7 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 	}
 	llm := testenv.NewLLMServer(t, "")
 	llm.SetDelay(50 * time.Millisecond) // the Hatchet side is still under way at the kill
-	testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(node.URL()), testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(16),
+	worker := testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(node.URL()), testenv.WithCeleryBackend(backend), testenv.WithCeleryConcurrency(16),
 		testenv.WithCeleryQueues("celery.legacy", "file_processing", "file_processing_callback"),
 		testenv.WithCeleryEnv("FIXTURE_LLM_URL="+llm.BaseURL(), "FIXTURE_OUTPUTS="+frontDoorOutputs))
 	flags := filepath.Join(t.TempDir(), "flags.yaml")
@@ -71,11 +74,6 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 		fmt.Sprintf(`LLM_ADAPTERS={"default": {"base_url": %q, "model": "stub"}}`, llm.BaseURL())}
 	svc := startService(t, bin, env...)
 
-	meta, err := pgx.Connect(t.Context(), "postgresql://"+strings.TrimPrefix(backend, "db+postgresql://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = meta.Close(context.Background()) }()
 	ids := send(t, node, total, func(i int) []any {
 		side := map[bool]string{true: "c", false: "h"}[i%2 == 0]
 		return []any{fmt.Sprintf("org_%s%d", side, i/2%4), "wf-fd", fmt.Sprintf("ex-%d", i), files}
@@ -83,16 +81,7 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 	began := time.Now()
 	// Each wait allows the whole run at a slow 2 tasks a second, 5 minutes at least.
 	bound := max(5*time.Minute, time.Duration(total)*500*time.Millisecond)
-	succeeded := func() (celery, hatchet int) {
-		var c, h int
-		err := meta.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE name IS NOT NULL AND worker NOT LIKE 'hatchet-worker@%'),
-			count(*) FILTER (WHERE worker LIKE 'hatchet-worker@%')
-			FROM celery_taskmeta WHERE status = 'SUCCESS' AND task_id = ANY($1)`, ids).Scan(&c, &h)
-		if err != nil {
-			return 0, 0 // the table appears with the first result
-		}
-		return c, h
-	}
+	succeeded := func() (celery, hatchet int) { return succeededOf(ids) }
 	for i, share := range []int{20, 45, 70} {
 		svc.within(t, bound, func() bool { c, h := succeeded(); return (c+h)*100 >= share*total },
 			func() string { c, h := succeeded(); return fmt.Sprintf("%d + %d of %d tasks succeeded", c, h, total) })
@@ -143,7 +132,89 @@ func TestFrontDoorBrokerRestarts(t *testing.T) {
 			t.Errorf("%s may wait %s to be scheduled, want %v", w.Task, w.Wait, workflows.BacklogWait)
 		}
 	}
+	checkCeleryRuns(t, worker.Runs(t), ids)
 	t.Logf("front door: %s", metricLines(svc.text(t, "/metrics"), "front_door_messages_total", "front_door_redeliveries_total"))
+}
+
+// restartBackend opens the result backend of TestFrontDoorBrokerRestarts,
+// db+postgresql:// or, with FRONT_DOOR_RESTART_BACKEND=redis, redis://
+// (where Celery completes a chord without polling, so a run by hand of
+// 10,000 takes minutes, not an hour), and a function counting the tasks
+// of ids whose result is SUCCESS, stored by a Celery worker or by the
+// service.
+func restartBackend(t *testing.T) (string, func(ids []string) (celery, hatchet int)) {
+	t.Helper()
+	if os.Getenv("FRONT_DOOR_RESTART_BACKEND") != "redis" {
+		backend := testenv.CeleryPostgresBackend(t)
+		meta, err := pgx.Connect(t.Context(), "postgresql://"+strings.TrimPrefix(backend, "db+postgresql://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = meta.Close(context.Background()) })
+		return backend, func(ids []string) (c, h int) {
+			err := meta.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE name IS NOT NULL AND worker NOT LIKE 'hatchet-worker@%'),
+				count(*) FILTER (WHERE worker LIKE 'hatchet-worker@%')
+				FROM celery_taskmeta WHERE status = 'SUCCESS' AND task_id = ANY($1)`, ids).Scan(&c, &h)
+			if err != nil {
+				return 0, 0 // the table appears with the first result
+			}
+			return c, h
+		}
+	}
+	const db = 10
+	backend, err := testenv.CeleryRedisBackend(t.Context(), testenv.RedisAddr(t), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t), DB: db})
+	t.Cleanup(func() { _ = client.FlushDB(context.Background()).Err(); _ = client.Close() })
+	return backend, func(ids []string) (c, h int) {
+		for batch := range slices.Chunk(ids, 500) {
+			keys := make([]string, len(batch))
+			for i, id := range batch {
+				keys[i] = "celery-task-meta-" + id
+			}
+			values, _ := client.MGet(t.Context(), keys...).Result()
+			for _, v := range values {
+				var meta struct{ Status, Worker string }
+				if s, ok := v.(string); !ok || json.Unmarshal([]byte(s), &meta) != nil || meta.Status != "SUCCESS" {
+					continue
+				}
+				if strings.HasPrefix(meta.Worker, "hatchet-worker@") {
+					h++
+				} else {
+					c++
+				}
+			}
+		}
+		return c, h
+	}
+}
+
+// checkCeleryRuns checks the fixture worker's runs of the tasks kept on
+// Celery (the even ones of ids): each ran, and at most 0.1 % of them more
+// than once (a message the broker redelivered after a restart); none of
+// the tasks sent to Hatchet ran there.
+func checkCeleryRuns(t *testing.T, runs map[string]int, ids []string) {
+	t.Helper()
+	var missing, again, celerySide, strays int
+	for i, id := range ids {
+		n := runs[id]
+		switch {
+		case i%2 == 1:
+			strays += n // run on Hatchet
+		case n == 0:
+			missing++
+		case n > 1:
+			again += n - 1
+		}
+		celerySide += 1 - i%2
+	}
+	t.Logf("Celery side: %d tasks, %d not run, %d runs more than once; %d runs of tasks sent to Hatchet", celerySide, missing, again, strays)
+	if missing > 0 || again*1000 > len(ids) || strays > 0 {
+		t.Errorf("of %d tasks kept on Celery, %d never ran and %d ran again (want none, and at most 0.1 %% of %d); %d runs on Celery of tasks sent to Hatchet (want none)",
+			celerySide, missing, again, len(ids), strays)
+	}
 }
 
 // send sends total async_execute_bin tasks to the queue "celery" of node

@@ -43,6 +43,9 @@ type CeleryWorker struct {
 	Queues []string
 	// WebhookLog is the file send_webhook_notification appends a JSON line to.
 	WebhookLog string
+	// RunLog is the file async_execute_bin appends its task id to, a line
+	// each time it runs.
+	RunLog string
 
 	cmd  *exec.Cmd
 	logs *Buffer
@@ -126,6 +129,7 @@ func LaunchCeleryWorker(ctx context.Context, opts ...CeleryOption) (*CeleryWorke
 		ResultBackend: cfg.backend,
 		Queues:        cfg.queues,
 		WebhookLog:    filepath.Join(os.TempDir(), "celery-webhook-"+randomHex(6)+".jsonl"),
+		RunLog:        filepath.Join(os.TempDir(), "celery-runs-"+randomHex(6)+".log"),
 		logs:          &Buffer{},
 		done:          make(chan struct{}),
 	}
@@ -145,7 +149,8 @@ func (w *CeleryWorker) start(ctx context.Context, dir string, cfg celeryConfig) 
 		"-n", w.NodeName, "-Q", strings.Join(cfg.queues, ","))
 	w.cmd.Dir = dir
 	w.cmd.Env = append(os.Environ(), "CELERY_BROKER_URL="+cfg.broker,
-		"CELERY_RESULT_BACKEND="+cfg.backend, "FIXTURE_WEBHOOK_LOG="+w.WebhookLog, "PYTHONUNBUFFERED=1")
+		"CELERY_RESULT_BACKEND="+cfg.backend, "FIXTURE_WEBHOOK_LOG="+w.WebhookLog,
+		"FIXTURE_RUN_LOG="+w.RunLog, "PYTHONUNBUFFERED=1")
 	w.cmd.Env = append(w.cmd.Env, cfg.env...)
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
@@ -203,6 +208,7 @@ func (w *CeleryWorker) Stop() error {
 		<-w.done
 	}
 	_ = os.Remove(w.WebhookLog)
+	_ = os.Remove(w.RunLog)
 	return DeleteQueues(w.BrokerURL, w.ownQueues...)
 }
 
@@ -273,7 +279,23 @@ func randomHex(n int) string {
 // WebhookLog, one JSON object per call; none before the first call.
 func (w *CeleryWorker) WebhookCalls(t testing.TB) []string {
 	t.Helper()
-	f, err := os.Open(w.WebhookLog)
+	return lines(t, w.WebhookLog)
+}
+
+// Runs counts the runs of async_execute_bin by task id (RunLog).
+func (w *CeleryWorker) Runs(t testing.TB) map[string]int {
+	t.Helper()
+	runs := map[string]int{}
+	for _, id := range lines(t, w.RunLog) {
+		runs[id]++
+	}
+	return runs
+}
+
+// lines returns the lines of the file at path; none before it exists.
+func lines(t testing.TB, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -281,11 +303,11 @@ func (w *CeleryWorker) WebhookCalls(t testing.TB) []string {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.Close() }()
-	var lines []string
+	var out []string
 	for s := bufio.NewScanner(f); s.Scan(); {
-		lines = append(lines, s.Text())
+		out = append(out, s.Text())
 	}
-	return lines
+	return out
 }
 
 // ResultBackend is a Celery result backend a test opens fresh.
