@@ -98,6 +98,8 @@ type Reporter struct {
 	results  ResultStore
 	observer Observer
 	log      *slog.Logger
+	// workerRetryFor bounds FailedWithoutContext's retries of each call.
+	workerRetryFor time.Duration
 }
 
 // ReporterOption configures a Reporter.
@@ -115,7 +117,7 @@ func WithReporterLogger(l *slog.Logger) ReporterOption { return func(r *Reporter
 
 // NewReporter returns a Reporter calling the internal API through c.
 func NewReporter(c *Client, opts ...ReporterOption) *Reporter {
-	r := &Reporter{client: c, observer: func(Event) {}, log: slog.Default()}
+	r := &Reporter{client: c, observer: func(Event) {}, log: slog.Default(), workerRetryFor: workerRetryFor}
 	for _, o := range opts {
 		o(r)
 	}
@@ -379,7 +381,7 @@ const workerRetryFor = 8 * time.Second
 // long as theirs. Their failures are logged and returned.
 func (r *Reporter) FailedWithoutContext(ctx context.Context, ex Execution, cause error) error {
 	body := map[string]any{"status": StatusError, "error_message": cause.Error()}
-	return r.end(ctx, ex, StatusError, body, workerRetryFor)
+	return r.end(ctx, ex, StatusError, body, r.workerRetryFor)
 }
 
 func (r *Reporter) finish(ctx context.Context, ex Execution, status string, body map[string]any) error {
