@@ -43,8 +43,8 @@ type CeleryWorker struct {
 	Queues []string
 	// WebhookLog is the file send_webhook_notification appends a JSON line to.
 	WebhookLog string
-	// RunLog is the file async_execute_bin appends its task id to, a line
-	// each time it runs.
+	// RunLog is the file async_execute_bin appends a line to each time it
+	// runs: its task id and whether the broker redelivered the message.
 	RunLog string
 
 	cmd  *exec.Cmd
@@ -282,12 +282,25 @@ func (w *CeleryWorker) WebhookCalls(t testing.TB) []string {
 	return lines(t, w.WebhookLog)
 }
 
+// TaskRuns counts the runs of one task.
+type TaskRuns struct {
+	// Runs is how many times it ran; Redelivered, how many of those took a
+	// message the broker delivered again (its acknowledgement lost).
+	Runs, Redelivered int
+}
+
 // Runs counts the runs of async_execute_bin by task id (RunLog).
-func (w *CeleryWorker) Runs(t testing.TB) map[string]int {
+func (w *CeleryWorker) Runs(t testing.TB) map[string]TaskRuns {
 	t.Helper()
-	runs := map[string]int{}
-	for _, id := range lines(t, w.RunLog) {
-		runs[id]++
+	runs := map[string]TaskRuns{}
+	for _, line := range lines(t, w.RunLog) {
+		id, flag, _ := strings.Cut(line, " ")
+		r := runs[id]
+		r.Runs++
+		if flag == "redelivered" {
+			r.Redelivered++
+		}
+		runs[id] = r
 	}
 	return runs
 }

@@ -7,7 +7,8 @@ come from the environment:
   CELERY_BROKER_URL       broker (default amqp://guest:guest@127.0.0.1:5672//)
   CELERY_RESULT_BACKEND   result backend (default rpc://)
   FIXTURE_WEBHOOK_LOG     file that send_webhook_notification appends a JSON line to
-  FIXTURE_RUN_LOG         file that async_execute_bin appends its task id to, a line a run
+  FIXTURE_RUN_LOG         file that async_execute_bin appends a line to each time it runs:
+                          its task id, then "redelivered" or "new" (the broker's flag)
 
 async_execute_bin runs an execution as the platform does, as a chord:
 process_file_batch x N on FIXTURE_FILE_QUEUE (default file_processing), then
@@ -171,8 +172,9 @@ def async_execute_bin(self, schema_name, workflow_id, execution_id, hash_values_
                       use_file_history=True, **kwargs):
     run_log = os.environ.get("FIXTURE_RUN_LOG")
     if run_log:
+        redelivered = (self.request.delivery_info or {}).get("redelivered")
         with open(run_log, "a", encoding="utf-8") as f:
-            f.write(self.request.id + "\n")
+            f.write(f"{self.request.id} {'redelivered' if redelivered else 'new'}\n")
     is_api = (self.request.delivery_info or {}).get("routing_key") == API_QUEUE
     file_data = {"workflow_id": workflow_id, "execution_id": execution_id,
                  "organization_id": schema_name, "pipeline_id": pipeline_id,
