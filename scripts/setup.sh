@@ -18,6 +18,23 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+# MinIO, the platform's object storage, is a Go module: build it once (about
+# 3 minutes, 150 MB), in the background while the packages install. Tests
+# start it themselves (internal/testenv.StartMinIO) on a free port with a
+# temporary data directory.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+minio_bin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin/minio"
+minio_build=""
+if [ -n "${MINIO_BIN:-}" ] || [ -x "$minio_bin" ] || command -v minio >/dev/null; then
+	log "minio present"
+elif command -v go >/dev/null; then
+	log "building minio $MINIO_VERSION in the background (once, about 3 minutes)"
+	go install "github.com/minio/minio@$MINIO_VERSION" &
+	minio_build=$!
+else
+	log "go not found: cannot build minio (the document storage tests need it)"
+fi
+
 packages=(postgresql rabbitmq-server mariadb-server redis-server python3-celery python3-sqlalchemy python3-psycopg2 python3-redis python3-venv ca-certificates chromium)
 
 missing=()
@@ -100,18 +117,9 @@ if ! mariadb -h 127.0.0.1 -u root -e 'select 1' >/dev/null 2>&1; then
 	$SUDO mariadb -u root -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
 fi
 
-# MinIO, the platform's object storage, is a Go module: build it once (about
-# 3 minutes, 150 MB). Tests start it themselves (internal/testenv.StartMinIO)
-# on a free port with a temporary data directory.
-MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-minio_bin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin/minio"
-if [ -n "${MINIO_BIN:-}" ] || [ -x "$minio_bin" ] || command -v minio >/dev/null; then
-	log "minio present"
-elif command -v go >/dev/null; then
-	log "building minio $MINIO_VERSION (once, about 3 minutes)"
-	go install "github.com/minio/minio@$MINIO_VERSION"
-else
-	log "go not found: cannot build minio (the document storage tests need it)"
+if [ -n "$minio_build" ]; then
+	wait "$minio_build" || { log "building minio $MINIO_VERSION failed"; exit 1; }
+	log "minio built: $minio_bin"
 fi
 
 /usr/bin/python3 -c 'import celery, sqlalchemy, psycopg2, redis, ensurepip' || { log "python3-celery or python3-venv not importable by /usr/bin/python3"; exit 1; }
