@@ -192,8 +192,8 @@ func restartBackend(t *testing.T) (string, func(ids []string) (celery, hatchet i
 }
 
 // checkCeleryRuns checks the fixture worker's runs of the tasks kept on
-// Celery (the even ones of ids): each ran, and at most 0.1 % of them was
-// sent to it again (a second message of the task: the front door
+// Celery (the even ones of ids): each ran, and at most 0.1 % of the
+// messages (one, in a short run) was sent to it again (a second message of the task: the front door
 // forwarded it twice); none of the tasks sent to Hatchet ran there. Runs
 // of a message the broker redelivered to the worker after a restart (its
 // acknowledgement lost, Celery's own at-least-once, with or without the
@@ -217,9 +217,10 @@ func checkCeleryRuns(t *testing.T, runs map[string]testenv.TaskRuns, ids []strin
 	}
 	t.Logf("Celery side: %d tasks, %d not run, %d sent to the worker again, %d runs of redelivered messages; %d runs of tasks sent to Hatchet",
 		celerySide, missing, sentAgain, redelivered, strays)
-	if missing > 0 || sentAgain*1000 > len(ids) || strays > 0 {
-		t.Errorf("of %d tasks kept on Celery, %d never ran and %d were sent again (want none, and at most 0.1 %% of %d); %d runs on Celery of tasks sent to Hatchet (want none)",
-			celerySide, missing, sentAgain, len(ids), strays)
+	allowed := max(1, len(ids)/1000) // 0.1 %, rounded up to one message
+	if missing > 0 || sentAgain > allowed || strays > 0 {
+		t.Errorf("of %d tasks kept on Celery, %d never ran and %d were sent again (want none, and at most %d); %d runs on Celery of tasks sent to Hatchet (want none)",
+			celerySide, missing, sentAgain, allowed, strays)
 	}
 }
 
