@@ -192,12 +192,12 @@ func restartBackend(t *testing.T) (string, func(ids []string) (celery, hatchet i
 }
 
 // checkCeleryRuns checks the fixture worker's runs of the tasks kept on
-// Celery (the even ones of ids): each ran, and at most 0.1 % of the
-// messages (one, in a short run) was sent to it again (a second message of the task: the front door
-// forwarded it twice); none of the tasks sent to Hatchet ran there. Runs
-// of a message the broker redelivered to the worker after a restart (its
-// acknowledgement lost, Celery's own at-least-once, with or without the
-// front door) are counted and logged.
+// Celery (the even ones of ids): each ran; at most 0.1 % of the messages
+// (one, in a short run) reached it twice as a second message of the task
+// (the front door forwarded it twice); none of the tasks sent to Hatchet
+// ran there. Runs of a message the broker redelivered to the worker after
+// a restart (its acknowledgement lost: Celery's own at-least-once, with or
+// without the front door) are counted and logged.
 func checkCeleryRuns(t *testing.T, runs map[string]testenv.TaskRuns, ids []string) {
 	t.Helper()
 	var missing, sentAgain, redelivered, celerySide, strays int
