@@ -3,6 +3,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrRefused reports a call the platform answered with a 4xx: a wrong key,
@@ -79,6 +80,17 @@ func (e *APIError) WorkerText() string {
 // internal API did not give: the platform's workers fail the execution
 // with it (workers/general/tasks.py, async_execute_bin_general).
 const ContextFailure = "Failed to get execution context: "
+
+// ContextFailureIn finds a ContextError's text in text (a failed run's
+// error, which may name its task first) and returns it from
+// ContextFailure on.
+func ContextFailureIn(text string) (string, bool) {
+	i := strings.Index(text, ContextFailure)
+	if i < 0 {
+		return "", false
+	}
+	return text[i:], true
+}
 
 // ContextError is the failure of an execution whose record the internal
 // API did not give; its text is the platform workers' own.

@@ -107,7 +107,7 @@ func (x *executionTasks) failed(ctx hatchet.Context, in ExecutionInput) (struct{
 	sort.Strings(tasks)
 	parts := make([]string, len(tasks))
 	for i, t := range tasks {
-		parts[i] = t + ": " + hatchetrun.TaskError(errs[t])
+		parts[i] = hatchetrun.TaskFailure(t, errs[t])
 	}
 	cause := errors.New(strings.Join(parts, "; "))
 	if len(parts) == 0 {
@@ -124,9 +124,8 @@ func (x *executionTasks) failed(ctx hatchet.Context, in ExecutionInput) (struct{
 // and returns it as the platform's workers word it.
 func contextFailure(errs map[string]string) (string, bool) {
 	for _, msg := range errs {
-		msg = hatchetrun.TaskError(msg)
-		if i := strings.Index(msg, platform.ContextFailure); i >= 0 {
-			return msg[i:], true
+		if text, ok := platform.ContextFailureIn(hatchetrun.TaskError(msg)); ok {
+			return text, true
 		}
 	}
 	return "", false

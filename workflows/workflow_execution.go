@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
@@ -473,11 +472,11 @@ func executeBinInput(args, kwargs json.RawMessage) (json.RawMessage, string, err
 // failed as the platform's task fails: a builtin Exception for an execution
 // whose record the platform did not give (platform.ContextError).
 func executeBinRaises(runError string) (route.Exception, bool) {
-	i := strings.Index(runError, platform.ContextFailure)
-	if i < 0 {
+	msg, ok := platform.ContextFailureIn(runError)
+	if !ok {
 		return route.Exception{}, false
 	}
-	return route.Exception{Type: "Exception", Module: "builtins", Message: runError[i:]}, true
+	return route.Exception{Type: "Exception", Module: "builtins", Message: msg}, true
 }
 
 // executeBinResult is what async_execute_bin returns for an execution's
