@@ -10,33 +10,55 @@ import (
 	v0client "github.com/hatchet-dev/hatchet/pkg/client"
 )
 
+// runHandle is a spawned run as the SDK hands it back (*client.Workflow):
+// its id and a wait for its result.
+type runHandle interface {
+	RunId() string
+	Result() (*v0client.WorkflowResult, error)
+}
+
 // batchRun is a spawned process-file-batch run and the files it processes.
 type batchRun struct {
 	files []PlannedFile
-	run   *v0client.Workflow
+	run   runHandle
+}
+
+// waited is one batch run's end: its files' outcomes, or a lost result
+// stream.
+type waited struct {
+	batch    int
+	outcomes map[string]FileOutcome
+	err      error
 }
 
 // waitBatches waits for every batch and returns each file's outcome by
 // name. A batch that failed as a whole is every one of its files' error,
 // not an error; losing the engine's result stream is an error (the task is
-// retried and finds the same batches). When ctx ends first (the run was
-// cancelled or timed out) it returns at once; each wait left behind ends
-// when its batch run ends.
-func waitBatches(ctx context.Context, batches []batchRun) (map[string]FileOutcome, error) {
-	type waited struct {
-		batch    int
-		outcomes map[string]FileOutcome
-		err      error
-	}
-	results := make(chan waited, len(batches))
-	for i, b := range batches {
+// retried and finds the same batches). A batch run the watch finds unborn
+// is spawned again, and the batch's outcome is that of whichever of its
+// runs ends first. When ctx ends first (the run was cancelled or timed
+// out) it returns at once; each wait left behind ends when its batch run
+// ends.
+func waitBatches(ctx context.Context, batches []batchRun, watch *unbornWatch) (map[string]FileOutcome, error) {
+	done := make(chan struct{})
+	defer close(done)
+	results := make(chan waited)
+	wait := func(i int, b batchRun) {
 		go func() {
 			o, err := outcomesOf(b)
-			results <- waited{batch: i, outcomes: o, err: err}
+			select {
+			case results <- waited{batch: i, outcomes: o, err: err}:
+			case <-done:
+			}
 		}()
 	}
-	files := map[string]FileOutcome{}
-	for range batches {
+	for i, b := range batches {
+		wait(i, b)
+	}
+	watch.begin(batches)
+	defer watch.stop()
+	files, gathered := map[string]FileOutcome{}, make([]bool, len(batches))
+	for left := len(batches); left > 0; {
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("wait for batches of %d files (%d gathered): %w", countFiles(batches), len(files), ctx.Err())
@@ -44,8 +66,20 @@ func waitBatches(ctx context.Context, batches []batchRun) (map[string]FileOutcom
 			if w.err != nil {
 				return nil, fmt.Errorf("wait for batch %d: %w", w.batch, w.err)
 			}
+			if gathered[w.batch] {
+				continue // its other run ended first
+			}
+			gathered[w.batch], left = true, left-1
 			for name, o := range w.outcomes {
 				files[name] = o
+			}
+		case <-watch.tick():
+			again, err := watch.check(ctx, gathered)
+			if err != nil {
+				return nil, err
+			}
+			for i, run := range again {
+				wait(i, batchRun{files: batches[i].files, run: run})
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -26,6 +27,13 @@ type Deps struct {
 	// Reporter tells the platform what each workflow execution did; nil
 	// reports nothing.
 	Reporter Reporter
+	// Runs tells workflow-execution whether the engine holds the batch runs
+	// it spawned, so it can spawn again one the engine never created (see
+	// unbornWatch); nil watches nothing.
+	Runs RunRecords
+	// UnbornAfter is how long a batch run may be missing from the engine's
+	// records before it is spawned again; 0 is DefaultUnbornAfter.
+	UnbornAfter time.Duration
 }
 
 // Registry returns every workflow the worker registers.

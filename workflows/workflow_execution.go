@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -285,10 +287,13 @@ func (x *executionTasks) plan(ctx hatchet.Context, in ExecutionInput) (Execution
 // fanOut starts one process-file-batch child per batch, all in one spawn
 // call, and waits for all of them. Children are keyed by batch, so a retry
 // of this task finds the runs its first attempt started instead of starting
-// new ones. Its task is durable: it waits in a durable slot, so the batches
-// never find every ordinary slot held by executions waiting for them.
+// new ones; a child the engine never creates is spawned again (see
+// unbornWatch). Its task is durable: it waits in a durable slot, so the
+// batches never find every ordinary slot held by executions waiting for
+// them.
 func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput, plan ExecutionPlan) (map[string]FileOutcome, error) {
-	spawned, err := ctx.SpawnWorkflows(batchRuns(in, ctx.AdditionalMetadata(), plan.Batches))
+	opts := batchRuns(in, ctx.AdditionalMetadata(), plan.Batches)
+	spawned, err := ctx.SpawnWorkflows(opts)
 	if err != nil {
 		return nil, fmt.Errorf("spawn %d batches: %w", len(plan.Batches), err)
 	}
@@ -297,7 +302,29 @@ func (x *executionTasks) fanOut(ctx hatchet.DurableContext, in ExecutionInput, p
 		batches[i] = batchRun{files: plan.Batches[i], run: wf}
 	}
 	progress(ctx, x.deps.Log, "batches started", "files", plan.Files, "batches", len(batches), "attempt", ctx.RetryCount())
-	return waitBatches(ctx, batches)
+	return waitBatches(ctx, batches, x.unbornWatch(ctx, opts))
+}
+
+// unbornWatch watches the batch runs spawned with opts, spawning one again
+// under the key it is given.
+func (x *executionTasks) unbornWatch(ctx hatchet.DurableContext, opts []*pkgworker.SpawnWorkflowsOpts) *unbornWatch {
+	after := x.deps.UnbornAfter
+	if after == 0 {
+		after = DefaultUnbornAfter
+	}
+	respawn := func(batch int, key string) (runHandle, error) {
+		again := *opts[batch]
+		meta := maps.Clone(*again.AdditionalMetadata)
+		meta["spawned_again_as"] = key
+		again.Key, again.AdditionalMetadata = &key, &meta
+		runs, err := ctx.SpawnWorkflows([]*pkgworker.SpawnWorkflowsOpts{&again})
+		if err != nil {
+			return nil, err
+		}
+		return runs[0], nil
+	}
+	warn := func(msg string, attrs ...any) { runLog(ctx, x.deps.Log, slog.LevelWarn, msg, attrs...) }
+	return &unbornWatch{records: x.deps.Runs, after: after, respawn: respawn, warn: warn}
 }
 
 // batchRuns describes the batch children: their input, stable key and
@@ -310,7 +337,7 @@ func batchRuns(in ExecutionInput, parentMeta map[string]string, batches [][]Plan
 	}
 	opts := make([]*pkgworker.SpawnWorkflowsOpts, len(batches))
 	for i, files := range batches {
-		key := fmt.Sprintf("batch:%d", i)
+		key := batchKey(i)
 		meta := map[string]string{route.MetaOrganization: in.SchemaName, route.MetaExecution: executionID,
 			"batch": strconv.Itoa(i), hatchetrun.BatchFilesKey: strconv.Itoa(len(files)),
 			"first_file": files[0].Name, "last_file": files[len(files)-1].Name}

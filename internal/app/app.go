@@ -24,6 +24,7 @@ import (
 	"github.com/unstract/hatchet-worker/featureflag"
 	"github.com/unstract/hatchet-worker/internal/config"
 	"github.com/unstract/hatchet-worker/internal/engine"
+	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/ops"
 	"github.com/unstract/hatchet-worker/internal/pgdb"
 	"github.com/unstract/hatchet-worker/internal/worker"
@@ -150,6 +151,7 @@ func (s *service) start(ctx, bgCtx context.Context) error {
 	if err := s.deps.OpenPlatformReporter(ctx, s.cfg.Platform, s.notePlatformReport); err != nil {
 		return err
 	}
+	s.deps.Workflows.Runs = hatchetrun.Records{Client: s.conn.Client}
 	defs := workflows.Registry(s.deps.Workflows)
 	if err := s.startWorker(bgCtx, defs); err != nil {
 		return err

@@ -68,6 +68,7 @@ func testCommand(ctx context.Context, defs []workflows.Definition, args []string
 		return ExitUsage
 	}
 	defer deps.Close(context.WithoutCancel(ctx))
+	deps.Workflows.Runs = hatchetrun.Records{Client: s.conn.Client}
 	return runTest(ctx, s.conn.Client, workflows.Registry(deps.Workflows), ta, cmdIO{stdout: stdout, stderr: stderr, log: s.log, metrics: m})
 }
 

@@ -78,6 +78,8 @@ type envSetup struct {
 	extra []workflows.Definition
 	// llmCap is the stub adapter's max_concurrency (0: the default).
 	llmCap int
+	// unbornAfter is the workflows' UnbornAfter (0: the default).
+	unbornAfter time.Duration
 }
 
 // newExecutionEnv starts both sides, set up as setup says.
@@ -133,7 +135,9 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: testenv.LocalDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter}
+	conn := hatchettest.Engine(t)
+	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: testenv.LocalDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter,
+		Runs: hatchetrun.Records{Client: conn.Client}, UnbornAfter: setup.unbornAfter}
 	execution := workflows.WorkflowExecution(deps)
 	if setup.change != nil {
 		setup.change(&execution)
@@ -142,7 +146,6 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	if env.changeBatch != nil {
 		env.changeBatch(&batch)
 	}
-	conn := hatchettest.Engine(t)
 	documents := workflows.DocumentProcessing(deps)
 	wfs, err := workflows.BuildAll(conn.Client, append([]workflows.Definition{documents, batch, execution}, setup.extra...))
 	if err != nil {

@@ -13,11 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	sdk "github.com/hatchet-dev/hatchet/sdks/go"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/unstract/hatchet-worker/internal/hatchetrun"
 	"github.com/unstract/hatchet-worker/internal/jsonnum"
@@ -259,16 +256,12 @@ func (h *Backend) confirm(ctx context.Context, st shim.Status) shim.Status {
 // outputs: the result task's output (WithResultTasks), the one task's
 // output, or, for a run of several tasks, an object of outputs by task name.
 func (h *Backend) records(ctx context.Context, st shim.Status) (shim.Status, bool, error) {
-	id, err := uuid.Parse(st.BackendRef)
+	d, found, err := hatchetrun.Details(ctx, h.client, st.BackendRef)
 	if err != nil {
-		return st, false, nil
+		return shim.Status{}, false, fmt.Errorf("%w: %w", shim.ErrUnavailable, err)
 	}
-	d, err := h.client.Runs().GetDetails(ctx, id)
-	if status.Code(err) == codes.NotFound {
+	if !found {
 		return st, false, nil
-	}
-	if err != nil {
-		return shim.Status{}, false, fmt.Errorf("%w: read hatchet run details %s: %w", shim.ErrUnavailable, st.BackendRef, err)
 	}
 	runStatus := d.Status
 	if runStatus == rest.V1TaskStatusFAILED && !d.Done {
