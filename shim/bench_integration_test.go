@@ -147,6 +147,7 @@ func post(url string, body []byte) int {
 		return 0
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := benchClient.Do(req)
 	if err != nil {
 		return 0

@@ -136,7 +136,7 @@ func (w *unbornWatch) replace(i int, r *watchedRun) (runHandle, error) {
 		return nil, fmt.Errorf("spawn batch %d again in place of run %s, which the engine never created: %w", i, r.id, err)
 	}
 	w.warn("batch run never created; spawned it again", "batch", i, "unborn_run_id", r.id,
-		"missing_for", time.Since(r.missingSince).Round(time.Second), "run_id", run.RunId())
+		"missing_for", time.Since(r.missingSince).Round(time.Second), "batch_run_id", run.RunId())
 	*r = watchedRun{id: run.RunId()}
 	return run, nil
 }

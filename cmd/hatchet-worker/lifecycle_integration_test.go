@@ -193,13 +193,17 @@ func waitRunning(t *testing.T, client *hatchet.Client, runID string) {
 	t.Fatalf("run %s never started", runID)
 }
 
+// newClient returns an SDK client of the engine token names. Its gRPC
+// connection, and every stream it opened (a Run's result listener), closes
+// when the test ends, so none outlives the service it talks to.
 func newClient(t *testing.T, token string) *hatchet.Client {
 	t.Helper()
-	c, err := engine.NewClient(config.Hatchet{Token: token, TLSStrategy: "none"}, slog.Default())
+	conn, err := engine.Connect(t.Context(), config.Config{Hatchet: config.Hatchet{Token: token, TLSStrategy: "none"}}, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn.Client
 }
 
 // postgresSettings names the test Postgres server as a connector.

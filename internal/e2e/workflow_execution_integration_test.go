@@ -78,8 +78,6 @@ type envSetup struct {
 	extra []workflows.Definition
 	// llmCap is the stub adapter's max_concurrency (0: the default).
 	llmCap int
-	// unbornAfter is the workflows' UnbornAfter (0: the default).
-	unbornAfter time.Duration
 }
 
 // newExecutionEnv starts both sides, set up as setup says.
@@ -137,7 +135,7 @@ func (env *executionEnv) startHatchet(t testing.TB, slots int, bridge *celerybri
 	}
 	conn := hatchettest.Engine(t)
 	deps := workflows.Deps{Log: slog.Default(), Extractor: ex, LLM: adapters, Documents: testenv.LocalDocuments(t, env.dir), Celery: bridge, Reporter: env.reporter,
-		Runs: hatchetrun.Records{Client: conn.Client}, UnbornAfter: setup.unbornAfter}
+		Runs: hatchetrun.Records{Client: conn.Client}}
 	execution := workflows.WorkflowExecution(deps)
 	if setup.change != nil {
 		setup.change(&execution)

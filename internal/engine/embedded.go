@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -323,12 +324,26 @@ func launch(cf *loader.ConfigLoader, cfg config.Embedded, l listeners, log *slog
 func runEngine(ctx context.Context, sc *server.ServerConfig, cleanupServer func() error) error {
 	c := cleanup.New(sc.Logger)
 	err := hatchetengine.RunWithConfig(ctx, sc, &c)
+	withoutStep(&c, partitionerSleep)
 	c.Add(cleanupServer, "server")
 	c.Add(sc.Disconnect, "database")
 	if err != nil {
 		return errors.Join(fmt.Errorf("run hatchet engine: %w", err), c.Run())
 	}
 	return c.Run()
+}
+
+// partitionerSleep names the teardown step of Hatchet's partitioner
+// (internal/services/partition) that sleeps its heartbeat timeout, 5 s,
+// after stopping its heartbeat jobs, so one still in flight ends before the
+// partitions are deleted. Those jobs run on the engine's context, which
+// has ended when teardown starts, so here the sleep only added 5 s to
+// every stop of the service.
+const partitionerSleep = "partitioner heartbeat timeout"
+
+// withoutStep drops the teardown steps called name from c.
+func withoutStep(c *cleanup.Cleanup, name string) {
+	c.Fns = slices.DeleteFunc(c.Fns, func(f cleanup.CleanupFn) bool { return f.Name == name })
 }
 
 // ensureToken returns the stored token when it still names this engine's
