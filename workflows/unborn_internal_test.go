@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the fake batch runs stand in for the SDK's v0 run handle (pkg/client.Workflow).
+
 package workflows
 
 import (
