@@ -46,7 +46,7 @@ echo "bench: 200-file workflow executions, Hatchet, the Celery chord and the eng
 COUNT=3 gobench execution ./internal/e2e 'WorkflowExecution200$' 1x
 COUNT=1 gobench slow ./internal/e2e 'WorkflowExecution200Slow$' 1x
 COUNT=1 gobench large ./internal/e2e 'WorkflowExecution2000$' 1x
-COUNT=1 gobench document ./internal/e2e 'DocumentLatency$' 1x
+COUNT=3 gobench document ./internal/e2e 'DocumentLatency$' 1x
 echo "bench: start-up, memory…" >&2
 ./scripts/bench-startup.sh >"$OUT/startup" 2>&1
 ./scripts/bench-memory.sh 1000 >"$OUT/memory" 2>&1
