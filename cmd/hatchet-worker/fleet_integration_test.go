@@ -78,17 +78,23 @@ func startFleet(t *testing.T) *fleet {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The engine's host and three replicas under a burst hold more
+	// connections than the shared server's 100 leave beside other tests.
+	pg := testenv.StartPGCluster(t)
 	apiPort := freePort(t)
-	eng := startService(t, bin, "DATABASE_URL="+database(t, "hw_test_fleet_engine"), "CELERY_ENABLED=false",
+	eng := startService(t, bin, "DATABASE_URL="+clusterDatabase(t, pg, "hw_test_fleet_engine"), "CELERY_ENABLED=false",
 		"HATCHET_EMBEDDED_GRPC_PORT="+freePort(t), "HATCHET_EMBEDDED_API_PORT="+apiPort, "HATCHET_CLIENT_NAMESPACE=engine-host_")
 	vhost := testenv.AMQPVHost(t)
-	backend := testenv.CeleryPostgresBackend(t)
+	backend, _, err := testenv.CreateCeleryDatabase(t.Context(), pg.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	celery := testenv.StartCeleryWorker(t, testenv.WithCeleryBroker(vhost), testenv.WithCeleryQueues("file_processing"),
 		testenv.WithCeleryBackend(backend))
 	llm := testenv.NewLLMServer(t, "")
 	llm.SetDelay(time.Second) // Hatchet tasks are under way when a replica dies
 	env := []string{"HATCHET_CLIENT_TOKEN=" + eng.token(t), "HATCHET_CLIENT_TLS_STRATEGY=none",
-		"DATABASE_URL=" + database(t, "hw_test_fleet_store"), "PLATFORM_DATABASE_URL=" + database(t, "hw_test_fleet_platform"),
+		"DATABASE_URL=" + clusterDatabase(t, pg, "hw_test_fleet_store"), "PLATFORM_DATABASE_URL=" + clusterDatabase(t, pg, "hw_test_fleet_platform"),
 		"CELERY_BROKER_URL=" + vhost, "CELERY_RESULT_BACKEND=" + backend,
 		"DOCUMENTS_ROOTS=" + filepath.Join(root, "examples"), "FEATURE_FLAGS_ALLOW_REQUEST_OVERRIDE=true",
 		"SHIM_TRACK_INTERVAL=500ms", `LLM_ADAPTERS={"default": {"base_url": "` + llm.BaseURL() + `", "model": "m"}}`}
@@ -337,4 +343,15 @@ func between(s, from, to string) string {
 	_, rest, _ := strings.Cut(s, from)
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// clusterDatabase creates database name on the throwaway cluster pg and
+// returns its URL; it goes with the cluster.
+func clusterDatabase(t *testing.T, pg *testenv.PGCluster, name string) string {
+	t.Helper()
+	u, err := testenv.FreshDatabase(t.Context(), pg.URL("postgres"), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
