@@ -4,7 +4,6 @@ package workflows_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -116,13 +115,13 @@ func executionOutput(t *testing.T, client *hatchet.Client, runID string, within 
 		if err == nil && d.Run.Status == rest.V1TaskStatusFAILED {
 			t.Fatalf("run %s failed: %s", runID, hatchetrun.Error(d))
 		}
-		for _, task := range taskRuns(d, err) {
-			if hatchetrun.TaskName(task) == "process-files" && task.Status == rest.V1TaskStatusCOMPLETED {
-				raw, _ := json.Marshal(task.Output)
-				var out workflows.ExecutionOutput
-				if err := json.Unmarshal(raw, &out); err != nil {
-					t.Fatal(err)
-				}
+		if err == nil {
+			var out workflows.ExecutionOutput
+			done, err := hatchettest.TaskOutput(d, "process-files", &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done {
 				return out
 			}
 		}
@@ -130,14 +129,6 @@ func executionOutput(t *testing.T, client *hatchet.Client, runID string, within 
 	}
 	t.Fatalf("run %s did not complete within %s", runID, within)
 	return workflows.ExecutionOutput{}
-}
-
-// taskRuns are the tasks of a run read without error.
-func taskRuns(d *rest.V1WorkflowRunDetails, err error) []rest.V1TaskSummary {
-	if err != nil {
-		return nil
-	}
-	return d.Tasks
 }
 
 // recordingUnborn wraps process-files' function: its first attempt first

@@ -515,15 +515,12 @@ func fanOutAttempt(t *testing.T, client *hatchet.Client, runID string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, task := range d.Tasks {
-		if hatchetrun.TaskName(task) != "process-files" || task.Status != rest.V1TaskStatusCOMPLETED {
-			continue
-		}
-		raw, _ := json.Marshal(task.Output)
-		var fan workflows.ExecutionOutput
-		if err := json.Unmarshal(raw, &fan); err != nil {
-			t.Fatal(err)
-		}
+	var fan workflows.ExecutionOutput
+	done, err := hatchettest.TaskOutput(d, "process-files", &fan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done {
 		return fan.Attempt
 	}
 	t.Fatalf("run %s has no completed process-files task", runID)
