@@ -1,4 +1,4 @@
-//lint:file-ignore SA1019 the SDK marks a task error non-retryable only through pkg/worker.NewNonRetryableError.
+//lint:file-ignore SA1019 the SDK marks a task error non-retryable only through pkg/worker.NewNonRetryableError, and takes a workflow's task defaults only as pkg/client/create.TaskDefaults.
 
 package workflows
 
@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hatchet-dev/hatchet/pkg/client/create"
 	"github.com/hatchet-dev/hatchet/pkg/client/types"
 	pkgworker "github.com/hatchet-dev/hatchet/pkg/worker"
 	hatchet "github.com/hatchet-dev/hatchet/sdks/go"
@@ -106,6 +107,19 @@ func resultTask(tasks []Task) string {
 	return leaf
 }
 
+// BacklogWait is how long any task may wait to be scheduled before Hatchet
+// fails it (SCHEDULING_TIMED_OUT; Hatchet's default is 5 minutes). Work waits
+// as a Celery message waits in its queue: behind a backlog (10,000 front-door
+// messages behind the per-organisation limit) or through an engine outage,
+// after which the engine times out at once what waited longer.
+const BacklogWait = 24 * time.Hour
+
+// backlogDefaults lets every task of a workflow wait BacklogWait, its
+// on-failure task included, which only the workflow's task defaults reach.
+func backlogDefaults() hatchet.WorkflowOption {
+	return hatchet.WithWorkflowTaskDefaults(&create.TaskDefaults{ScheduleTimeout: BacklogWait})
+}
+
 // Task is one step of a Definition.
 type Task struct {
 	// Name is the task name within the workflow.
@@ -116,10 +130,6 @@ type Task struct {
 	Timeout time.Duration
 	// Retries is how many times Hatchet retries a failed attempt.
 	Retries int
-	// Queued is how long the task may wait to be scheduled before Hatchet
-	// fails it (SCHEDULING_TIMED_OUT); zero is Hatchet's default, 5
-	// minutes.
-	Queued time.Duration
 	// Durable runs the task in the worker's durable slots, apart from the
 	// slots of ordinary tasks; Fn then takes a hatchet.DurableContext. A
 	// task that waits for runs it spawned must be durable, or waiting
@@ -135,16 +145,13 @@ func (d Definition) Build(client *hatchet.Client) (*hatchet.Workflow, error) {
 	if problems := Validate(d); len(problems) > 0 {
 		return nil, fmt.Errorf("workflow %q: %w", d.Name, problems[0])
 	}
-	opts := append([]hatchet.WorkflowOption{hatchet.WithWorkflowDescription(d.Description)}, d.Options...)
+	opts := append([]hatchet.WorkflowOption{hatchet.WithWorkflowDescription(d.Description), backlogDefaults()}, d.Options...)
 	wf := client.NewWorkflow(d.Name, opts...)
 	built := make(map[string]*hatchet.Task, len(d.Tasks))
 	for _, t := range topological(d.Tasks) {
 		topts := []hatchet.TaskOption{hatchet.WithExecutionTimeout(t.Timeout), hatchet.WithRetries(t.Retries)}
 		if t.Retries > 0 {
 			topts = append(topts, hatchet.WithRetryBackoff(2, 60))
-		}
-		if t.Queued > 0 {
-			topts = append(topts, hatchet.WithScheduleTimeout(t.Queued))
 		}
 		parents := make([]*hatchet.Task, 0, len(t.Parents))
 		for _, p := range t.Parents {

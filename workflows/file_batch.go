@@ -75,7 +75,7 @@ func FileBatch(deps Deps) Definition {
 		Options:     []hatchet.WorkflowOption{perOrganization(perOrgBatches)},
 		// One retry, for a worker lost mid-batch; the retry processes the
 		// batch's files again.
-		Tasks: []Task{{Name: "process-batch", Timeout: 4 * time.Hour, Retries: 1, Queued: BacklogWait, Fn: b.process}},
+		Tasks: []Task{{Name: "process-batch", Timeout: 4 * time.Hour, Retries: 1, Fn: b.process}},
 	}
 }
 

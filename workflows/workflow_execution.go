@@ -109,13 +109,6 @@ type ExecutionOutput struct {
 	Attempt int `json:"attempt"`
 }
 
-// BacklogWait is how long an execution's tasks may wait for a slot, as a
-// Celery message waits in its queue: a backlog the front door takes off the
-// platform's queue at once (10,000 messages: seen failing after Hatchet's
-// default 5 minutes) becomes runs that wait behind the per-organisation
-// limit.
-const BacklogWait = 24 * time.Hour
-
 // ErrBadExecution reports input no execution can run with; the shim
 // answers it with a 422.
 var ErrBadExecution = errors.New("invalid workflow execution")
@@ -138,7 +131,7 @@ func WorkflowExecution(deps Deps) Definition {
 		Timeout:     4*time.Hour + 15*time.Minute,
 		Options:     []hatchet.WorkflowOption{perGroup(schemaKey, perOrgExecutions)},
 		Tasks: []Task{
-			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Queued: BacklogWait, Durable: true, Fn: x.run},
+			{Name: "process-files", Timeout: 4 * time.Hour, Retries: 2, Durable: true, Fn: x.run},
 		},
 		Route: &route.Route{
 			Legacy: &route.LegacyTask{Task: TaskAsyncExecuteBin, Queue: QueueCelery, Args: executeBinArgs, Input: executeBinInput, Result: executeBinResult,
