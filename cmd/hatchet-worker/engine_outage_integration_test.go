@@ -86,6 +86,11 @@ func TestEngineOutage(t *testing.T) {
 		svc.within(t, 2*time.Minute, func() bool { return svc.status(t, id).State == "succeeded" },
 			func() string { return "execution " + id + " is " + svc.status(t, id).State + ", want succeeded" })
 	}
+	if at := svc.status(t, before).FinishedAt; at != nil && at.After(stopped) {
+		t.Logf("the execution accepted before the stop waited out the outage in the engine's queue and ran %v after the stop", at.Sub(stopped).Round(time.Second))
+	} else {
+		t.Logf("the execution accepted before the stop ran before the engine stopped")
+	}
 	select {
 	case err := <-svc.done:
 		t.Fatalf("service exited: %v", err)
