@@ -54,6 +54,7 @@ type Embedded struct {
 	engineErr  chan error
 	apiErr     chan error
 	janitorErr chan error
+	owner      *pgx.Conn // holds ownerLock (takeDatabase); nil without it
 	log        *slog.Logger
 	logs       *engineLog
 }
@@ -79,10 +80,15 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 	if err != nil {
 		return nil, errors.Join(err, l.api.Close())
 	}
-	e, err := launch(cf, cfg, l, log)
+	owner, err := takeDatabase(ctx, cfg.DatabaseURL, cfg.MsgQueue == config.MsgQueuePostgres, log)
 	if err != nil {
 		return nil, errors.Join(err, l.api.Close())
 	}
+	e, err := launch(cf, cfg, l, log)
+	if err != nil {
+		return nil, errors.Join(err, l.api.Close(), closeOwner(ctx, owner))
+	}
+	e.owner = owner
 	token, err := ensureToken(ctx, cf, cfg.DatabaseURL, k.Token, tenant, e)
 	if err != nil {
 		e.Stop(context.WithoutCancel(ctx))
@@ -486,7 +492,18 @@ func (e *Embedded) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, ctx.Err()))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, closeOwner(ctx, e.owner))...)
+}
+
+// closeOwner releases ownerLock by closing the connection holding it.
+func closeOwner(ctx context.Context, owner *pgx.Conn) error {
+	if owner == nil {
+		return nil
+	}
+	if err := owner.Close(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("release hatchet database: %w", err)
+	}
+	return nil
 }
 
 // safeDB renders a database URL without its password, for logs.

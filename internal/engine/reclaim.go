@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -52,16 +53,31 @@ func (r *reclaimer) sweep(ctx context.Context) error {
 	if len(stuck) == 0 {
 		return nil
 	}
-	tag, err := r.pool.Exec(ctx, `UPDATE "MessageQueueItem"
-		SET status = 'PENDING', "readAfter" = now(), "expiresAt" = greatest("expiresAt", now() + interval '5 minutes')
-		WHERE id = ANY($1) AND status = 'ASSIGNED'`, stuck)
+	n, err := requeue(ctx, r.pool, stuck)
 	if err != nil {
-		return fmt.Errorf("requeue abandoned messages: %w", err)
+		return err
 	}
-	if n := tag.RowsAffected(); n > 0 {
+	if n > 0 {
 		r.log.Warn("engine message queue: requeued messages whose handler failed", "messages", n)
 	}
 	return nil
+}
+
+// execer runs a statement: a pool or one connection.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// requeue puts the messages with ids, or every one when ids is nil, back
+// from ASSIGNED to PENDING, to be read at once, and returns how many.
+func requeue(ctx context.Context, db execer, ids []int64) (int64, error) {
+	tag, err := db.Exec(ctx, `UPDATE "MessageQueueItem"
+		SET status = 'PENDING', "readAfter" = now(), "expiresAt" = greatest("expiresAt", now() + interval '5 minutes')
+		WHERE status = 'ASSIGNED' AND ($1::bigint[] IS NULL OR id = ANY($1))`, ids)
+	if err != nil {
+		return 0, fmt.Errorf("requeue abandoned messages: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // abandoned returns the ids in both sweeps' lists.
