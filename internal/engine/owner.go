@@ -22,31 +22,32 @@ const ownerLock = "hatchet-worker:embedded-engine"
 // engine give a task whose completion was among them to another worker,
 // which ran it again. The returned connection holds the lock until closed;
 // nil means another engine holds it, and only the reclaimer requeues.
-func takeDatabase(ctx context.Context, dbURL string, messages bool, log *slog.Logger) (*pgx.Conn, error) {
+func takeDatabase(ctx context.Context, dbURL string, messages bool, log *slog.Logger) (owner *pgx.Conn, err error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("connect to hatchet database: %w", err)
 	}
-	var owner bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, ownerLock).Scan(&owner); err != nil {
-		_ = conn.Close(context.WithoutCancel(ctx))
+	defer func() {
+		if owner == nil {
+			_ = conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	var locked bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, ownerLock).Scan(&locked); err != nil {
 		return nil, fmt.Errorf("lock hatchet database: %w", err)
 	}
-	if !owner {
-		_ = conn.Close(context.WithoutCancel(ctx))
+	if !locked {
 		log.Info("embedded engine: another engine runs on this database; messages it left assigned wait for the reclaimer")
 		return nil, nil
 	}
-	if !messages {
-		return conn, nil
-	}
-	n, err := requeue(ctx, conn, nil)
-	if err != nil {
-		_ = conn.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	if n > 0 {
-		log.Info("engine message queue: requeued messages a stopped engine left assigned", "messages", n)
+	if messages {
+		n, err := requeue(ctx, conn, nil)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("engine message queue: requeued messages a stopped engine left assigned", "messages", n)
+		}
 	}
 	return conn, nil
 }
