@@ -93,18 +93,65 @@ func TestServiceLifecycle(t *testing.T) {
 // checkQuietLog fails the test for a log line that is not one of the
 // service's JSON records (a raw print of the engine or a library), or that
 // has level WARN or ERROR: a clean start and stop has no real problem to
-// report.
+// report. A late heartbeat (lateHeartbeat) is the machine's, not the
+// service's: it is logged and passes.
 func checkQuietLog(t *testing.T, log string) {
 	t.Helper()
 	for line := range strings.Lines(log) {
-		var rec struct{ Level string }
+		var rec logRecord
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level == "" {
 			t.Errorf("raw line in the service log: %q", line)
 			continue
 		}
-		if level := strings.ToUpper(rec.Level); level == "ERROR" || level == "WARN" {
+		level := strings.ToUpper(rec.Level)
+		switch {
+		case level != "ERROR" && level != "WARN":
+		case rec.lateHeartbeat():
+			t.Logf("the machine held up a worker heartbeat (not a failure): %s", line)
+		default:
 			t.Errorf("%s in the log of a clean start and stop: %s", level, line)
 		}
+	}
+}
+
+// logRecord is what checkQuietLog reads of a service log line.
+type logRecord struct {
+	Level, Msg     string
+	ActualInterval int64 `json:"actual_interval"` // ms, in the SDK's heartbeat note
+}
+
+// lateHeartbeat reports the SDK's note that a worker heartbeat went out
+// late (pkg/client/action_listener.go: each heartbeat waits for the engine's
+// UPDATE of the worker row), by less than the 30 s after which the engine
+// takes the worker's tasks away (ListTasksToReassign). The note is the SDK's
+// measure of a busy machine (10.6 s seen in CI, with the shared PostgreSQL
+// slow to commit), and stays a WARN for operators.
+func (r logRecord) lateHeartbeat() bool {
+	late := time.Duration(r.ActualInterval) * time.Millisecond
+	return strings.HasPrefix(r.Msg, "worker heartbeat interval delay") && late > 0 && late < 30*time.Second
+}
+
+func TestLateHeartbeat(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want bool
+	}{
+		{"seen in CI", `{"level":"WARN","msg":"worker heartbeat interval delay, possible CPU resource contention","actual_interval":10560,"expected_interval":5000}`, true},
+		{"tasks taken away", `{"level":"WARN","msg":"worker heartbeat interval delay, possible CPU resource contention","actual_interval":31000}`, false},
+		{"another warning", `{"level":"WARN","msg":"could not update worker heartbeat","actual_interval":10560}`, false},
+		{"no interval", `{"level":"WARN","msg":"worker heartbeat interval delay"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec logRecord
+			if err := json.Unmarshal([]byte(tt.line), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.lateHeartbeat(); got != tt.want {
+				t.Errorf("lateHeartbeat = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
