@@ -50,8 +50,9 @@ const refreshInterval = time.Second
 
 // KeepFresh watches the client's gRPC connection until ctx ends: while it
 // is in transient failure, it probes the engine every refreshInterval and,
-// as soon as the engine answers, makes the connection retry at once
-// instead of waiting out gRPC's reconnect backoff (up to two minutes).
+// as soon as its address accepts a connection (Probe), makes the connection
+// retry at once instead of waiting out gRPC's reconnect backoff (up to two
+// minutes).
 func (c *Conn) KeepFresh(ctx context.Context) error {
 	for announced := false; ; {
 		s := c.grpc.GetState()
@@ -67,7 +68,7 @@ func (c *Conn) KeepFresh(ctx context.Context) error {
 		}
 		if c.refresh(ctx) == nil && !announced {
 			announced = true
-			c.log.Info("hatchet engine answers again; reconnecting now", "target", c.grpc.Target())
+			c.log.Info("hatchet engine address accepts connections again; reconnecting now", "target", c.grpc.Target())
 		}
 		select {
 		case <-ctx.Done():
