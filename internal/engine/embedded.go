@@ -54,7 +54,7 @@ type Embedded struct {
 	engineErr  chan error
 	apiErr     chan error
 	janitorErr chan error
-	owner      *pgx.Conn // holds ownerLock (takeDatabase); nil without it
+	owner      *ownership
 	log        *slog.Logger
 	logs       *engineLog
 }
@@ -88,7 +88,7 @@ func StartEmbedded(ctx context.Context, cfg config.Embedded, log *slog.Logger) (
 	if err != nil {
 		return nil, errors.Join(err, l.api.Close(), closeOwner(ctx, owner))
 	}
-	e.owner = owner
+	e.owner = keepOwner(cfg.DatabaseURL, owner, log)
 	token, err := ensureToken(ctx, cf, cfg.DatabaseURL, k.Token, tenant, e)
 	if err != nil {
 		e.Stop(context.WithoutCancel(ctx))
@@ -492,18 +492,10 @@ func (e *Embedded) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, ctx.Err()))
 		}
 	}
-	return errors.Join(append(errs, closeOwner(ctx, e.owner))...)
-}
-
-// closeOwner releases ownerLock by closing the connection holding it.
-func closeOwner(ctx context.Context, owner *pgx.Conn) error {
-	if owner == nil {
-		return nil
+	if e.owner != nil {
+		e.owner.release()
 	}
-	if err := owner.Close(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("release hatchet database: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // safeDB renders a database URL without its password, for logs.

@@ -4,8 +4,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -68,4 +70,54 @@ func TestTakeDatabase(t *testing.T) {
 	if n, err := requeue(t.Context(), third, []int64{1}); err != nil || n != 1 || assigned() != 1 {
 		t.Errorf("requeue of message 1: %d rows, %v; %d still ASSIGNED, want 1 row and 1 left", n, err, assigned())
 	}
+}
+
+// TestKeepOwner holds the lock across a database restart, and takes it
+// when the engine that held it at start stops.
+func TestKeepOwner(t *testing.T) {
+	c := testenv.StartPGCluster(t)
+	if err := c.Exec(t.Context(), "postgres", "CREATE DATABASE hatchet"); err != nil {
+		t.Fatal(err)
+	}
+	url := c.URL("hatchet")
+	held := func() bool {
+		conn, err := pgx.Connect(t.Context(), url)
+		if err != nil {
+			return false
+		}
+		defer conn.Close(context.Background())
+		var n int
+		err = conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&n)
+		return err == nil && n == 1
+	}
+	within := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * ownerCheck); !ok(); time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %v", what, 3*ownerCheck)
+			}
+		}
+	}
+
+	first, err := tryLock(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := keepOwner(url, first, slog.Default())
+	if _, err := tryLock(t.Context(), url); !errors.Is(err, errLockHeld) {
+		t.Fatalf("lock beside a running engine: %v, want errLockHeld", err)
+	}
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	within("lock held again after the restart", held)
+
+	b := keepOwner(url, nil, slog.Default()) // started while a held the lock
+	a.release()
+	within("lock taken by the engine that started without it", held)
+	if _, err := tryLock(t.Context(), url); !errors.Is(err, errLockHeld) {
+		t.Fatalf("lock after the first engine stopped: %v, want held by the second", err)
+	}
+	b.release()
+	within("lock released", func() bool { return !held() })
 }
