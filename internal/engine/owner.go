@@ -114,21 +114,18 @@ func keep(ctx context.Context, dbURL string, conn *pgx.Conn, log *slog.Logger) {
 			return
 		case <-t.C:
 		}
-		if conn != nil && ping(ctx, conn) == nil {
-			continue
-		}
-		_ = closeOwner(ctx, conn)
+		prev := conn
 		var err error
-		if conn, err = tryLockWithin(ctx, dbURL); err == nil {
-			if had {
-				log.Info("embedded engine: holds its database's lock again")
-			} else {
-				log.Info("embedded engine: holds its database's lock (the engine that held it at start is gone)")
-			}
+		conn, err = retake(ctx, dbURL, conn)
+		switch {
+		case err == nil && conn == prev: // still held
+		case err == nil && had:
+			log.Info("embedded engine: holds its database's lock again")
+			warned = false
+		case err == nil:
+			log.Info("embedded engine: holds its database's lock (the engine that held it at start is gone)")
 			had, warned = true, false
-			continue
-		}
-		if errors.Is(err, errLockHeld) && had && !warned {
+		case errors.Is(err, errLockHeld) && had && !warned:
 			warned = true
 			log.Warn("embedded engine: lost its database's lock with its connection, and another engine took it: two engines run on this database")
 		}
@@ -139,15 +136,15 @@ func keep(ctx context.Context, dbURL string, conn *pgx.Conn, log *slog.Logger) {
 // answer loses the lock until it answers again.
 const ownerTimeout = 30 * time.Second
 
-func ping(ctx context.Context, conn *pgx.Conn) error {
+// retake returns conn while a ping shows it still holds ownerLock;
+// otherwise it closes conn (nil: none) and tries to take the lock anew.
+func retake(ctx context.Context, dbURL string, conn *pgx.Conn) (*pgx.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
 	defer cancel()
-	return conn.Ping(ctx)
-}
-
-func tryLockWithin(ctx context.Context, dbURL string) (*pgx.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
-	defer cancel()
+	if conn != nil && conn.Ping(ctx) == nil {
+		return conn, nil
+	}
+	_ = closeOwner(ctx, conn)
 	return tryLock(ctx, dbURL)
 }
 
